@@ -1,0 +1,17 @@
+-- Troubleshooting queries from the setup guide.
+
+-- 1. Realtime not working: are both tables in the supabase_realtime publication?
+select schemaname, tablename
+  from pg_publication_tables
+ where pubname = 'supabase_realtime'
+   and tablename in ('ai_chat_sessions', 'ai_chat_messages');
+
+-- 2. RLS policy issues: do the policies exist?
+select tablename, policyname, cmd
+  from pg_policies
+ where tablename in ('ai_chat_sessions', 'ai_chat_messages');
+
+-- 3. Is row level security enabled (and forced) on both tables?
+select relname, relrowsecurity, relforcerowsecurity
+  from pg_class
+ where relname in ('ai_chat_sessions', 'ai_chat_messages');

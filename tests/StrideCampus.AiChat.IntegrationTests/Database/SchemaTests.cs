@@ -1,0 +1,157 @@
+using Npgsql;
+using StrideCampus.AiChat.IntegrationTests.Infrastructure;
+
+namespace StrideCampus.AiChat.IntegrationTests.Database;
+
+/// <summary>The schema's own guarantees: active-session RPC, cascade, checks, triggers, idempotent scripts.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SchemaTests(PostgresFixture db)
+{
+    private static async Task<Guid> NewSessionAsync(DbSession s, string title)
+    {
+        await using var cmd = s.Command("insert into ai_chat_sessions (title) values ($1) returning id", title);
+        return (Guid)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Set_active_session_leaves_exactly_one_active_session()
+    {
+        var a = await db.CreateUserAsync();
+        await using var asA = await db.AsAsync("authenticated", a);
+        var s1 = await NewSessionAsync(asA, "one");
+        var s2 = await NewSessionAsync(asA, "two");
+        var s3 = await NewSessionAsync(asA, "three");
+
+        foreach (var target in new[] { s1, s2, s3, s3, s1 })
+        {
+            await using var rpc = asA.Command("select id, is_active from ai_chat_set_active_session($1)", target);
+            await using (var reader = await rpc.ExecuteReaderAsync())
+            {
+                Assert.True(await reader.ReadAsync());
+                Assert.Equal(target, reader.GetGuid(0));
+                Assert.True(reader.GetBoolean(1));
+            }
+            Assert.Equal(1, await asA.CountAsync("select count(*) from ai_chat_sessions where is_active"));
+            Assert.Equal(1, await asA.CountAsync("select count(*) from ai_chat_sessions where is_active and id = $1", target));
+        }
+
+        await asA.ExecuteAsync("select * from ai_chat_set_active_session(null)");
+        Assert.Equal(0, await asA.CountAsync("select count(*) from ai_chat_sessions where is_active"));
+    }
+
+    [Fact]
+    public async Task Set_active_session_refuses_another_users_session_and_keeps_theirs()
+    {
+        var a = await db.CreateUserAsync();
+        var b = await db.CreateUserAsync();
+        Guid sessionA;
+        await using (var asA = await db.AsAsync("authenticated", a))
+        {
+            sessionA = await NewSessionAsync(asA, "A");
+            await asA.ExecuteAsync("select * from ai_chat_set_active_session($1)", sessionA);
+            await asA.CommitAsync();
+        }
+        await using (var asB = await db.AsAsync("authenticated", b))
+        {
+            var ex = await Assert.ThrowsAsync<PostgresException>(() => asB.ExecuteAsync("select * from ai_chat_set_active_session($1)", sessionA));
+            Assert.Equal("P0002", ex.SqlState);
+        }
+        await using var check = await db.AsAsync("authenticated", a);
+        Assert.Equal(1, await check.CountAsync("select count(*) from ai_chat_sessions where id = $1 and is_active", sessionA));
+    }
+
+    [Fact]
+    public async Task Concurrent_switches_never_leave_two_active_sessions()
+    {
+        var a = await db.CreateUserAsync();
+        var ids = new List<Guid>();
+        await using (var asA = await db.AsAsync("authenticated", a))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                ids.Add(await NewSessionAsync(asA, "s" + i));
+            }
+            await asA.CommitAsync();
+        }
+        var tasks = Enumerable.Range(0, 20).Select(async i =>
+        {
+            await using var s = await db.AsAsync("authenticated", a);
+            await s.ExecuteAsync("select * from ai_chat_set_active_session($1)", ids[i % ids.Count]);
+            await s.CommitAsync();
+        });
+        await Task.WhenAll(tasks);
+        await using var check = await db.AsAsync("authenticated", a);
+        Assert.Equal(1, await check.CountAsync("select count(*) from ai_chat_sessions where is_active"));
+    }
+
+    [Fact]
+    public async Task Partial_unique_index_refuses_a_second_active_session()
+    {
+        var a = await db.CreateUserAsync();
+        await using var asA = await db.AsAsync("authenticated", a);
+        await asA.ExecuteAsync("insert into ai_chat_sessions (title, is_active) values ('x', true)");
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => asA.ExecuteAsync("insert into ai_chat_sessions (title, is_active) values ('y', true)"));
+        Assert.Equal("23505", ex.SqlState);
+    }
+
+    [Fact]
+    public async Task Deleting_a_session_deletes_its_messages()
+    {
+        var a = await db.CreateUserAsync();
+        await using var asA = await db.AsAsync("authenticated", a);
+        var s = await NewSessionAsync(asA, "doomed");
+        for (var i = 0; i < 3; i++)
+        {
+            await asA.ExecuteAsync("insert into ai_chat_messages (session_id, content) values ($1, $2)", s, "m" + i);
+        }
+        Assert.Equal(3, await asA.CountAsync("select count(*) from ai_chat_messages where session_id = $1", s));
+        Assert.Equal(1, await asA.ExecuteAsync("delete from ai_chat_sessions where id = $1", s));
+        await using var service = await db.AsAsync("service_role", null);
+        Assert.Equal(0, await asA.CountAsync("select count(*) from ai_chat_messages where session_id = $1", s));
+    }
+
+    [Theory]
+    [InlineData("insert into ai_chat_messages (session_id, content, status) values ($1, 'x', 'bogus')")]
+    [InlineData("insert into ai_chat_messages (session_id, content) values ($1, repeat('x', 100001))")]
+    [InlineData("update ai_chat_sessions set title = '' where id = $1")]
+    public async Task Check_constraints_refuse_invalid_values(string sql)
+    {
+        var a = await db.CreateUserAsync();
+        await using var asA = await db.AsAsync("authenticated", a);
+        var s = await NewSessionAsync(asA, "checks");
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => asA.ExecuteAsync(sql, s));
+        Assert.Equal("23514", ex.SqlState);
+    }
+
+    [Fact]
+    public async Task Updated_at_moves_on_update_and_messages_order_by_creation()
+    {
+        var a = await db.CreateUserAsync();
+        await using var asA = await db.AsAsync("authenticated", a);
+        var s = await NewSessionAsync(asA, "t");
+        for (var i = 0; i < 5; i++)
+        {
+            await asA.ExecuteAsync("insert into ai_chat_messages (session_id, content) values ($1, $2)", s, "m" + i);
+        }
+        await using (var cmd = asA.Command("select string_agg(content, ',' order by created_at, id) from ai_chat_messages where session_id = $1", s))
+        {
+            Assert.Equal("m0,m1,m2,m3,m4", (string)(await cmd.ExecuteScalarAsync())!);
+        }
+        await asA.ExecuteAsync("update ai_chat_messages set content = 'changed' where session_id = $1 and content = 'm0'", s);
+        Assert.Equal(1, await asA.CountAsync("select count(*) from ai_chat_messages where session_id = $1 and updated_at > created_at", s));
+    }
+
+    [Fact]
+    public async Task Scripts_apply_twice_more_without_error_and_keep_the_publication()
+    {
+        await db.Postgres.ApplyDatabaseScriptsAsync();
+        await db.Postgres.ApplyDatabaseScriptsAsync();
+        await using var conn = new NpgsqlConnection(db.Postgres.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(
+            "select count(*) from pg_publication_tables where pubname = 'supabase_realtime' and tablename in ('ai_chat_sessions','ai_chat_messages')", conn);
+        Assert.Equal(2L, (long)(await cmd.ExecuteScalarAsync())!);
+        await using var pol = new NpgsqlCommand("select count(*) from pg_policies where tablename in ('ai_chat_sessions','ai_chat_messages')", conn);
+        Assert.Equal(8L, (long)(await pol.ExecuteScalarAsync())!);
+    }
+}
