@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace StrideCampus.AiChat.LocalStack.Hosting;
+
+/// <summary>Where each service of the stack registers its dependencies and maps its routes.</summary>
+internal static class LocalStackEndpoints
+{
+    public static void ConfigureServices(IServiceCollection services)
+    {
+        // Auth (/auth/v1), Rest (/rest/v1) and Realtime (/realtime/v1) register here.
+        _ = services;
+    }
+
+    public static void Map(WebApplication app)
+    {
+        // Auth (/auth/v1), Rest (/rest/v1) and Realtime (/realtime/v1) map here.
+        _ = app;
+    }
+}
