@@ -117,8 +117,8 @@ internal sealed class GoTrueService : IAsyncDisposable
         }
         var newToken = NewRefreshToken();
         await using (var cmd = new NpgsqlCommand(
-            "insert into auth.refresh_tokens (token, user_id, session_id, parent) values ($1, $2, $3, $4); " +
-            "update auth.sessions set updated_at = now() where id = $3", conn, tx))
+            "with s as (update auth.sessions set updated_at = now() where id = $3) " +
+            "insert into auth.refresh_tokens (token, user_id, session_id, parent) values ($1, $2, $3, $4)", conn, tx))
         {
             cmd.Parameters.AddWithValue(newToken);
             cmd.Parameters.AddWithValue(userId);

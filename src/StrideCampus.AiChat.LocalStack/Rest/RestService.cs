@@ -172,9 +172,11 @@ internal sealed class RestService : IAsyncDisposable
 
         // Prefer missing=default with rows of different shapes: each row alone, so a missing key takes its default.
         var batches = new List<(IReadOnlyList<string> Columns, string Json)>();
-        if (prefer.Missing == "default" && query.Columns is null && rows.Select(r => string.Join(',', r.Select(p => p.Key))).Distinct().Count() > 1)
+        var allColumns = columns;
+        List<string> Present(JsonObject row) => allColumns.Where(row.ContainsKey).ToList();
+        if (prefer.Missing == "default" && rows.Select(r => string.Join(',', Present(r))).Distinct().Count() > 1)
         {
-            batches.AddRange(rows.Select(r => ((IReadOnlyList<string>)r.Select(p => p.Key).ToList(), new JsonArray(r.DeepClone()).ToJsonString())));
+            batches.AddRange(rows.Select(r => ((IReadOnlyList<string>)Present(r), new JsonArray(r.DeepClone()).ToJsonString())));
         }
         else
         {
