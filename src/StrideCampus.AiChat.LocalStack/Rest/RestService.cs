@@ -79,6 +79,10 @@ internal sealed class RestService : IAsyncDisposable
         {
             return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
+        }
     }
 
     private async Task<IResult> ReadAsync(HttpContext http, RequestIdentity identity, SchemaSnapshot schema, DbTable table, string source, ParsedQuery query, Preferences prefer, CancellationToken ct)
@@ -370,6 +374,10 @@ internal sealed class RestService : IAsyncDisposable
         catch (NpgsqlException e)
         {
             return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
         }
     }
 
