@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using StrideCampus.AiChat.LocalStack.Auth;
+using StrideCampus.AiChat.LocalStack.Rest;
 
 namespace StrideCampus.AiChat.LocalStack.Hosting;
 
@@ -9,12 +11,14 @@ internal static class LocalStackEndpoints
     public static void ConfigureServices(IServiceCollection services)
     {
         // Auth (/auth/v1), Rest (/rest/v1) and Realtime (/realtime/v1) register here.
-        _ = services;
+        services.AddAuthServices();
+        services.AddRestServices();
     }
 
     public static void Map(WebApplication app)
     {
         // Auth (/auth/v1), Rest (/rest/v1) and Realtime (/realtime/v1) map here.
-        _ = app;
+        app.MapAuthEndpoints();
+        app.MapRestEndpoints();
     }
 }
