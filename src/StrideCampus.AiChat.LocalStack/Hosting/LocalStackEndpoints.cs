@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using StrideCampus.AiChat.LocalStack.Realtime;
 
 namespace StrideCampus.AiChat.LocalStack.Hosting;
 
@@ -9,12 +10,12 @@ internal static class LocalStackEndpoints
     public static void ConfigureServices(IServiceCollection services)
     {
         // Auth (/auth/v1), Rest (/rest/v1) and Realtime (/realtime/v1) register here.
-        _ = services;
+        services.AddRealtime();
     }
 
     public static void Map(WebApplication app)
     {
         // Auth (/auth/v1), Rest (/rest/v1) and Realtime (/realtime/v1) map here.
-        _ = app;
+        app.MapRealtimeEndpoint();
     }
 }
