@@ -126,6 +126,7 @@ internal sealed class RealtimeSocketSession
 
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
+        var closing = false;
         try
         {
             await foreach (var frame in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -143,6 +144,8 @@ internal sealed class RealtimeSocketSession
                         {
                         }
                     }
+                    // Give the client a moment to answer the close before the socket is torn down.
+                    closing = true;
                     _lifetime?.CancelAfter(TimeSpan.FromSeconds(2));
                     return;
                 }
@@ -159,7 +162,10 @@ internal sealed class RealtimeSocketSession
         finally
         {
             // A writer that cannot write ends the socket.
-            _lifetime?.Cancel();
+            if (!closing)
+            {
+                _lifetime?.Cancel();
+            }
         }
     }
 
