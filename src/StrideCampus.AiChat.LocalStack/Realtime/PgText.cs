@@ -49,7 +49,8 @@ internal static class PgText
             case "json" or "jsonb":
                 try
                 {
-                    writer.WriteRawValue(text);
+                    using var json = JsonDocument.Parse(text);
+                    json.RootElement.WriteTo(writer);
                 }
                 catch (JsonException)
                 {
