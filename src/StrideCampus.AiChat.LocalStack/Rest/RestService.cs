@@ -25,8 +25,9 @@ internal sealed class RestService : IAsyncDisposable
     public RestService(LocalStackContext context)
     {
         _context = context;
-        _db = NpgsqlDataSource.Create(context.Postgres.AuthenticatorConnectionString);
-        _catalog = NpgsqlDataSource.Create(context.Postgres.ConnectionString);
+        // Bounded pools: Postgres allows 300 connections, shared with auth and realtime.
+        _db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(context.Postgres.AuthenticatorConnectionString) { MaxPoolSize = 64 }.ConnectionString);
+        _catalog = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(context.Postgres.ConnectionString) { MaxPoolSize = 4 }.ConnectionString);
         _schema = new SchemaCache(_catalog);
     }
 

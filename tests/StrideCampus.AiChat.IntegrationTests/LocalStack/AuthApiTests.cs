@@ -123,6 +123,21 @@ public sealed class AuthApiTests(LocalStackFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Update_user_changes_the_password_and_merges_metadata()
+    {
+        var user = await _api.SignUpAsync("update");
+        var reply = await _api.SendAsync(HttpMethod.Put, "/auth/v1/user", user.AccessToken, """{"password":"new-password-9","data":{"a":1}}""");
+        Assert.Equal(200, reply.Status);
+        Assert.Equal(1, reply.Json.GetProperty("user_metadata").GetProperty("a").GetInt32());
+        var old = await _api.SendAsync(HttpMethod.Post, "/auth/v1/token?grant_type=password", body: $$"""{"email":"{{user.Email}}","password":"{{user.Password}}"}""");
+        Assert.Equal(400, old.Status);
+        var fresh = await _api.SendAsync(HttpMethod.Post, "/auth/v1/token?grant_type=password", body: $$"""{"email":"{{user.Email}}","password":"new-password-9"}""");
+        Assert.Equal(200, fresh.Status);
+        var weak = await _api.SendAsync(HttpMethod.Put, "/auth/v1/user", user.AccessToken, """{"password":"1"}""");
+        Assert.Equal(422, weak.Status);
+    }
+
+    [Fact]
     public async Task Logout_ends_the_session_and_its_refresh_tokens()
     {
         var user = await _api.SignUpAsync("logout");
