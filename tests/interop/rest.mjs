@@ -58,6 +58,8 @@ const all = ok(r, 200);
 assert.deepEqual(all.map((s) => [s.title, s.ai_chat_messages.length]), [['A first', 2], ['A minimal', 0], ['A second', 0], ['A third', 0]]);
 r = await A.from('ai_chat_messages').select('content, session:ai_chat_sessions(title)').eq('id', m2).single();
 assert.deepEqual(ok(r), { content: 'hi there', session: { title: 'A first' } });
+r = await A.from('ai_chat_sessions').select('title, ai_chat_messages(count)').order('title').limit(2);
+assert.deepEqual(ok(r), [{ title: 'A first', ai_chat_messages: [{ count: 2 }] }, { title: 'A minimal', ai_chat_messages: [{ count: 0 }] }]);
 r = await A.from('ai_chat_sessions').select('title, ai_chat_messages!inner(id)').order('title');
 assert.deepEqual(ok(r).map((s) => s.title), ['A first']);
 results.embedding = true;

@@ -146,6 +146,10 @@ internal static class QueryParser
                     pos++;
                     return sb.Length == 0 ? null : sb.ToString();
                 }
+                if (char.IsControl(s[pos]))
+                {
+                    return null; // no control characters (NUL above all) in identifiers
+                }
                 sb.Append(s[pos++]);
             }
             return null;

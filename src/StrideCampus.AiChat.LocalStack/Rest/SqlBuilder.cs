@@ -134,6 +134,16 @@ internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<stri
         var alias = NextAlias();
         var join = JoinCondition(target, parentAlias, alias);
         var nestedInner = new List<string>();
+        if (item.Children is [{ Name: "count", IsEmbed: false, Cast: null } countItem] && target.Table.Find("count") is null)
+        {
+            // PostgREST's aggregate embedding: ai_chat_messages(count) → [{"count": n}].
+            var countWhere = Where(target.Table, alias, node?.Filters ?? [], []);
+            var countSql = $"(select count(*) from {target.Table.QualifiedName} as {alias} where {join}" + (countWhere.Length > 0 ? " and " + countWhere : "") + ")";
+            var key = Param(countItem.OutputName) + "::text";
+            return target.ToMany
+                ? $"json_build_array(json_build_object({key}, {countSql})) as {Quote(item.OutputName)}"
+                : $"json_build_object({key}, {countSql}) as {Quote(item.OutputName)}";
+        }
         var list = SelectList(target.Table, alias, item.Children!, childPath, nestedInner);
         var where = Where(target.Table, alias, node?.Filters ?? [], nestedInner);
         var condition = where.Length > 0 ? join + " and " + where : join;

@@ -32,6 +32,7 @@ public sealed class QueryParserTests
     [InlineData("id::regclass")]
     [InlineData("id->>x")]
     [InlineData("id!inner")]
+    [InlineData("a:\"x\u0000y\"")]
     public void Select_refuses_what_it_cannot_parse(string select)
     {
         var e = Assert.Throws<PostgrestError>(() => QueryParser.ParseSelect(select));

@@ -83,6 +83,8 @@ public sealed class RestApiTests(LocalStackFixture fixture) : IDisposable
     [InlineData("ai_chat_messages.id=eq.1")]
     [InlineData("select=*,ai_chat_messages(*)&ai_chat_messages.nope=eq.1")]
     [InlineData("title=like.%00")]
+    [InlineData("select=a:%22x%00y%22")]
+    [InlineData("select=%22a%27b%22:ai_chat_messages(count)&id=eq.00000000-0000-0000-0000-000000000000")]
     public async Task Injection_attempts_get_a_client_error_never_a_server_error(string query)
     {
         var user = await _api.SignUpAsync("inject");
