@@ -49,6 +49,13 @@ assert.deepEqual(msgs.map((m) => [m.id, m.user_id, m.content, m.status]), [[m1, 
 assert.deepEqual(msgs[1].metadata, { model: 'x' });
 results.insert = true;
 
+// ---- JSON paths in select, filter and order
+r = await A.from('ai_chat_messages').select('id, m:metadata->>model, metadata->model').eq('metadata->>model', 'x');
+assert.deepEqual(ok(r), [{ id: m2, m: 'x', model: 'x' }]);
+r = await A.from('ai_chat_messages').select('content').order('metadata->>model', { ascending: true, nullsFirst: true });
+assert.deepEqual(ok(r).map((m) => m.content), ['hello', 'hi there']);
+results.jsonPath = true;
+
 // ---- embedding (one-to-many and many-to-one), ordering inside the embed
 r = await A.from('ai_chat_sessions').select('id, title, ai_chat_messages(id, content)').eq('id', s1)
   .order('created_at', { referencedTable: 'ai_chat_messages', ascending: false }).single();

@@ -80,6 +80,23 @@ internal static class QueryParser
             alias = first;
             name = ReadName(s, ref pos) ?? throw SelectError(s, pos);
         }
+        var path = new StringBuilder();
+        while (pos + 1 < s.Length && s[pos] == '-' && s[pos + 1] == '>')
+        {
+            var arrow = pos + 2 < s.Length && s[pos + 2] == '>' ? "->>" : "->";
+            pos += arrow.Length;
+            var signed = pos < s.Length && s[pos] == '-';
+            if (signed)
+            {
+                pos++;
+            }
+            var key = ReadName(s, ref pos) ?? throw SelectError(s, pos);
+            path.Append(arrow).Append(signed ? "-" : "").Append(key);
+        }
+        if (path.Length > 0)
+        {
+            name += path.ToString();
+        }
         string? hint = null;
         var inner = false;
         while (pos < s.Length && s[pos] == '!')
@@ -110,7 +127,7 @@ internal static class QueryParser
             pos++;
             return new SelectItem(name, alias, null, children, hint, inner);
         }
-        if (hint is not null || inner)
+        if (hint is not null || inner || (path.Length > 0 && pos < s.Length && s[pos] == '('))
         {
             throw SelectError(s, pos);
         }
@@ -183,6 +200,41 @@ internal static class QueryParser
             }
         }
         return sb.ToString();
+    }
+
+    /// <summary>Splits <c>col-&gt;a-&gt;&gt;b</c> into the column and its JSON path steps (key, as text?).</summary>
+    public static (string Column, IReadOnlyList<(string Key, bool AsText)> Path) ParseJsonPath(string reference)
+    {
+        var arrow = reference.IndexOf("->", StringComparison.Ordinal);
+        if (arrow < 0)
+        {
+            return (reference, []);
+        }
+        var column = reference[..arrow];
+        var steps = new List<(string, bool)>();
+        var pos = arrow;
+        while (pos < reference.Length)
+        {
+            if (string.CompareOrdinal(reference, pos, "->", 0, 2) != 0)
+            {
+                throw PostgrestError.Parse($"failed to parse column ({reference})", "expecting -> or ->>");
+            }
+            var asText = pos + 2 < reference.Length && reference[pos + 2] == '>';
+            pos += asText ? 3 : 2;
+            var next = reference.IndexOf("->", pos + 1, StringComparison.Ordinal);
+            var key = next < 0 ? reference[pos..] : reference[pos..next];
+            if (key.Length == 0 || key.Length > 256 || key.Any(char.IsControl))
+            {
+                throw PostgrestError.Parse($"failed to parse column ({reference})", "empty or invalid JSON key");
+            }
+            steps.Add((key, asText));
+            if (steps.Count > MaxDepth)
+            {
+                throw PostgrestError.Parse($"failed to parse column ({reference})", $"JSON path longer than {MaxDepth} keys");
+            }
+            pos = next < 0 ? reference.Length : next;
+        }
+        return (column, steps);
     }
 
     // ---------------------------------------------------------------- filters

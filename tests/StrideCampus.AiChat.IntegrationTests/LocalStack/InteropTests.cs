@@ -26,6 +26,6 @@ public sealed class InteropTests(LocalStackFixture fixture)
     {
         var result = await NodeScript.RunAsync("rest.mjs", Environment);
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("""{"ok":true,"insert":true,"embedding":true,"count":true,"filters":true,"single":true,"mutations":true,"isolation":true,"errors":true,"delete":true}""", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("""{"ok":true,"insert":true,"jsonPath":true,"embedding":true,"count":true,"filters":true,"single":true,"mutations":true,"isolation":true,"errors":true,"delete":true}""", result.StdOut, StringComparison.Ordinal);
     }
 }

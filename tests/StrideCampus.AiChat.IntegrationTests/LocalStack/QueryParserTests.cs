@@ -23,6 +23,21 @@ public sealed class QueryParserTests
         Assert.Equal("we\"ird", QueryParser.ParseSelect("\"we\"\"ird\"")[0].Name);
     }
 
+    [Fact]
+    public void Json_paths_parse_in_select_and_references()
+    {
+        var items = QueryParser.ParseSelect("metadata->a->>b,x:metadata->0,metadata->>-1::int");
+        Assert.Equal("metadata->a->>b", items[0].Name);
+        Assert.Equal("b", items[0].OutputName);
+        Assert.Equal("x", items[1].OutputName);
+        Assert.Equal("metadata->>-1", items[2].Name);
+        Assert.Equal("int", items[2].Cast);
+        var (column, path) = QueryParser.ParseJsonPath("metadata->a->>b");
+        Assert.Equal("metadata", column);
+        Assert.Equal([("a", false), ("b", true)], path);
+        Assert.Equal("PGRST100", Assert.Throws<PostgrestError>(() => QueryParser.ParseSelect("metadata->(x)")).Code);
+    }
+
     [Theory]
     [InlineData("id,")]
     [InlineData("id;drop")]
@@ -30,7 +45,6 @@ public sealed class QueryParserTests
     [InlineData("a(b")]
     [InlineData("a:b:c")]
     [InlineData("id::regclass")]
-    [InlineData("id->>x")]
     [InlineData("id!inner")]
     [InlineData("a:\"x\u0000y\"")]
     public void Select_refuses_what_it_cannot_parse(string select)

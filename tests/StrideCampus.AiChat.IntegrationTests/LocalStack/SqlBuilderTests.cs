@@ -38,6 +38,21 @@ public sealed class SqlBuilderTests
     }
 
     [Fact]
+    public void Json_path_keys_are_parameters()
+    {
+        var table = new DbTable("public", "t", [new("id", "uuid", true, true), new("meta", "jsonb", true, true), new("title", "text", true, true)], ["id"]);
+        var schema = new SchemaSnapshot("public", new Dictionary<string, DbTable> { ["t"] = table }, [], new Dictionary<string, IReadOnlyList<DbFunction>>());
+        var root = new QueryNode();
+        root.Filters.Add(QueryParser.ParseFilter("meta->>k'; drop", "eq.v"));
+        var builder = new SqlBuilder(schema, new Dictionary<string, QueryNode> { [""] = root });
+        var sql = builder.Read(table, table.QualifiedName, QueryParser.ParseSelect("meta->a->>b"));
+        Assert.Contains("((_t0.\"meta\"->$1)->>$2) as \"b\"", sql, StringComparison.Ordinal);
+        Assert.Contains("((_t0.\"meta\"->>$3) = cast($4 as text))", sql, StringComparison.Ordinal);
+        Assert.Equal(["a", "b", "k'; drop", "v"], builder.Parameters);
+        Assert.Equal("PGRST100", Assert.Throws<PostgrestError>(() => new SqlBuilder(schema).Read(table, table.QualifiedName, QueryParser.ParseSelect("title->a"))).Code);
+    }
+
+    [Fact]
     public void Unknown_names_never_reach_sql()
     {
         var builder = new SqlBuilder(Schema());
