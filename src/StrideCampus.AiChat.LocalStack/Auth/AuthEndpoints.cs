@@ -16,6 +16,7 @@ internal static class AuthEndpoints
 
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapCorsPreflight("/auth/v1");
         var group = app.MapGroup("/auth/v1").RequireApiKey();
 
         group.MapPost("/signup", (HttpContext http, GoTrueService auth) => HandleAsync(http, async ct =>

@@ -150,6 +150,21 @@ public sealed class AuthApiTests(LocalStackFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Browsers_get_cors_preflight_answers_without_a_key()
+    {
+        var preflight = await _api.SendAsync(HttpMethod.Options, "/rest/v1/ai_chat_sessions", apiKey: null, headers: new Dictionary<string, string>
+        {
+            ["Origin"] = "http://localhost:3000", ["Access-Control-Request-Method"] = "POST", ["Access-Control-Request-Headers"] = "apikey, authorization, prefer",
+        });
+        Assert.Equal(200, preflight.Status);
+        Assert.Equal("*", preflight.Header("Access-Control-Allow-Origin"));
+        Assert.Equal("apikey, authorization, prefer", preflight.Header("Access-Control-Allow-Headers"));
+        var get = await _api.SendAsync(HttpMethod.Get, "/auth/v1/user", headers: new Dictionary<string, string> { ["Origin"] = "http://localhost:3000" });
+        Assert.Equal(401, get.Status);
+        Assert.Equal("*", get.Header("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
     public async Task Api_key_is_required_and_admin_needs_the_service_role()
     {
         var missing = await _api.SendAsync(HttpMethod.Get, "/auth/v1/user", apiKey: null);
