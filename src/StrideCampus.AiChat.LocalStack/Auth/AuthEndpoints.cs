@@ -95,13 +95,28 @@ internal static class AuthEndpoints
 
     private static async Task<IResult> HandleAsync(HttpContext http, Func<CancellationToken, Task<IResult>> handler)
     {
-        try
+        http.Request.EnableBuffering();
+        for (var attempt = 1; ; attempt++)
         {
-            return await handler(http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (GoTrueException e)
-        {
-            return e.ToResult(http);
+            try
+            {
+                return await handler(http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (GoTrueException e)
+            {
+                return e.ToResult(http);
+            }
+            catch (Npgsql.NpgsqlException e) when (e is not Npgsql.PostgresException)
+            {
+                // The database went away (a restart): pooled connections are broken. Clear them and
+                // run the request once more on a fresh connection (the broken one ran nothing).
+                Npgsql.NpgsqlConnection.ClearAllPools();
+                if (attempt > 1 || http.RequestAborted.IsCancellationRequested)
+                {
+                    return new GoTrueException(StatusCodes.Status503ServiceUnavailable, "unexpected_failure", "Database unavailable, retry the request").ToResult(http);
+                }
+                http.Request.Body.Position = 0;
+            }
         }
     }
 

@@ -602,23 +602,61 @@ internal sealed class RestService : IAsyncDisposable
 
     private async Task<T> RunAsync<T>(RequestIdentity identity, bool readOnly, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await using (var batch = new NpgsqlBatch(conn, tx))
+        var (conn, tx) = await BeginAsync(identity, readOnly, ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        await using (tx.ConfigureAwait(false))
         {
-            if (readOnly)
-            {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("set transaction read only"));
-            }
-            var config = new NpgsqlBatchCommand("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)");
-            config.Parameters.Add(new NpgsqlParameter { Value = identity.ClaimsJson });
-            config.Parameters.Add(new NpgsqlParameter { Value = identity.Role });
-            batch.BatchCommands.Add(config);
-            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            var result = await work(conn, tx).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return result;
         }
-        var result = await work(conn, tx).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
-        return result;
+    }
+
+    /// <summary>
+    /// Opens a transaction as the request's role. A pooled connection that broke (for example
+    /// after PostgreSQL restarted) fails here, before anything ran: the pool is cleared and the
+    /// request gets one fresh connection.
+    /// </summary>
+    private async Task<(NpgsqlConnection, NpgsqlTransaction)> BeginAsync(RequestIdentity identity, bool readOnly, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            NpgsqlConnection? conn = null;
+            try
+            {
+                conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+                var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+                await using (var batch = new NpgsqlBatch(conn, tx))
+                {
+                    if (readOnly)
+                    {
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("set transaction read only"));
+                    }
+                    var config = new NpgsqlBatchCommand("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)");
+                    config.Parameters.Add(new NpgsqlParameter { Value = identity.ClaimsJson });
+                    config.Parameters.Add(new NpgsqlParameter { Value = identity.Role });
+                    batch.BatchCommands.Add(config);
+                    await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                return (conn, tx);
+            }
+            catch (NpgsqlException e) when (e is not PostgresException && attempt == 1 && !ct.IsCancellationRequested)
+            {
+                if (conn is not null)
+                {
+                    await conn.DisposeAsync().ConfigureAwait(false);
+                }
+                _db.Clear();
+            }
+            catch
+            {
+                if (conn is not null)
+                {
+                    await conn.DisposeAsync().ConfigureAwait(false);
+                }
+                throw;
+            }
+        }
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, IEnumerable<object?> parameters)
