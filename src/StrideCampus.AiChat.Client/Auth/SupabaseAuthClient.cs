@@ -55,6 +55,17 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
         AccessTokenChanged = _sessions.Select(s => s?.AccessToken).DistinctUntilChanged();
     }
 
+    /// <summary>For mocking frameworks only: a client built this way sends nothing until its virtual members are overridden.</summary>
+    protected SupabaseAuthClient()
+    {
+        _http = null!;
+        _options = new SupabaseAuthOptions { Url = new Uri("http://localhost/"), ApiKey = "mock", AutoRefresh = false };
+        _logger = NullLogger.Instance;
+        _time = TimeProvider.System;
+        _authBase = _options.Url;
+        AccessTokenChanged = _sessions.Select(s => s?.AccessToken).DistinctUntilChanged();
+    }
+
     /// <summary>The current session, or <see langword="null"/> when signed out.</summary>
     public virtual AuthSession? CurrentSession
     {

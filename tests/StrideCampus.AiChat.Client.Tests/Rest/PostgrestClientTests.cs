@@ -316,6 +316,19 @@ public sealed class PostgrestClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Get_is_retried_after_an_http_client_timeout_but_a_post_is_not()
+    {
+        var client = Client();
+        _handler.Throw(new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout"))
+            .RespondJson(HttpStatusCode.OK, "[]")
+            .Throw(new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout"));
+        await Items(client).GetAsync();
+        Assert.Equal(2, _handler.Requests.Count);
+        await Assert.ThrowsAsync<TaskCanceledException>(() => Items(client).InsertAsync(new TestRow(1, "a")));
+        Assert.Equal(3, _handler.Requests.Count);
+    }
+
+    [Fact]
     public async Task Get_gives_up_after_max_retries_with_the_last_error()
     {
         for (var i = 0; i < 3; i++)
