@@ -437,6 +437,18 @@ public sealed class PostgrestClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_jwt_issued_in_the_future_is_not_cured_by_a_refresh()
+    {
+        var tokens = new Mock<IRefreshableAccessTokenProvider>();
+        tokens.Setup(t => t.GetAccessTokenAsync(It.IsAny<CancellationToken>())).ReturnsAsync("t1");
+        _handler.RespondJson(HttpStatusCode.Unauthorized, """{"code":"PGRST303","message":"JWT issued at future"}""");
+        var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client(tokens.Object)).GetAsync());
+        Assert.Equal("PGRST303", ex.Code);
+        Assert.Single(_handler.Requests);
+        tokens.Verify(t => t.RefreshAccessTokenAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
     public async Task Other_401s_and_unchanged_tokens_are_not_retried()
     {
         _handler.RespondJson(HttpStatusCode.Unauthorized, """{"code":"42501","message":"permission denied for table items"}""")
