@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Rest;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
@@ -131,7 +132,88 @@ public sealed class SupabaseClientsTests(LocalStackFixture fixture) : IAsyncLife
         Assert.NotEqual(current.RefreshToken, a.Auth.CurrentSession.RefreshToken);
     }
 
+    [Fact]
+    public async Task The_refresh_timer_rotates_the_session_before_expiry_and_announces_the_token()
+    {
+        var a = await UserAsync("a");
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var auth = new SupabaseAuthClient(
+            _http,
+            new SupabaseAuthOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey, RefreshMargin = TimeSpan.FromMinutes(5), TimeProvider = time });
+        var first = await auth.SignInWithPasswordAsync(a.Email, a.Password);
+        var tokens = new List<string?>();
+        using var subscription = auth.AccessTokenChanged.Subscribe(t =>
+        {
+            lock (tokens)
+            {
+                tokens.Add(t);
+            }
+        });
+
+        // JWTs carry iat/exp in whole seconds: a refresh within the same second may issue the very same
+        // access token, which AccessTokenChanged rightly does not repeat.
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        time.Advance(first.ExpiresAt - time.GetUtcNow() - TimeSpan.FromMinutes(5));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            lock (tokens)
+            {
+                if (tokens.Count >= 2)
+                {
+                    break;
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "The timer did not refresh the session.");
+            await Task.Delay(20);
+        }
+
+        Assert.NotEqual(first.RefreshToken, auth.CurrentSession!.RefreshToken);
+        lock (tokens)
+        {
+            Assert.Equal(2, tokens.Count);
+            Assert.Equal(first.AccessToken, tokens[0]);
+            Assert.Equal(auth.CurrentSession!.AccessToken, tokens[1]);
+        }
+
+        // The rotated session works for REST.
+        var rest = new PostgrestClient(_http, new PostgrestClientOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey }, auth);
+        Assert.NotNull(await rest.From("ai_chat_sessions", ClientTestJsonContext.Default.TestSession).GetAsync());
+    }
+
+    [Fact]
+    public async Task Sign_out_revokes_the_refresh_token()
+    {
+        var a = await UserAsync("a");
+        var session = a.Auth.CurrentSession!;
+        await a.Auth.SignOutAsync();
+        Assert.Null(a.Auth.CurrentSession);
+
+        await using var replay = new SupabaseAuthClient(_http, new SupabaseAuthOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey });
+        replay.SetSession(session);
+        var ex = await Assert.ThrowsAsync<AuthException>(() => replay.RefreshSessionAsync());
+        Assert.InRange(ex.Status, 400, 499);
+    }
+
     // ---- REST CRUD ----
+
+    [Fact]
+    public async Task Bulk_insert_of_rows_with_different_keys_gives_missing_columns_their_defaults()
+    {
+        var a = await UserAsync("a");
+        var session = await a.CreateSessionAsync("shapes");
+        var rows = await a.Messages.InsertAsync(
+        [
+            new TestMessage { Id = Guid.NewGuid(), SessionId = session.Id, Content = "no metadata" },
+            new TestMessage { Id = Guid.NewGuid(), SessionId = session.Id, Content = "with metadata", Metadata = new JsonObject { ["k"] = "v" } },
+        ]);
+        Assert.Equal(2, rows.Count);
+        var plain = rows.Single(r => r.Content == "no metadata");
+        Assert.NotNull(plain.Metadata);
+        Assert.Empty(plain.Metadata);
+        Assert.Equal("v", rows.Single(r => r.Content == "with metadata").Metadata!["k"]!.GetValue<string>());
+    }
 
     [Fact]
     public async Task Crud_on_sessions_and_messages_with_embedding_and_counts()
