@@ -18,6 +18,9 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
     /// <summary>A token this close to expiry is treated as expired by <see cref="GetAccessTokenAsync"/>.</summary>
     internal static readonly TimeSpan ExpirySkew = TimeSpan.FromSeconds(10);
 
+    /// <summary>The longest single timer wait (timers cap at about 49 days).</summary>
+    internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(24);
+
     private static readonly MediaTypeWithQualityHeaderValue JsonMediaType = new("application/json");
 
     private readonly HttpClient _http;
@@ -300,6 +303,11 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
         long generation;
         lock (_gate)
         {
+            if (_disposed)
+            {
+                return Task.FromException<AuthSession>(new ObjectDisposedException(GetType().FullName));
+            }
+
             if (_refreshInFlight is { } running)
             {
                 return running;
@@ -540,17 +548,26 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
         }
 
         _logger.RefreshScheduled(due);
-        _timer = _time.CreateTimer(OnRefreshTimer, _generation, due, Timeout.InfiniteTimeSpan);
+        // Timers cannot wait longer than about 49 days; a longer-lived token re-arms the timer instead.
+        var clamped = due > MaxTimerDelay;
+        _timer = _time.CreateTimer(OnRefreshTimer, new RefreshTimerState(_generation, clamped), clamped ? MaxTimerDelay : due, Timeout.InfiniteTimeSpan);
     }
 
-    private void OnRefreshTimer(object? state) => _ = AutoRefreshAsync((long)state!);
+    private void OnRefreshTimer(object? state) => _ = AutoRefreshAsync((RefreshTimerState)state!);
 
-    private async Task AutoRefreshAsync(long generation)
+    private async Task AutoRefreshAsync(RefreshTimerState state)
     {
+        var generation = state.Generation;
         lock (_gate)
         {
             if (_disposed || generation != _generation)
             {
+                return;
+            }
+
+            if (state.Clamped)
+            {
+                ScheduleRefresh(_current, ComputeRefreshDelay(_current));
                 return;
             }
         }
@@ -577,6 +594,8 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
             // Refused refreshes already ended the session (and were logged); cancellation means disposal.
         }
     }
+
+    private sealed record RefreshTimerState(long Generation, bool Clamped);
 
     private void ThrowIfDisposed()
     {
