@@ -35,7 +35,17 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
         }
         try
         {
-            await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow).ConfigureAwait(false);
+            try
+            {
+                await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow).ConfigureAwait(false);
+            }
+            catch (NpgsqlException ex) when (ex is not PostgresException && !cancellationToken.IsCancellationRequested)
+            {
+                // A pooled connection broke (e.g. PostgreSQL restarted): drop the pool and try once more.
+                logger.LogWarning("Visibility check connection failed ({Error}); retrying on a new connection", ex.Message);
+                authenticator.Clear();
+                await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow).ConfigureAwait(false);
+            }
             return visible;
         }
         catch (PostgresException ex)

@@ -8,6 +8,19 @@ internal sealed class RelationCatalog(NpgsqlDataSource dataSource)
     /// <summary>Describes a relation from its replication columns (name, type oid) in tuple order.</summary>
     public async Task<RelationInfo> DescribeAsync(uint relationId, string schema, string table, IReadOnlyList<(string Name, uint TypeOid)> columns, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await DescribeOnceAsync(relationId, schema, table, columns, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException && !cancellationToken.IsCancellationRequested)
+        {
+            dataSource.Clear(); // pooled connections broken by a server restart
+            return await DescribeOnceAsync(relationId, schema, table, columns, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RelationInfo> DescribeOnceAsync(uint relationId, string schema, string table, IReadOnlyList<(string Name, uint TypeOid)> columns, CancellationToken cancellationToken)
+    {
         var types = new Dictionary<string, (string TypeName, string SqlType)>(StringComparer.Ordinal);
         var primaryKey = new List<string>();
         var rls = false;
