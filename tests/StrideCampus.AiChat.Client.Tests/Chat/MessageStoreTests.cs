@@ -485,6 +485,26 @@ public class MessageStoreTests
     }
 
     [Fact]
+    public async Task Sessions_created_live_keep_their_messages_until_they_expire()
+    {
+        var clock = new ManualTimeProvider();
+        await using var h = await StoreHarness.StartAsync(options: new MessageStoreOptions { CacheExpiry = TimeSpan.FromMinutes(10), TimeProvider = clock });
+        var live = h.Db.SeedSession("from another tab");
+        h.Feed.Emit(ChatChange.Created(live));
+        var own = await h.Store.CreateSessionAsync("own", activate: false);
+        h.Feed.Emit(ChatChange.Created(h.Db.SeedMessage(live.Id, "m")));
+        clock.Advance(TimeSpan.FromMinutes(5));
+        h.Store.SweepCache();
+        await h.Store.RefreshAsync();
+        Assert.True(h.Session(live.Id).MessagesLoaded);
+        Assert.Single(h.Session(live.Id).Messages);
+        Assert.True(h.Session(own.Id).MessagesLoaded);
+        clock.Advance(TimeSpan.FromMinutes(11));
+        h.Store.SweepCache();
+        Assert.False(h.Store.Current.Sessions.Single(s => s.Id == live.Id).MessagesLoaded);
+    }
+
+    [Fact]
     public async Task Changes_that_arrive_while_evicted_messages_reload_are_not_lost()
     {
         ChatSession idle = null!;
