@@ -361,6 +361,3 @@ internal sealed class GoTrueService : IAsyncDisposable
     private static string NewRefreshToken() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
 }
-
-/// <summary>A user authenticated by a bearer token.</summary>
-internal sealed record AuthenticatedUser(Guid UserId, Guid? SessionId, JwtValidation Token);

@@ -444,11 +444,6 @@ internal sealed class RestService : IAsyncDisposable
 
     // ---------------------------------------------------------------- request parsing
 
-    private sealed record ParsedQuery(IReadOnlyList<SelectItem> Select, Dictionary<string, QueryNode> Nodes, IReadOnlyList<string>? Columns, IReadOnlyList<string>? OnConflict)
-    {
-        public QueryNode Root => Nodes[""];
-    }
-
     private static ParsedQuery ParseQuery(HttpContext http, IReadOnlySet<string>? rpcArgs)
     {
         var nodes = new Dictionary<string, QueryNode>(StringComparer.Ordinal) { [""] = new QueryNode() };
