@@ -12,6 +12,9 @@ public sealed class RestApiTests(LocalStackFixture fixture) : IDisposable
 
     public void Dispose() => _api.Dispose();
 
+    // Rows are separated as json_agg separates them (", \n "), as in PostgREST; compare without it.
+    private static string Compact(string json) => json.Replace(", \n ", ",", StringComparison.Ordinal);
+
     private async Task<Guid> CreateSessionAsync(StackHttp.User user, string title)
     {
         var reply = await _api.SendAsync(HttpMethod.Post, "/rest/v1/ai_chat_sessions?select=id", user.AccessToken, $$"""{"title":"{{title}}"}""", Representation);
@@ -177,6 +180,26 @@ public sealed class RestApiTests(LocalStackFixture fixture) : IDisposable
         var counted = await _api.SendAsync(HttpMethod.Patch, "/rest/v1/ai_chat_sessions?title=in.(t1,t2)", user.AccessToken, """{"is_active":false}""", new Dictionary<string, string> { ["Prefer"] = "count=exact" });
         Assert.Equal(204, counted.Status);
         Assert.Equal("*/2", counted.Header("Content-Range"));
+    }
+
+    [Fact]
+    public async Task Embedded_resources_take_their_own_filters_order_and_limit()
+    {
+        var user = await _api.SignUpAsync("embed");
+        var session = await CreateSessionAsync(user, "chat");
+        var rows = string.Join(",", Enumerable.Range(1, 5).Select(i => $$"""{"session_id":"{{session}}","content":"m{{i}}","is_user":{{(i % 2 == 1 ? "true" : "false")}}}"""));
+        Assert.Equal(201, (await _api.SendAsync(HttpMethod.Post, "/rest/v1/ai_chat_messages", user.AccessToken, "[" + rows + "]")).Status);
+
+        var reply = await _api.SendAsync(HttpMethod.Get,
+            $"/rest/v1/ai_chat_sessions?select=title,msgs:ai_chat_messages(content)&id=eq.{session}&msgs.is_user=is.true&msgs.order=content.desc&msgs.limit=2",
+            user.AccessToken);
+        Assert.Equal(200, reply.Status);
+        Assert.Equal("""[{"title":"chat","msgs":[{"content":"m5"},{"content":"m3"}]}]""", Compact(reply.Body));
+
+        reply = await _api.SendAsync(HttpMethod.Get, $"/rest/v1/ai_chat_messages?select=content&session_id=eq.{session}&content=match.^m[24]$&order=content", user.AccessToken);
+        Assert.Equal("""[{"content":"m2"},{"content":"m4"}]""", Compact(reply.Body));
+        reply = await _api.SendAsync(HttpMethod.Get, $"/rest/v1/ai_chat_messages?select=content&session_id=eq.{session}&content=isdistinct.m1&is_user=not.eq.false&order=content.desc", user.AccessToken);
+        Assert.Equal("""[{"content":"m5"},{"content":"m3"}]""", Compact(reply.Body));
     }
 
     [Fact]
