@@ -29,7 +29,7 @@ internal sealed class PostgrestChatDataSource : IChatDataSource
         _rest.From(SessionsTable, ChatJsonContext.Default.ChatSessionRow)
             .Select("*," + MessagesTable + "(*)")
             .Eq("user_id", _userId)
-            .Order("created_at", ascending: false)
+            .Order("updated_at", ascending: false)
             .GetAsync(cancellationToken);
 
     public Task<IReadOnlyList<ChatSession>> LoadSessionsAsync(CancellationToken cancellationToken) =>

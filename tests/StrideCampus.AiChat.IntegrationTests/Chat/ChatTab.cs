@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Reactive.Concurrency;
 using System.Reflection;
+using Microsoft.Extensions.Logging;
 using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Realtime;
@@ -15,8 +16,10 @@ internal sealed class ChatTab : IAsyncDisposable
 {
     private readonly HttpClient _http;
 
-    private ChatTab(Guid userId, HttpClient http, PostgrestClient rest, RealtimeClient realtime, MessageStore store)
+    private ChatTab(Guid userId, HttpClient http, CountingHandler handler, string token, PostgrestClient rest, RealtimeClient realtime, MessageStore store)
     {
+        Http = handler;
+        Token = token;
         UserId = userId;
         _http = http;
         Rest = rest;
@@ -26,24 +29,34 @@ internal sealed class ChatTab : IAsyncDisposable
 
     public Guid UserId { get; }
 
+    /// <summary>The HTTP requests this tab sent.</summary>
+    public CountingHandler Http { get; }
+
+    /// <summary>The user's access token (to check that logs never contain it).</summary>
+    public string Token { get; }
+
     public PostgrestClient Rest { get; }
 
     public RealtimeClient Realtime { get; }
 
     public MessageStore Store { get; }
 
-    public static async Task<ChatTab> OpenAsync(LocalStackServer stack, Guid userId, MessageStoreOptions? options = null)
+    public static async Task<ChatTab> OpenAsync(
+        LocalStackServer stack, Guid userId, MessageStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
-        var tokens = new StaticAccessTokenProvider(RealtimeTestData.Token(stack, userId));
-        var http = new HttpClient();
+        var token = RealtimeTestData.Token(stack, userId);
+        var tokens = new StaticAccessTokenProvider(token);
+        var handler = new CountingHandler();
+        var http = new HttpClient(handler);
         var rest = new PostgrestClient(http, new PostgrestClientOptions { Url = stack.ApiUrl, ApiKey = stack.AnonKey }, tokens);
         var realtime = new RealtimeClient(
             new RealtimeClientOptions { Url = stack.ApiUrl, ApiKey = stack.AnonKey, ReconnectDelay = _ => TimeSpan.FromMilliseconds(1500) },
-            tokens);
+            tokens,
+            loggerFactory);
         options ??= new MessageStoreOptions();
         options.Scheduler ??= ImmediateScheduler.Instance;
-        var store = await MessageStore.CreateAsync(rest, realtime, userId, options);
-        return new ChatTab(userId, http, rest, realtime, store);
+        var store = await MessageStore.CreateAsync(rest, realtime, userId, options, loggerFactory);
+        return new ChatTab(userId, http, handler, token, rest, realtime, store);
     }
 
     /// <summary>A fresh read of the database as this user (what a new tab would load).</summary>
