@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using StrideCampus.AiChat.LocalStack.Auth;
+using StrideCampus.AiChat.LocalStack.Realtime;
+using StrideCampus.AiChat.LocalStack.Rest;
 
 namespace StrideCampus.AiChat.LocalStack.Hosting;
 
@@ -8,13 +11,15 @@ internal static class LocalStackEndpoints
 {
     public static void ConfigureServices(IServiceCollection services)
     {
-        // Auth (/auth/v1), Rest (/rest/v1) and Realtime (/realtime/v1) register here.
-        _ = services;
+        services.AddAuthServices();
+        services.AddRestServices();
+        services.AddRealtime();
     }
 
     public static void Map(WebApplication app)
     {
-        // Auth (/auth/v1), Rest (/rest/v1) and Realtime (/realtime/v1) map here.
-        _ = app;
+        app.MapAuthEndpoints();
+        app.MapRestEndpoints();
+        app.MapRealtimeEndpoint();
     }
 }

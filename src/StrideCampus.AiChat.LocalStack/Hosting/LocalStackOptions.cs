@@ -14,6 +14,9 @@ public sealed class LocalStackOptions
     /// <summary>Lifetime of user access tokens (Supabase's default is one hour).</summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Realtime closes a socket that sends nothing (not even a heartbeat) for this long (Phoenix's default is 60 s).</summary>
+    public TimeSpan RealtimeHeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The embedded PostgreSQL settings (data directory, port, binaries).</summary>
     public EmbeddedPostgresOptions Postgres { get; set; } = new();
 }

@@ -1,0 +1,25 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace StrideCampus.AiChat.Client.Chat;
+
+/// <summary>A row of <c>ai_chat_messages</c>: one message of a session, from the user or the assistant.</summary>
+/// <param name="Id">The message id (<c>id</c>); clients generate it so a retried insert never duplicates.</param>
+/// <param name="SessionId">The session the message belongs to (<c>session_id</c>).</param>
+/// <param name="UserId">The owner (<c>user_id</c>); <see cref="Guid.Empty"/> lets the database use <c>auth.uid()</c>.</param>
+/// <param name="Content">The text (<c>content</c>, at most 100,000 characters).</param>
+/// <param name="IsUser"><see langword="true"/> for a user message, <see langword="false"/> for an assistant reply (<c>is_user</c>).</param>
+/// <param name="Status">The lifecycle status (<c>status</c>).</param>
+/// <param name="CreatedAt">When the message was created (<c>created_at</c>, set by the database); messages are ordered by it, then by id.</param>
+/// <param name="UpdatedAt">When the message last changed (<c>updated_at</c>, set by the database).</param>
+/// <param name="Metadata">Free-form JSON (<c>metadata</c>); <see langword="null"/> is stored as <c>{}</c>.</param>
+public sealed record ChatMessage(
+    Guid Id,
+    Guid SessionId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] Guid UserId,
+    string Content,
+    bool IsUser,
+    MessageStatus Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] DateTimeOffset CreatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] DateTimeOffset UpdatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonObject? Metadata);

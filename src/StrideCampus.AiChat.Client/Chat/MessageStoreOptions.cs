@@ -1,0 +1,44 @@
+using System.Reactive.Concurrency;
+
+namespace StrideCampus.AiChat.Client.Chat;
+
+/// <summary>Options of a <see cref="MessageStore"/>.</summary>
+public sealed class MessageStoreOptions
+{
+    /// <summary>
+    /// How many sessions keep their messages in memory (least recently used beyond it drop them; the
+    /// active session always keeps them). Default 20.
+    /// </summary>
+    public int MaxCachedSessions { get; set; } = 20;
+
+    /// <summary>How long a session's messages stay in memory without being read. Default 30 minutes.</summary>
+    public TimeSpan CacheExpiry { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How many database writes a streamed reply may make per second. Default 10.</summary>
+    public double MaxStreamWritesPerSecond { get; set; } = 10;
+
+    /// <summary>
+    /// The scheduler <see cref="MessageStore.StateChanges"/> and <see cref="MessageStore.Changes"/> notify on
+    /// (a UI dispatcher, for example). Default: <see cref="TaskPoolScheduler.Default"/>.
+    /// </summary>
+    public IScheduler? Scheduler { get; set; }
+
+    /// <summary>The title of sessions created without one. Default "New chat".</summary>
+    public string DefaultSessionTitle { get; set; } = "New chat";
+
+    /// <summary>The clock (tests replace it). Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxCachedSessions, 1, nameof(MaxCachedSessions));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CacheExpiry, TimeSpan.Zero, nameof(CacheExpiry));
+        if (!(MaxStreamWritesPerSecond > 0) || double.IsInfinity(MaxStreamWritesPerSecond))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxStreamWritesPerSecond), MaxStreamWritesPerSecond, "Must be a positive finite number.");
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(DefaultSessionTitle, nameof(DefaultSessionTitle));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+    }
+}

@@ -1,0 +1,364 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace StrideCampus.AiChat.Client.Chat;
+
+/// <summary>
+/// Live changes of a user's AI chat sessions and messages (the seed's <c>useRealtimeAIChats</c>): typed
+/// streams for sessions and messages created, updated and deleted, the active session, and the
+/// connection status. Subscriptions are filtered on the server by <c>user_id</c> (and by
+/// <c>session_id</c> when <see cref="SessionId"/> is set); deletes, which the server cannot filter and
+/// which carry only the id, are reported only for rows this instance knows to be the user's.
+/// Disposing ends every subscription and completes every stream.
+/// </summary>
+public sealed partial class RealtimeAIChats : IAsyncDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly IChatChangeFeed _feed;
+    private readonly IChatDataSource? _seed;
+    private readonly IAsyncDisposable? _owned;
+    private readonly RealtimeAIChatsOptions _options;
+    private readonly ILogger _logger;
+    private readonly IScheduler _timer;
+    private readonly Subject<ChatChange> _changes = new();
+    private readonly Subject<Guid?> _active = new();
+    private readonly BehaviorSubject<ChatConnectionStatus> _status = new(ChatConnectionStatus.Initial);
+    private readonly CompositeDisposable _subscriptions = [];
+    private readonly HashSet<Guid> _sessionIds = [];
+    private readonly HashSet<Guid> _messageIds = [];
+    private readonly SerialDisposable _pendingNull = new();
+    private Guid? _activeId;
+    private bool _started;
+    private int _disposed;
+
+    internal RealtimeAIChats(
+        IChatChangeFeed feed,
+        IChatDataSource? seed,
+        Guid userId,
+        RealtimeAIChatsOptions? options = null,
+        ILoggerFactory? loggerFactory = null,
+        IAsyncDisposable? ownedResources = null)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        if (userId == Guid.Empty)
+        {
+            throw new ArgumentException("The user id must not be empty.", nameof(userId));
+        }
+
+        _options = options ?? new RealtimeAIChatsOptions();
+        if (_options.SessionId == Guid.Empty)
+        {
+            throw new ArgumentException("The session id must not be empty.", nameof(options));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.ActiveSessionSettleDelay, TimeSpan.Zero, nameof(options));
+        _feed = feed;
+        _seed = seed;
+        _owned = ownedResources;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RealtimeAIChats>();
+        _timer = _options.Scheduler ?? DefaultScheduler.Instance;
+        UserId = userId;
+        SessionId = _options.SessionId;
+
+        Changes = Notify(_changes);
+        SessionCreated = Changes.Where(c => c.Kind == ChatChangeKind.SessionCreated).Select(c => c.Session!);
+        SessionUpdated = Changes.Where(c => c.Kind == ChatChangeKind.SessionUpdated).Select(c => c.Session!);
+        SessionDeleted = Changes.Where(c => c.Kind == ChatChangeKind.SessionDeleted).Select(c => c.Id);
+        MessageCreated = Changes.Where(c => c.Kind == ChatChangeKind.MessageCreated).Select(c => c.Message!);
+        MessageUpdated = Changes.Where(c => c.Kind == ChatChangeKind.MessageUpdated).Select(c => c.Message!);
+        MessageDeleted = Changes.Where(c => c.Kind == ChatChangeKind.MessageDeleted).Select(c => c.Id);
+        ActiveSessionChanged = Notify(_active);
+        ConnectionStatus = Notify(_status);
+        if (_options.Callbacks is { } callbacks)
+        {
+            WireCallbacks(callbacks);
+        }
+    }
+
+    /// <summary>The user whose chats are watched.</summary>
+    public Guid UserId { get; }
+
+    /// <summary>The session whose messages are watched, or null for all of the user's messages.</summary>
+    public Guid? SessionId { get; }
+
+    /// <summary>Every change, in commit order (the streams below are filtered views of it).</summary>
+    public IObservable<ChatChange> Changes { get; }
+
+    /// <summary>Sessions created (the seed's <c>onSessionCreated</c>).</summary>
+    public IObservable<ChatSession> SessionCreated { get; }
+
+    /// <summary>Sessions updated: title, active status, ... (the seed's <c>onSessionUpdated</c>).</summary>
+    public IObservable<ChatSession> SessionUpdated { get; }
+
+    /// <summary>Ids of the user's sessions deleted (the seed's <c>onSessionDeleted</c>).</summary>
+    public IObservable<Guid> SessionDeleted { get; }
+
+    /// <summary>Messages created, user and assistant (the seed's <c>onMessageCreated</c>).</summary>
+    public IObservable<ChatMessage> MessageCreated { get; }
+
+    /// <summary>Messages updated, such as a streamed reply growing (the seed's <c>onMessageUpdated</c>).</summary>
+    public IObservable<ChatMessage> MessageUpdated { get; }
+
+    /// <summary>Ids of the user's messages deleted (the seed's <c>onMessageDeleted</c>).</summary>
+    public IObservable<Guid> MessageDeleted { get; }
+
+    /// <summary>
+    /// The id of the session that became active, or null when the active session was deactivated or
+    /// deleted and no other became active (the seed's <c>onActiveSessionChanged</c>).
+    /// </summary>
+    public IObservable<Guid?> ActiveSessionChanged { get; }
+
+    /// <summary>The connection status; replays the current value to a new subscriber.</summary>
+    public IObservable<ChatConnectionStatus> ConnectionStatus { get; }
+
+    /// <summary>The current connection status.</summary>
+    public ChatConnectionStatus CurrentStatus => _status.Value;
+
+    /// <summary>Whether changes arrive live (the seed's <c>isConnected</c>).</summary>
+    public bool IsConnected => _status.Value.IsConnected;
+
+    /// <summary>The active session as last seen, if known.</summary>
+    public Guid? ActiveSessionId
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _activeId;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Subscribes (once): learns which rows are the user's (so deletes can be attributed), then joins the
+    /// realtime channel. Completes when changes flow.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when subscribed.</returns>
+    /// <exception cref="ChatOperationException">The subscription failed (it keeps retrying in the background).</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_gate)
+        {
+            if (_started)
+            {
+                return;
+            }
+
+            _started = true;
+        }
+
+        _subscriptions.Add(_feed.Status.Subscribe(OnStatus));
+        _subscriptions.Add(_feed.Changes.Subscribe(OnChange));
+        if (_seed is not null)
+        {
+            var sessions = await _seed.LoadSessionsAsync(cancellationToken).ConfigureAwait(false);
+            var messages = await _seed.LoadMessageIdsAsync(SessionId, cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                foreach (var s in sessions)
+                {
+                    _sessionIds.Add(s.Id);
+                    if (s.IsActive)
+                    {
+                        _activeId = s.Id;
+                    }
+                }
+
+                _messageIds.UnionWith(messages);
+            }
+        }
+
+        try
+        {
+            await _feed.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            ChatLog.SubscriptionFailed(_logger, ex);
+            throw new ChatOperationException("The AI chat realtime subscription failed; it keeps retrying.", ex);
+        }
+    }
+
+    /// <summary>Ends every subscription and completes every stream.</summary>
+    /// <returns>A task that completes when the channel is left.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _subscriptions.Dispose();
+        _pendingNull.Dispose();
+        await _feed.DisposeAsync().ConfigureAwait(false);
+        if (_owned is not null)
+        {
+            await _owned.DisposeAsync().ConfigureAwait(false);
+        }
+
+        lock (_gate)
+        {
+            _changes.OnCompleted();
+            _active.OnCompleted();
+            _status.OnCompleted();
+        }
+    }
+
+    private IObservable<T> Notify<T>(IObservable<T> source) =>
+        _options.Scheduler is { } scheduler ? source.ObserveOn(scheduler) : source.AsObservable();
+
+    private void OnStatus(ChatConnectionStatus status)
+    {
+        lock (_gate)
+        {
+            if (_disposed != 0)
+            {
+                return;
+            }
+
+            ChatLog.SubscriptionStatus(_logger, status.State, status.Reason);
+            _status.OnNext(status);
+        }
+    }
+
+    private void OnChange(ChatChange change)
+    {
+        lock (_gate)
+        {
+            if (_disposed != 0)
+            {
+                return;
+            }
+
+            if (!Accept(change))
+            {
+                ChatLog.RealtimeChangeIgnored(_logger, change.Kind, change.Id, "not this user's or outside the session filter");
+                return;
+            }
+
+            ChatLog.RealtimeChange(_logger, change.Kind, change.Id);
+            _changes.OnNext(change);
+            TrackActive(change);
+        }
+    }
+
+    /// <summary>Whether a change concerns a row of this user (and session), updating the known ids.</summary>
+    private bool Accept(ChatChange change)
+    {
+        switch (change.Kind)
+        {
+            case ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated:
+                if (change.Session is null || change.Session.UserId != UserId)
+                {
+                    return false;
+                }
+
+                _sessionIds.Add(change.Id);
+                return true;
+            case ChatChangeKind.SessionDeleted:
+                return _sessionIds.Remove(change.Id);
+            case ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated:
+                if (change.Message is null || change.Message.UserId != UserId ||
+                    (SessionId is { } sid && change.Message.SessionId != sid))
+                {
+                    return false;
+                }
+
+                _messageIds.Add(change.Id);
+                return true;
+            case ChatChangeKind.MessageDeleted:
+                return _messageIds.Remove(change.Id);
+            default:
+                return false;
+        }
+    }
+
+    private void TrackActive(ChatChange change)
+    {
+        switch (change.Kind)
+        {
+            case ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated when change.Session!.IsActive:
+                if (_activeId != change.Id)
+                {
+                    _pendingNull.Disposable = null;
+                    _activeId = change.Id;
+                    ChatLog.ActiveSessionChanged(_logger, change.Id);
+                    _active.OnNext(change.Id);
+                }
+
+                break;
+            case ChatChangeKind.SessionUpdated or ChatChangeKind.SessionDeleted when _activeId == change.Id:
+                // A switch is a deactivation followed by an activation: report null only if none follows.
+                _activeId = null;
+                _pendingNull.Disposable = _timer.Schedule(_options.ActiveSessionSettleDelay, ReportNoActiveSession);
+                break;
+        }
+    }
+
+    private void ReportNoActiveSession()
+    {
+        lock (_gate)
+        {
+            if (_disposed == 0 && _activeId is null)
+            {
+                ChatLog.ActiveSessionChanged(_logger, null);
+                _active.OnNext(null);
+            }
+        }
+    }
+
+    private void WireCallbacks(RealtimeAIChatsCallbacks callbacks)
+    {
+        _subscriptions.Add(Changes.Subscribe(change =>
+        {
+            switch (change.Kind)
+            {
+                case ChatChangeKind.SessionCreated:
+                    Invoke(callbacks.OnSessionCreated, change.Session!, nameof(callbacks.OnSessionCreated));
+                    break;
+                case ChatChangeKind.SessionUpdated:
+                    Invoke(callbacks.OnSessionUpdated, change.Session!, nameof(callbacks.OnSessionUpdated));
+                    break;
+                case ChatChangeKind.SessionDeleted:
+                    Invoke(callbacks.OnSessionDeleted, change.Id, nameof(callbacks.OnSessionDeleted));
+                    break;
+                case ChatChangeKind.MessageCreated:
+                    Invoke(callbacks.OnMessageCreated, change.Message!, nameof(callbacks.OnMessageCreated));
+                    break;
+                case ChatChangeKind.MessageUpdated:
+                    Invoke(callbacks.OnMessageUpdated, change.Message!, nameof(callbacks.OnMessageUpdated));
+                    break;
+                case ChatChangeKind.MessageDeleted:
+                    Invoke(callbacks.OnMessageDeleted, change.Id, nameof(callbacks.OnMessageDeleted));
+                    break;
+            }
+        }));
+        _subscriptions.Add(ActiveSessionChanged.Subscribe(id => Invoke(callbacks.OnActiveSessionChanged, id, nameof(callbacks.OnActiveSessionChanged))));
+        _subscriptions.Add(ConnectionStatus.Subscribe(s => Invoke(callbacks.OnConnectionStatusChanged, s, nameof(callbacks.OnConnectionStatusChanged))));
+    }
+
+    private void Invoke<T>(Action<T>? handler, T value, string name)
+    {
+        if (handler is null)
+        {
+            return;
+        }
+
+        try
+        {
+            handler(value);
+        }
+#pragma warning disable CA1031 // an app's handler must not end the subscription
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ChatLog.CallbackFailed(_logger, name, ex);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+namespace StrideCampus.AiChat.Client.Realtime;
+
+/// <summary>Settings of a <see cref="RealtimeClient"/>.</summary>
+public sealed class RealtimeClientOptions
+{
+    /// <summary>The Supabase project URL (for example <c>https://xyz.supabase.co</c>); the socket goes to <c>{Url}/realtime/v1/websocket</c>.</summary>
+    public Uri Url { get; set; } = null!;
+
+    /// <summary>The project's API key (anon key), sent as the <c>apikey</c> query parameter.</summary>
+    public string ApiKey { get; set; } = "";
+
+    /// <summary>The serializer version; <see cref="RealtimeSerializerVersion.V2"/> by default.</summary>
+    public RealtimeSerializerVersion Version { get; set; } = RealtimeSerializerVersion.V2;
+
+    /// <summary>The interval between heartbeats (25 s by default). A heartbeat without reply by the next one marks the socket dead.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>The timeout of connects, joins and pushes that expect a reply (10 s by default); also bounds the wait for a heartbeat reply.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The delay before reconnect attempt <c>n</c> (1-based); by default 1 s, 2 s, 5 s, then 10 s, plus up to 10% jitter.</summary>
+    public Func<int, TimeSpan>? ReconnectDelay { get; set; }
+
+    /// <summary>The delay before channel rejoin attempt <c>n</c> (1-based); by default 1 s, 2 s, 5 s, then 10 s.</summary>
+    public Func<int, TimeSpan>? RejoinDelay { get; set; }
+
+    /// <summary>Sends broadcasts as binary frames (kind 3, serializer 2.0.0 only) as the JS client does; JSON text frames otherwise (default).</summary>
+    public bool BinaryBroadcasts { get; set; }
+
+    /// <summary>The most frames kept while the socket is down (flushed in order on open); 1,000 by default.</summary>
+    public int SendBufferLimit { get; set; } = 1000;
+
+    /// <summary>The most pushes a channel buffers before it is joined (flushed in order on join); 100 by default.</summary>
+    public int PushBufferLimit { get; set; } = 100;
+
+    /// <summary>The largest frame accepted from the server, in bytes (16 MiB by default); a larger one closes the socket.</summary>
+    public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The time source for timers (tests may pass a fake one); <see cref="TimeProvider.System"/> by default.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}

@@ -1,0 +1,28 @@
+namespace StrideCampus.AiChat.Client.Realtime;
+
+/// <summary>A realtime operation failed: a join or push was refused or timed out, or the channel is unusable.</summary>
+public sealed class RealtimeException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public RealtimeException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What failed.</param>
+    public RealtimeException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    /// <param name="message">What failed.</param>
+    /// <param name="innerException">The cause.</param>
+    public RealtimeException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>The subscribe status the failure corresponds to, when it comes from a join.</summary>
+    public SubscribeStatus? Status { get; init; }
+}

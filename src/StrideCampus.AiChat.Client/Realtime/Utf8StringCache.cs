@@ -1,0 +1,53 @@
+using System.Text;
+using System.Text.Json;
+
+namespace StrideCampus.AiChat.Client.Realtime;
+
+/// <summary>
+/// Turns the few distinct strings of a frame stream (topics, event names, schemas, tables, join refs) into shared
+/// string instances without allocating on a hit. Not thread-safe: used by the single receive loop.
+/// </summary>
+internal sealed class Utf8StringCache
+{
+    private readonly byte[][] _keys;
+    private readonly string[] _values;
+    private int _count;
+    private int _next;
+
+    public Utf8StringCache(int capacity = 64)
+    {
+        _keys = new byte[capacity][];
+        _values = new string[capacity];
+    }
+
+    public string Get(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > 128)
+        {
+            return reader.GetString()!;
+        }
+
+        return Get(reader.ValueSpan);
+    }
+
+    public string Get(ReadOnlySpan<byte> utf8)
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            if (utf8.SequenceEqual(_keys[i]))
+            {
+                return _values[i];
+            }
+        }
+
+        var value = Encoding.UTF8.GetString(utf8);
+        if (utf8.Length <= 128)
+        {
+            var slot = _count < _keys.Length ? _count++ : _next++ % _keys.Length;
+            _keys[slot] = utf8.ToArray();
+            _values[slot] = value;
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace StrideCampus.AiChat.LocalStack.Realtime;
+
+/// <summary>
+/// Delivers row changes, one at a time in commit order, to the channels whose postgres_changes
+/// bindings match (table, event, filter) and who may see the row (RLS, checked per distinct
+/// principal). Payloads have Supabase's shape: <c>{ids, data:{schema, table, commit_timestamp,
+/// type, columns, record, old_record, errors}}</c>. Deletes are not RLS-checked (the row is gone);
+/// they reach bindings whose filter matches the old row, carrying only the primary key when the
+/// table has RLS, as Supabase does.
+/// </summary>
+internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorizer authorizer, ILogger logger)
+{
+    public async Task RunAsync(ReplicationListener listener, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var change in listener.Changes.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await DispatchAsync(change, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogError(ex, "Dispatching a {Kind} on {Schema}.{Table} failed", change.KindName, change.Relation.Schema, change.Relation.Table);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    internal async Task DispatchAsync(RowChange change, CancellationToken cancellationToken)
+    {
+        var relation = change.Relation;
+        var kind = change.KindName;
+        var row = change.CurrentRow;
+        List<(ChannelSubscription Channel, List<int> Ids)>? targets = null;
+        foreach (var channel in registry.PostgresSubscribers)
+        {
+            if (channel.IsClosed)
+            {
+                continue;
+            }
+            List<int>? ids = null;
+            foreach (var binding in channel.Bindings)
+            {
+                if (binding.Matches(relation, kind) && binding.Filter.Matches(relation, row) && !(ids?.Contains(binding.Id) ?? false))
+                {
+                    (ids ??= []).Add(binding.Id);
+                }
+            }
+            if (ids is not null)
+            {
+                (targets ??= []).Add((channel, ids));
+            }
+        }
+        if (targets is null)
+        {
+            return;
+        }
+
+        string[]? errors = null;
+        if (relation.RlsEnabled && change.Kind != ChangeKind.Delete)
+        {
+            if (relation.VisibilitySql is null)
+            {
+                errors = ["Error 400: Bad Request, no primary key"];
+            }
+            else
+            {
+                targets = await FilterVisibleAsync(relation, row, targets, cancellationToken).ConfigureAwait(false);
+                if (targets.Count == 0)
+                {
+                    return;
+                }
+            }
+        }
+
+        var data = BuildData(change, row, errors);
+        foreach (var (channel, ids) in targets)
+        {
+            channel.Session.Send(channel.Session.Serializer.Encode(null, null, channel.Topic, "postgres_changes", w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("ids");
+                foreach (var id in ids)
+                {
+                    w.WriteNumberValue(id);
+                }
+                w.WriteEndArray();
+                w.WritePropertyName("data");
+                w.WriteRawValue(data.Span, skipInputValidation: true);
+                w.WriteEndObject();
+            }));
+        }
+    }
+
+    private async Task<List<(ChannelSubscription Channel, List<int> Ids)>> FilterVisibleAsync(
+        RelationInfo relation, string?[] row, List<(ChannelSubscription Channel, List<int> Ids)> targets, CancellationToken cancellationToken)
+    {
+        var principals = new List<(string Role, string Claims)>();
+        var principalOf = new int[targets.Count];
+        var index = new Dictionary<(string, string), int>();
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var auth = targets[i].Channel.Auth;
+            var key = (auth.Role ?? "anon", auth.ClaimsJson ?? "{}");
+            if (!index.TryGetValue(key, out var p))
+            {
+                p = principals.Count;
+                principals.Add(key);
+                index[key] = p;
+            }
+            principalOf[i] = p;
+        }
+        var visible = await authorizer.AuthorizeAsync(relation, row, principals, cancellationToken).ConfigureAwait(false);
+        var result = new List<(ChannelSubscription, List<int>)>(targets.Count);
+        for (var i = 0; i < targets.Count; i++)
+        {
+            if (visible[principalOf[i]])
+            {
+                result.Add(targets[i]);
+            }
+        }
+        return result;
+    }
+
+    internal static ReadOnlyMemory<byte> BuildData(RowChange change, string?[] row, string[]? errors)
+    {
+        var relation = change.Relation;
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", relation.Schema);
+            w.WriteString("table", relation.Table);
+            w.WriteString("commit_timestamp", PgText.FormatCommitTimestamp(change.CommitTimestamp));
+            w.WriteString("type", change.KindName);
+            w.WriteStartArray("columns");
+            foreach (var column in relation.Columns)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", column.Name);
+                w.WriteString("type", column.TypeName);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (errors is null)
+            {
+                if (change.Kind != ChangeKind.Delete)
+                {
+                    w.WritePropertyName("record");
+                    WriteRecord(w, relation, row, keyOnly: false);
+                }
+                if (change.Kind == ChangeKind.Update)
+                {
+                    w.WritePropertyName("old_record");
+                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: false);
+                }
+                else if (change.Kind == ChangeKind.Delete)
+                {
+                    w.WritePropertyName("old_record");
+                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: relation.RlsEnabled);
+                }
+                w.WriteNull("errors");
+            }
+            else
+            {
+                w.WriteStartArray("errors");
+                foreach (var e in errors)
+                {
+                    w.WriteStringValue(e);
+                }
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        return buffer.WrittenMemory;
+    }
+
+    private static void WriteRecord(Utf8JsonWriter w, RelationInfo relation, string?[] values, bool keyOnly)
+    {
+        w.WriteStartObject();
+        for (var i = 0; i < relation.Columns.Count && i < values.Length; i++)
+        {
+            if (ReferenceEquals(values[i], RowChange.Unchanged) || (keyOnly && !relation.IsPrimaryKey(i)))
+            {
+                continue;
+            }
+            w.WritePropertyName(relation.Columns[i].Name);
+            PgText.WriteJson(w, relation.Columns[i].TypeName, values[i]);
+        }
+        w.WriteEndObject();
+    }
+}

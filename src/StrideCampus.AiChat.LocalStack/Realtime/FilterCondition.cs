@@ -1,0 +1,4 @@
+namespace StrideCampus.AiChat.LocalStack.Realtime;
+
+/// <summary>One <c>column=op.value</c> condition; <see cref="Values"/> has several entries for <c>in</c>.</summary>
+internal sealed record FilterCondition(string Column, FilterOperator Operator, IReadOnlyList<string> Values);

@@ -1,0 +1,243 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using StrideCampus.AiChat.LocalStack.Hosting;
+
+namespace StrideCampus.AiChat.LocalStack.Realtime;
+
+/// <summary>
+/// The Supabase-Realtime-compatible service: accepts sockets at <c>/realtime/v1/websocket</c>,
+/// runs the one replication stream and the change dispatcher, and relays HTTP broadcasts. Started
+/// and stopped with the host; stopping closes every socket and ends the replication stream (its
+/// temporary slot goes with the connection).
+/// </summary>
+internal sealed class RealtimeService : IHostedService, IAsyncDisposable
+{
+    private readonly LocalStackContext _context;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly NpgsqlDataSource _superuser;
+    private readonly NpgsqlDataSource _authenticator;
+    private readonly ChangeDispatcher _dispatcher;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _dispatch;
+    private int _disposed;
+
+    public RealtimeService(LocalStackContext context, ILoggerFactory loggerFactory)
+    {
+        _context = context;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<RealtimeService>();
+        Time = TimeProvider.System;
+        Options = new RealtimeOptions(context.Options.RealtimeHeartbeatTimeout);
+        _superuser = NpgsqlDataSource.Create(context.Postgres.ConnectionString);
+        var authenticator = new NpgsqlConnectionStringBuilder(context.Postgres.AuthenticatorConnectionString)
+        {
+            MaxAutoPrepare = 64,
+            AutoPrepareMinUsages = 2,
+            NoResetOnClose = true,
+        };
+        _authenticator = NpgsqlDataSource.Create(authenticator.ConnectionString);
+        Registry = new ChannelRegistry();
+        Presence = new PresenceTracker(Registry);
+        Tokens = new RealtimeTokenValidator(context.Jwt, Time);
+        Catalog = new RelationCatalog(_superuser);
+        Replication = new ReplicationListener(context.Postgres.ConnectionString, Catalog, loggerFactory.CreateLogger<ReplicationListener>());
+        _dispatcher = new ChangeDispatcher(Registry, new ChangeAuthorizer(_authenticator, loggerFactory.CreateLogger<ChangeAuthorizer>()), loggerFactory.CreateLogger<ChangeDispatcher>());
+    }
+
+    public TimeProvider Time { get; }
+
+    public RealtimeOptions Options { get; }
+
+    public ChannelRegistry Registry { get; }
+
+    public PresenceTracker Presence { get; }
+
+    public RealtimeTokenValidator Tokens { get; }
+
+    public RelationCatalog Catalog { get; }
+
+    public ReplicationListener Replication { get; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Replication.Start();
+        _dispatch = Task.Run(() => _dispatcher.RunAsync(Replication, _stopping.Token), CancellationToken.None);
+        try
+        {
+            await Replication.Ready.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("Replication is not streaming yet; postgres_changes will start when it does");
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
+
+    /// <summary>GET /realtime/v1/websocket?apikey=...&amp;vsn=...</summary>
+    public async Task HandleWebSocketAsync(HttpContext http)
+    {
+        var serializer = PhoenixSerializer.ForVersion(http.Request.Query["vsn"].FirstOrDefault());
+        if (serializer is null)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "Unsupported serializer version").ConfigureAwait(false);
+            return;
+        }
+        var key = http.Request.Headers["x-api-key"].FirstOrDefault() ?? http.Request.Query["apikey"].FirstOrDefault();
+        var apiKey = await Tokens.CheckAsync(key).ConfigureAwait(false);
+        if (!apiKey.IsValid)
+        {
+            _logger.LogInformation("Realtime connection refused: {Reason}", apiKey.ConnectError);
+            await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, apiKey.ConnectError).ConfigureAwait(false);
+            return;
+        }
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "Expected a WebSocket upgrade").ConfigureAwait(false);
+            return;
+        }
+        using var socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        var session = new RealtimeSocketSession(socket, serializer, apiKey, this, _loggerFactory.CreateLogger<RealtimeSocketSession>());
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
+        await session.RunAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>POST /realtime/v1/api/broadcast with <c>{messages:[{topic, event, payload, private}]}</c>.</summary>
+    public async Task HandleBroadcastAsync(HttpContext http)
+    {
+        if (!await AuthorizeHttpAsync(http).ConfigureAwait(false))
+        {
+            return;
+        }
+        JsonDocument body;
+        try
+        {
+            body = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "Invalid JSON body").ConfigureAwait(false);
+            return;
+        }
+        using (body)
+        {
+            if (!body.RootElement.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+            {
+                await WriteErrorAsync(http, StatusCodes.Status422UnprocessableEntity, "messages is required").ConfigureAwait(false);
+                return;
+            }
+            foreach (var message in messages.EnumerateArray())
+            {
+                if (message.TryGetProperty("topic", out var topic) && topic.ValueKind == JsonValueKind.String &&
+                    message.TryGetProperty("event", out var ev) && ev.ValueKind == JsonValueKind.String)
+                {
+                    var payload = message.TryGetProperty("payload", out var p) ? p : default;
+                    Broadcast("realtime:" + topic.GetString(), ev.GetString()!, payload);
+                }
+            }
+        }
+        http.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    /// <summary>POST /realtime/v1/api/broadcast/{topic}/events/{event} with the payload as the body (httpSend).</summary>
+    public async Task HandleSingleBroadcastAsync(HttpContext http, string topic, string @event)
+    {
+        if (!await AuthorizeHttpAsync(http).ConfigureAwait(false))
+        {
+            return;
+        }
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+            Broadcast("realtime:" + topic, @event, body.RootElement);
+        }
+        catch (JsonException)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "Invalid JSON body").ConfigureAwait(false);
+            return;
+        }
+        http.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    private void Broadcast(string topic, string @event, JsonElement payload)
+    {
+        void Write(Utf8JsonWriter w)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "broadcast");
+            w.WriteString("event", @event);
+            w.WritePropertyName("payload");
+            if (payload.ValueKind == JsonValueKind.Undefined)
+            {
+                w.WriteStartObject();
+                w.WriteEndObject();
+            }
+            else
+            {
+                payload.WriteTo(w);
+            }
+            w.WriteEndObject();
+        }
+        foreach (var channel in Registry.OnTopic(topic))
+        {
+            channel.Session.Send(channel.Session.Serializer.Encode(null, null, topic, "broadcast", Write));
+        }
+    }
+
+    private async Task<bool> AuthorizeHttpAsync(HttpContext http)
+    {
+        var key = http.Request.Headers["apikey"].FirstOrDefault() ?? http.Request.Query["apikey"].FirstOrDefault();
+        var check = await Tokens.CheckAsync(key).ConfigureAwait(false);
+        if (!check.IsValid)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, check.ConnectError).ConfigureAwait(false);
+            return false;
+        }
+        var bearer = http.Request.Headers.Authorization.FirstOrDefault();
+        if (bearer is not null && bearer.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var user = await Tokens.CheckAsync(bearer["Bearer ".Length..]).ConfigureAwait(false);
+            if (!user.IsValid)
+            {
+                await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, user.ConnectError).ConfigureAwait(false);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static async Task WriteErrorAsync(HttpContext http, int status, string message)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("error", message);
+            writer.WriteEndObject();
+        }
+        await http.Response.Body.WriteAsync(stream.ToArray(), http.RequestAborted).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Replication.DisposeAsync().ConfigureAwait(false);
+        if (_dispatch is not null)
+        {
+            await _dispatch.ConfigureAwait(false);
+        }
+        await _superuser.DisposeAsync().ConfigureAwait(false);
+        await _authenticator.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

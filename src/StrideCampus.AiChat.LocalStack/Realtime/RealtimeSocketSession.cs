@@ -1,0 +1,559 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace StrideCampus.AiChat.LocalStack.Realtime;
+
+/// <summary>
+/// One client WebSocket speaking the Phoenix protocol: heartbeats, joins and leaves, access token
+/// refresh, broadcast and presence. Outgoing frames go through one queue and one writer, so they
+/// leave in the order they were produced. A socket that sends nothing for the heartbeat timeout is
+/// closed; leaving (or losing) the socket removes its channels and presences.
+/// </summary>
+internal sealed class RealtimeSocketSession
+{
+    private const int MaxMessageBytes = 4 * 1024 * 1024;
+    private readonly WebSocket _socket;
+    private readonly RealtimeService _service;
+    private readonly TokenCheck _apiKey;
+    private readonly ILogger _logger;
+    private readonly Channel<OutboundFrame> _outbox = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, ChannelSubscription> _channels = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+    private long _lastReceived;
+    private CancellationTokenSource? _lifetime;
+
+    public RealtimeSocketSession(WebSocket socket, PhoenixSerializer serializer, TokenCheck apiKey, RealtimeService service, ILogger logger)
+    {
+        _socket = socket;
+        Serializer = serializer;
+        _apiKey = apiKey;
+        _service = service;
+        _logger = logger;
+    }
+
+    public PhoenixSerializer Serializer { get; }
+
+    /// <summary>Queues a frame; dropped only when the socket is already gone.</summary>
+    public void Send(OutboundFrame frame) => _outbox.Writer.TryWrite(frame);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _lifetime = lifetime;
+        _lastReceived = _service.Time.GetTimestamp();
+        var writer = WriteLoopAsync(lifetime.Token);
+        var watchdog = WatchdogAsync(lifetime.Token);
+        try
+        {
+            await ReceiveLoopAsync(lifetime.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            _logger.LogDebug("Socket ended: {Reason}", ex.Message);
+        }
+        finally
+        {
+            ChannelSubscription[] channels;
+            lock (_gate)
+            {
+                channels = [.. _channels.Values];
+                _channels.Clear();
+            }
+            foreach (var channel in channels)
+            {
+                Remove(channel);
+            }
+            _outbox.Writer.TryComplete();
+            await lifetime.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(writer, watchdog).ConfigureAwait(false);
+            _lifetime = null;
+        }
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var count = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (count == buffer.Length)
+                    {
+                        if (buffer.Length >= MaxMessageBytes)
+                        {
+                            Send(new OutboundFrame(default, WebSocketMessageType.Close, WebSocketCloseStatus.MessageTooBig, "message too big"));
+                            return;
+                        }
+                        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, count).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken).ConfigureAwait(false);
+                    count += result.Count;
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    Send(new OutboundFrame(default, WebSocketMessageType.Close, WebSocketCloseStatus.NormalClosure, ""));
+                    return;
+                }
+                _lastReceived = _service.Time.GetTimestamp();
+                var message = result.MessageType == WebSocketMessageType.Text
+                    ? Serializer.DecodeText(buffer.AsSpan(0, count))
+                    : Serializer.DecodeBinary(buffer.AsSpan(0, count));
+                if (message is null)
+                {
+                    _logger.LogDebug("Dropped an undecodable {Type} frame of {Length} bytes", result.MessageType, count);
+                    continue;
+                }
+                await HandleAsync(message).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task WriteLoopAsync(CancellationToken cancellationToken)
+    {
+        var closing = false;
+        try
+        {
+            await foreach (var frame in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (frame.CloseStatus is { } status)
+                {
+                    if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    {
+                        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                        try
+                        {
+                            await _socket.CloseOutputAsync(status, frame.CloseReason, timeout.Token).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+                        {
+                        }
+                    }
+                    // Give the client a moment to answer the close before the socket is torn down.
+                    closing = true;
+                    _lifetime?.CancelAfter(TimeSpan.FromSeconds(2));
+                    return;
+                }
+                if (_socket.State != WebSocketState.Open)
+                {
+                    return;
+                }
+                await _socket.SendAsync(frame.Data, frame.Type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            // A writer that cannot write ends the socket.
+            if (!closing)
+            {
+                _lifetime?.Cancel();
+            }
+        }
+    }
+
+    private async Task WatchdogAsync(CancellationToken cancellationToken)
+    {
+        var timeout = _service.Options.HeartbeatTimeout;
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 4, 50, 1000));
+        using var timer = new PeriodicTimer(period, _service.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (_service.Time.GetElapsedTime(_lastReceived) > timeout)
+                {
+                    _logger.LogInformation("No heartbeat for {Timeout}; closing the socket", timeout);
+                    Send(new OutboundFrame(default, WebSocketMessageType.Close, WebSocketCloseStatus.NormalClosure, "heartbeat timeout"));
+                    return;
+                }
+                var now = _service.Time.GetUtcNow();
+                ChannelSubscription[] expired;
+                lock (_gate)
+                {
+                    expired = _channels.Values.Where(c => c.Auth.ExpiresAt <= now).ToArray();
+                }
+                foreach (var channel in expired)
+                {
+                    var ago = Math.Max(0, now.ToUnixTimeSeconds() - channel.Auth.ExpiresAt.ToUnixTimeSeconds());
+                    Shutdown(channel, $"Token has expired {ago} seconds ago");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task HandleAsync(PhoenixMessage message)
+    {
+        if (message.Topic == "phoenix")
+        {
+            if (message.Event == "heartbeat")
+            {
+                Send(Serializer.Reply(message.JoinRef, message.Ref, "phoenix", "ok"));
+            }
+            return;
+        }
+        if (message.Event == "phx_join")
+        {
+            await JoinAsync(message).ConfigureAwait(false);
+            return;
+        }
+        ChannelSubscription? channel;
+        lock (_gate)
+        {
+            _channels.TryGetValue(message.Topic, out channel);
+        }
+        if (channel is null)
+        {
+            Send(Serializer.Reply(message.JoinRef, message.Ref, message.Topic, "error", w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("reason", "unmatched topic");
+                w.WriteEndObject();
+            }));
+            return;
+        }
+        switch (message.Event)
+        {
+            case "phx_leave":
+                Send(Serializer.Reply(message.JoinRef ?? channel.JoinRef, message.Ref, channel.Topic, "ok"));
+                Close(channel);
+                break;
+            case "access_token":
+                await RefreshTokenAsync(channel, message).ConfigureAwait(false);
+                break;
+            case "broadcast":
+                HandleBroadcast(channel, message);
+                break;
+            case "presence":
+                HandlePresence(channel, message);
+                break;
+            default:
+                _logger.LogDebug("Unexpected message from client of type {Event}", message.Event);
+                break;
+        }
+    }
+
+    private async Task JoinAsync(PhoenixMessage message)
+    {
+        var topic = message.Topic;
+        if (!topic.StartsWith("realtime:", StringComparison.Ordinal) || topic.Length == "realtime:".Length)
+        {
+            var reason = topic == "realtime:" ? "TopicNameRequired: You must provide a topic name" : "unmatched topic";
+            Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "error", w => WriteReason(w, reason)));
+            return;
+        }
+        ChannelSubscription? previous;
+        lock (_gate)
+        {
+            _channels.Remove(topic, out previous);
+        }
+        if (previous is not null)
+        {
+            // Phoenix closes the existing channel of a duplicate join.
+            Close(previous);
+        }
+
+        var payload = message.Payload;
+        var token = GetString(payload, "access_token") ?? GetString(payload, "user_token");
+        TokenCheck auth;
+        if (token is null || token.StartsWith("sb_", StringComparison.Ordinal) || token == _apiKey.Token)
+        {
+            auth = await _service.Tokens.CheckAsync(_apiKey.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            auth = await _service.Tokens.CheckAsync(token).ConfigureAwait(false);
+        }
+        if (!auth.IsValid)
+        {
+            _logger.LogInformation("Join of {Topic} refused: {Reason}", topic, auth.JoinError);
+            Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "error", w => WriteReason(w, auth.JoinError)));
+            return;
+        }
+
+        var config = payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
+        var broadcast = Get(config, "broadcast");
+        var presence = Get(config, "presence");
+        var presenceKey = Get(presence, "key") is { ValueKind: JsonValueKind.String } k && k.GetString() is { Length: > 0 } key ? key
+            : Get(presence, "key") is { ValueKind: JsonValueKind.Number } n ? n.GetRawText()
+            : Guid.NewGuid().ToString();
+        var bindings = new List<PostgresBinding>();
+        if (Get(config, "postgres_changes") is { ValueKind: JsonValueKind.Array } changes)
+        {
+            foreach (var item in changes.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Null)
+                {
+                    bindings.Add(PostgresBinding.Parse(item));
+                }
+            }
+        }
+        var channel = new ChannelSubscription(this, topic, message.JoinRef ?? message.Ref,
+            ack: IsTrue(Get(broadcast, "ack")), self: IsTrue(Get(broadcast, "self")),
+            presenceKey, presenceEnabled: IsTrue(Get(presence, "enabled")), bindings, auth);
+        lock (_gate)
+        {
+            _channels[topic] = channel;
+        }
+        // Registered before the reply: every change committed after the client sees the reply is delivered.
+        _service.Registry.Add(channel);
+        Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "ok", w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("postgres_changes");
+            foreach (var binding in bindings)
+            {
+                w.WriteStartObject();
+                if (binding.Requested.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var property in binding.Requested.EnumerateObject())
+                    {
+                        if (property.Name != "id")
+                        {
+                            property.WriteTo(w);
+                        }
+                    }
+                }
+                w.WriteNumber("id", binding.Id);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }));
+        _logger.LogDebug("Joined {Topic} as {Role} with {Bindings} postgres_changes bindings", topic, auth.Role, bindings.Count);
+
+        if (channel.PresenceEnabled)
+        {
+            Send(Serializer.Encode(channel.JoinRef, null, topic, "presence_state", w => _service.Presence.WriteState(w, topic)));
+        }
+        if (bindings.Count > 0)
+        {
+            await ConfirmBindingsAsync(channel).ConfigureAwait(false);
+        }
+        if (IsTrue(Get(broadcast, "replication_ready")))
+        {
+            _ = NotifyReplicationReadyAsync(channel);
+        }
+    }
+
+    private async Task ConfirmBindingsAsync(ChannelSubscription channel)
+    {
+        string? error = null;
+        foreach (var binding in channel.Bindings)
+        {
+            error = binding.Error;
+            if (error is null && binding.Table != "*" && binding.Schema != "*")
+            {
+                var columns = await _service.Catalog.ColumnsAsync(binding.Schema, binding.Table, CancellationToken.None).ConfigureAwait(false);
+                var filters = string.Join(", ", binding.Filter.Conditions.Select(f => $"{{\"{f.Column}\", \"{f.Operator.ToString().ToLowerInvariant()}\", \"{string.Join(',', f.Values)}\"}}"));
+                var parameters = $"schema: {binding.Schema}, table: {binding.Table}, filters: [{filters}]";
+                if (columns is null)
+                {
+                    error = "Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [" + parameters + "]";
+                }
+                else if (binding.Filter.Conditions.FirstOrDefault(f => !columns.Contains(f.Column)) is { } bad)
+                {
+                    error = "Unable to subscribe to changes with given parameters. An exception happened so please check your connect parameters: [" + parameters + "]. Exception: ERROR P0001 (raise_exception) invalid column for filter " + bad.Column;
+                }
+            }
+            if (error is not null)
+            {
+                break;
+            }
+        }
+        SendSystem(channel, "postgres_changes", error is null ? "ok" : "error", error ?? "Subscribed to PostgreSQL");
+    }
+
+    private async Task NotifyReplicationReadyAsync(ChannelSubscription channel)
+    {
+        try
+        {
+            await _service.Replication.Ready.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            if (!channel.IsClosed)
+            {
+                SendSystem(channel, "system", "ok", "Replication connection established");
+            }
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            Shutdown(channel, "Replication connection was not established in time");
+        }
+    }
+
+    private async Task RefreshTokenAsync(ChannelSubscription channel, PhoenixMessage message)
+    {
+        var token = GetString(message.Payload, "access_token");
+        if (token is null || token.StartsWith("sb_", StringComparison.Ordinal) || token == channel.Auth.Token)
+        {
+            return;
+        }
+        var check = await _service.Tokens.CheckAsync(token).ConfigureAwait(false);
+        if (!check.IsValid)
+        {
+            Shutdown(channel, check.ShutdownMessage);
+            return;
+        }
+        channel.Auth = check;
+        if (channel.Bindings.Count > 0)
+        {
+            await ConfirmBindingsAsync(channel).ConfigureAwait(false);
+        }
+    }
+
+    private void HandleBroadcast(ChannelSubscription channel, PhoenixMessage message)
+    {
+        OutboundFrame? v1 = null, v2 = null;
+        foreach (var target in _service.Registry.OnTopic(channel.Topic))
+        {
+            if (target.IsClosed || (!channel.Self && ReferenceEquals(target, channel)))
+            {
+                continue;
+            }
+            var serializer = target.Session.Serializer;
+            var isV1 = ReferenceEquals(serializer, PhoenixSerializer.V1);
+            OutboundFrame? frame = isV1 ? v1 : v2;
+            if (frame is null)
+            {
+                frame = message.Broadcast is { } user
+                    ? serializer.EncodeBroadcast(channel.Topic, user)
+                    : serializer.Encode(null, null, channel.Topic, "broadcast", w => message.Payload.WriteTo(w));
+                if (isV1)
+                {
+                    v1 = frame;
+                }
+                else
+                {
+                    v2 = frame;
+                }
+            }
+            if (frame is { } f)
+            {
+                target.Session.Send(f);
+            }
+        }
+        if (channel.Ack)
+        {
+            Send(Serializer.Reply(message.JoinRef, message.Ref, channel.Topic, "ok"));
+        }
+    }
+
+    private void HandlePresence(ChannelSubscription channel, PhoenixMessage message)
+    {
+        var ev = GetString(message.Payload, "event")?.ToLowerInvariant();
+        switch (ev)
+        {
+            case "track":
+                var meta = Get(message.Payload, "payload");
+                if (meta.ValueKind == JsonValueKind.Undefined)
+                {
+                    meta = JsonDocument.Parse("{}").RootElement;
+                }
+                if (meta.ValueKind != JsonValueKind.Object)
+                {
+                    Send(Serializer.Reply(message.JoinRef, message.Ref, channel.Topic, "error", w => WriteReason(w, "Presence track payload must be a map")));
+                    return;
+                }
+                channel.PresenceEnabled = true;
+                _service.Presence.Track(channel, meta);
+                Send(Serializer.Reply(message.JoinRef, message.Ref, channel.Topic, "ok"));
+                break;
+            case "untrack":
+                _service.Presence.Untrack(channel);
+                Send(Serializer.Reply(message.JoinRef, message.Ref, channel.Topic, "ok"));
+                break;
+            default:
+                Send(Serializer.Reply(message.JoinRef, message.Ref, channel.Topic, "error"));
+                break;
+        }
+    }
+
+    /// <summary>Ends a channel the way Supabase does on a fatal condition: a system error, then phx_close.</summary>
+    private void Shutdown(ChannelSubscription channel, string reason)
+    {
+        _logger.LogInformation("Shutting down channel {Topic}: {Reason}", channel.Topic, reason);
+        SendSystem(channel, "system", "error", reason);
+        Close(channel);
+    }
+
+    /// <summary>Removes a channel and tells the client with phx_close.</summary>
+    private void Close(ChannelSubscription channel)
+    {
+        lock (_gate)
+        {
+            if (_channels.TryGetValue(channel.Topic, out var current) && ReferenceEquals(current, channel))
+            {
+                _channels.Remove(channel.Topic);
+            }
+        }
+        if (channel.IsClosed)
+        {
+            return;
+        }
+        Remove(channel);
+        Send(Serializer.Encode(channel.JoinRef, channel.JoinRef, channel.Topic, "phx_close", w =>
+        {
+            w.WriteStartObject();
+            w.WriteEndObject();
+        }));
+    }
+
+    private void Remove(ChannelSubscription channel)
+    {
+        if (channel.IsClosed)
+        {
+            return;
+        }
+        channel.MarkClosed();
+        _service.Registry.Remove(channel);
+        _service.Presence.Untrack(channel);
+    }
+
+    private void SendSystem(ChannelSubscription channel, string extension, string status, string text) =>
+        Send(Serializer.Encode(channel.JoinRef, null, channel.Topic, "system", w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("extension", extension);
+            w.WriteString("status", status);
+            w.WriteString("message", text);
+            w.WriteString("channel", channel.Name);
+            w.WriteEndObject();
+        }));
+
+    private static void WriteReason(Utf8JsonWriter w, string reason)
+    {
+        w.WriteStartObject();
+        w.WriteString("reason", reason);
+        w.WriteEndObject();
+    }
+
+    private static JsonElement Get(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : default;
+
+    private static string? GetString(JsonElement element, string name) =>
+        Get(element, name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+
+    /// <summary>Supabase's flexible booleans: true or "true".</summary>
+    private static bool IsTrue(JsonElement element) =>
+        element.ValueKind == JsonValueKind.True ||
+        (element.ValueKind == JsonValueKind.String && string.Equals(element.GetString(), "true", StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+
+namespace StrideCampus.AiChat.LocalStack.Realtime;
+
+/// <summary>
+/// The one logical replication stream of the stack: pgoutput on publication
+/// <c>supabase_realtime</c> through a temporary slot (dropped by PostgreSQL when the connection
+/// ends), decoded into <see cref="RowChange"/>s in commit order. Reconnects with a new slot after
+/// a failure (changes committed while disconnected are not replayed, as with Supabase).
+/// </summary>
+internal sealed class ReplicationListener : IAsyncDisposable
+{
+    public const string Publication = "supabase_realtime";
+
+    private static int _slotCounter;
+    private readonly string _connectionString;
+    private readonly RelationCatalog _catalog;
+    private readonly ILogger _logger;
+    private readonly Channel<RowChange> _changes = Channel.CreateUnbounded<RowChange>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<uint, RelationInfo> _relations = [];
+    private Task? _loop;
+    private volatile bool _streaming;
+
+    public ReplicationListener(string connectionString, RelationCatalog catalog, ILogger logger)
+    {
+        _connectionString = connectionString;
+        _catalog = catalog;
+        _logger = logger;
+    }
+
+    public ChannelReader<RowChange> Changes => _changes.Reader;
+
+    /// <summary>Completes when the stream first runs.</summary>
+    public Task Ready => _ready.Task;
+
+    public bool IsStreaming => _streaming;
+
+    /// <summary>The slot in use, for diagnostics.</summary>
+    public string? SlotName { get; private set; }
+
+    public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await StreamAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                _streaming = false;
+                failures++;
+                _logger.LogWarning(ex, "Replication stream failed (attempt {Attempt}); reconnecting", failures);
+            }
+            _streaming = false;
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 200 * Math.Max(1, failures))), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        _changes.Writer.TryComplete();
+    }
+
+    private async Task StreamAsync(CancellationToken cancellationToken)
+    {
+        await using var conn = new LogicalReplicationConnection(_connectionString);
+        await conn.Open(cancellationToken).ConfigureAwait(false);
+        var slotName = $"stridecampus_realtime_{Environment.ProcessId}_{Interlocked.Increment(ref _slotCounter)}";
+        var slot = await conn.CreatePgOutputReplicationSlot(slotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport, cancellationToken: cancellationToken).ConfigureAwait(false);
+        SlotName = slotName;
+        _relations.Clear();
+        var commitTimestamp = DateTime.UtcNow;
+        var options = new PgOutputReplicationOptions(Publication, PgOutputProtocolVersion.V1);
+        var replication = conn.StartReplication(slot, options, cancellationToken);
+        _streaming = true;
+        _ready.TrySetResult();
+        _logger.LogInformation("Replication streaming from slot {Slot} on publication {Publication}", slotName, Publication);
+        await foreach (var message in replication.ConfigureAwait(false))
+        {
+            switch (message)
+            {
+                case BeginMessage begin:
+                    commitTimestamp = begin.TransactionCommitTimestamp;
+                    break;
+                case RelationMessage relation:
+                    _relations[relation.RelationId] = await _catalog.DescribeAsync(
+                        relation.RelationId, relation.Namespace, relation.RelationName,
+                        relation.Columns.Select(c => (c.ColumnName, c.DataTypeId)).ToList(), cancellationToken).ConfigureAwait(false);
+                    break;
+                case InsertMessage insert:
+                    await EmitAsync(insert.Relation.RelationId, ChangeKind.Insert, commitTimestamp, insert.NewRow, null, cancellationToken).ConfigureAwait(false);
+                    break;
+                case FullUpdateMessage update:
+                {
+                    var old = await ReadAsync(update.OldRow, cancellationToken).ConfigureAwait(false);
+                    await EmitAsync(update.Relation.RelationId, ChangeKind.Update, commitTimestamp, update.NewRow, old, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                case IndexUpdateMessage update:
+                {
+                    var old = await ReadAsync(update.Key, cancellationToken).ConfigureAwait(false);
+                    await EmitAsync(update.Relation.RelationId, ChangeKind.Update, commitTimestamp, update.NewRow, old, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                case UpdateMessage update:
+                    await EmitAsync(update.Relation.RelationId, ChangeKind.Update, commitTimestamp, update.NewRow, null, cancellationToken).ConfigureAwait(false);
+                    break;
+                case FullDeleteMessage delete:
+                    Publish(delete.Relation.RelationId, ChangeKind.Delete, commitTimestamp, null, await ReadAsync(delete.OldRow, cancellationToken).ConfigureAwait(false));
+                    break;
+                case KeyDeleteMessage delete:
+                    Publish(delete.Relation.RelationId, ChangeKind.Delete, commitTimestamp, null, await ReadAsync(delete.Key, cancellationToken).ConfigureAwait(false));
+                    break;
+                case CommitMessage:
+                    conn.SetReplicationStatus(message.WalEnd);
+                    break;
+            }
+        }
+    }
+
+    private async Task EmitAsync(uint relationId, ChangeKind kind, DateTime commit, ReplicationTuple row, string?[]? old, CancellationToken cancellationToken)
+    {
+        var values = await ReadAsync(row, cancellationToken).ConfigureAwait(false);
+        Publish(relationId, kind, commit, values, old);
+    }
+
+    private void Publish(uint relationId, ChangeKind kind, DateTime commit, string?[]? values, string?[]? old)
+    {
+        if (!_relations.TryGetValue(relationId, out var relation))
+        {
+            _logger.LogWarning("Change for unknown relation {RelationId} skipped", relationId);
+            return;
+        }
+        _changes.Writer.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()));
+    }
+
+    private static async Task<string?[]> ReadAsync(ReplicationTuple tuple, CancellationToken cancellationToken)
+    {
+        var values = new string?[tuple.NumColumns];
+        var i = 0;
+        await foreach (var value in tuple.ConfigureAwait(false))
+        {
+            values[i++] = value.IsDBNull ? null
+                : value.IsUnchangedToastedValue ? RowChange.Unchanged
+                : await value.Get<string>(cancellationToken).ConfigureAwait(false);
+        }
+        return values;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        _stop.Dispose();
+        _ready.TrySetCanceled();
+    }
+}

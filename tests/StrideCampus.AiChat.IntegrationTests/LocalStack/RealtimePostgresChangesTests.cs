@@ -1,0 +1,124 @@
+using System.Text.Json;
+using StrideCampus.AiChat.IntegrationTests.Infrastructure;
+using static StrideCampus.AiChat.IntegrationTests.Infrastructure.PhoenixTestSocket;
+
+namespace StrideCampus.AiChat.IntegrationTests.LocalStack;
+
+[Collection(LocalStackCollection.Name)]
+public sealed class RealtimePostgresChangesTests(LocalStackFixture fixture)
+{
+    private async Task<(PhoenixTestSocket Socket, int Id)> SubscribeAsync(string token, string table, string @event = "*", string? filter = null, string vsn = "2.0.0")
+    {
+        var socket = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey, vsn);
+        object change = filter is null ? new { @event, schema = "public", table } : new { @event, schema = "public", table, filter };
+        await socket.PushAsync("1", "1", "realtime:db", "phx_join", new
+        {
+            config = new { broadcast = new { ack = false, self = false }, presence = new { key = "", enabled = false }, postgres_changes = new[] { change }, @private = false },
+            access_token = token,
+        });
+        var reply = Parts(await socket.WaitForReplyAsync("1")).Payload;
+        Assert.Equal("ok", reply.GetProperty("status").GetString());
+        var binding = reply.GetProperty("response").GetProperty("postgres_changes")[0];
+        Assert.Equal(table, binding.GetProperty("table").GetString());
+        Assert.Equal(@event, binding.GetProperty("event").GetString());
+        if (filter is not null)
+        {
+            Assert.Equal(filter, binding.GetProperty("filter").GetString());
+        }
+        var system = Parts(await socket.WaitForEventAsync("system")).Payload;
+        Assert.Equal("""{"extension":"postgres_changes","status":"ok","message":"Subscribed to PostgreSQL","channel":"db"}""", system.GetRawText());
+        return (socket, binding.GetProperty("id").GetInt32());
+    }
+
+    [Fact]
+    public async Task Insert_update_delete_reach_the_owner_with_Supabase_payloads()
+    {
+        var stack = fixture.Stack;
+        var user = await RealtimeTestData.CreateUserAsync(stack);
+        var session = await RealtimeTestData.CreateSessionAsync(stack, user);
+        var (socket, id) = await SubscribeAsync(RealtimeTestData.Token(stack, user), "ai_chat_messages", filter: $"session_id=eq.{session}");
+        await using var owned = socket;
+
+        var message = await RealtimeTestData.ScalarAsync<Guid>(stack,
+            "insert into public.ai_chat_messages (session_id, user_id, content, metadata) values ($1, $2, 'hi', '{\"k\":[1,2]}') returning id", session, user);
+        var insert = Parts(await socket.WaitForEventAsync("postgres_changes")).Payload;
+        Assert.Equal(id, insert.GetProperty("ids")[0].GetInt32());
+        var data = insert.GetProperty("data");
+        Assert.Equal("public", data.GetProperty("schema").GetString());
+        Assert.Equal("ai_chat_messages", data.GetProperty("table").GetString());
+        Assert.Equal("INSERT", data.GetProperty("type").GetString());
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", data.GetProperty("commit_timestamp").GetString());
+        Assert.Equal(JsonValueKind.Null, data.GetProperty("errors").ValueKind);
+        Assert.False(data.TryGetProperty("old_record", out _));
+        var columns = data.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("type").GetString()!);
+        Assert.Equal("uuid", columns["id"]);
+        Assert.Equal("bool", columns["is_user"]);
+        Assert.Equal("timestamptz", columns["created_at"]);
+        Assert.Equal("jsonb", columns["metadata"]);
+        var record = data.GetProperty("record");
+        Assert.Equal(message.ToString(), record.GetProperty("id").GetString());
+        Assert.Equal(session.ToString(), record.GetProperty("session_id").GetString());
+        Assert.Equal("hi", record.GetProperty("content").GetString());
+        Assert.True(record.GetProperty("is_user").GetBoolean());
+        Assert.Equal("""{"k":[1,2]}""", record.GetProperty("metadata").GetRawText());
+        var createdText = await RealtimeTestData.ScalarAsync<string>(stack, "select to_jsonb(created_at) #>> '{}' from public.ai_chat_messages where id = $1", message);
+        Assert.Equal(createdText, record.GetProperty("created_at").GetString());
+
+        await RealtimeTestData.ExecuteAsync(stack, "update public.ai_chat_messages set content = 'hi there' where id = $1", message);
+        data = Parts(await socket.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data");
+        Assert.Equal("UPDATE", data.GetProperty("type").GetString());
+        Assert.Equal("hi there", data.GetProperty("record").GetProperty("content").GetString());
+        Assert.Equal("hi", data.GetProperty("old_record").GetProperty("content").GetString());
+
+        await RealtimeTestData.ExecuteAsync(stack, "delete from public.ai_chat_messages where id = $1", message);
+        data = Parts(await socket.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data");
+        Assert.Equal("DELETE", data.GetProperty("type").GetString());
+        Assert.Equal($$"""{"id":"{{message}}"}""", data.GetProperty("old_record").GetRawText());
+        Assert.False(data.TryGetProperty("record", out _));
+    }
+
+    [Fact]
+    public async Task Other_users_rows_are_never_delivered_and_filters_apply()
+    {
+        var stack = fixture.Stack;
+        var alice = await RealtimeTestData.CreateUserAsync(stack);
+        var bob = await RealtimeTestData.CreateUserAsync(stack);
+        var aliceSession = await RealtimeTestData.CreateSessionAsync(stack, alice);
+        var (bobAll, _) = await SubscribeAsync(RealtimeTestData.Token(stack, bob), "ai_chat_messages", "INSERT");
+        var (bobFiltered, _) = await SubscribeAsync(RealtimeTestData.Token(stack, bob), "ai_chat_messages", "*", $"session_id=eq.{aliceSession}", "1.0.0");
+        var (aliceInserts, _) = await SubscribeAsync(RealtimeTestData.Token(stack, alice), "ai_chat_messages", "INSERT", $"session_id=in.({Guid.NewGuid()},{aliceSession})");
+        await using var b1 = bobAll;
+        await using var b2 = bobFiltered;
+        await using var a1 = aliceInserts;
+
+        await RealtimeTestData.ExecuteAsync(stack, "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, 'secret')", aliceSession, alice);
+        var bobSession = await RealtimeTestData.CreateSessionAsync(stack, bob);
+        await RealtimeTestData.ExecuteAsync(stack, "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, 'bob-only')", bobSession, bob);
+
+        Assert.Equal("secret", Parts(await aliceInserts.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data").GetProperty("record").GetProperty("content").GetString());
+        // Commit order: Bob's own insert arrives, and Alice's earlier one never did.
+        Assert.Equal("bob-only", Parts(await bobAll.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data").GetProperty("record").GetProperty("content").GetString());
+        Assert.DoesNotContain(bobAll.Received, m => m.GetRawText().Contains("secret", StringComparison.Ordinal));
+
+        // The filtered subscription (on Alice's session) sees nothing of Alice's insert either.
+        await bobFiltered.PushAsync(null, "hb", "phoenix", "heartbeat", new { });
+        await bobFiltered.WaitForReplyAsync("hb");
+        Assert.DoesNotContain(bobFiltered.Received, m => Parts(m).Event == "postgres_changes");
+    }
+
+    [Fact]
+    public async Task Bad_subscription_params_get_a_system_error()
+    {
+        var user = await RealtimeTestData.CreateUserAsync(fixture.Stack);
+        await using var socket = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        await socket.PushAsync("1", "1", "realtime:bad", "phx_join", new
+        {
+            config = new { postgres_changes = new[] { new { @event = "*", schema = "public", table = "no_such_table" } } },
+            access_token = RealtimeTestData.Token(fixture.Stack, user),
+        });
+        Assert.Equal("ok", Parts(await socket.WaitForReplyAsync("1")).Payload.GetProperty("status").GetString());
+        var system = Parts(await socket.WaitForEventAsync("system")).Payload;
+        Assert.Equal("error", system.GetProperty("status").GetString());
+        Assert.StartsWith("Unable to subscribe to changes with given parameters.", system.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+}
