@@ -44,6 +44,13 @@ internal static class AuthEndpoints
             return Json(await auth.GetUserJsonAsync(user.UserId, ct).ConfigureAwait(false));
         }));
 
+        group.MapPut("/user", (HttpContext http, GoTrueService auth) => HandleAsync(http, async ct =>
+        {
+            var user = await auth.AuthenticateAsync(http.BearerToken(), ct).ConfigureAwait(false);
+            var body = await ReadBodyAsync(http, ct).ConfigureAwait(false);
+            return Json(await auth.UpdateUserAsync(user.UserId, Str(body, "email"), Str(body, "password"), body?["data"], ct).ConfigureAwait(false));
+        }));
+
         group.MapPost("/logout", (HttpContext http, GoTrueService auth) => HandleAsync(http, async ct =>
         {
             var user = await auth.AuthenticateAsync(http.BearerToken(), ct).ConfigureAwait(false);

@@ -25,8 +25,9 @@ internal sealed class RestService : IAsyncDisposable
     public RestService(LocalStackContext context)
     {
         _context = context;
-        _db = NpgsqlDataSource.Create(context.Postgres.AuthenticatorConnectionString);
-        _catalog = NpgsqlDataSource.Create(context.Postgres.ConnectionString);
+        // Bounded pools: Postgres allows 300 connections, shared with auth and realtime.
+        _db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(context.Postgres.AuthenticatorConnectionString) { MaxPoolSize = 64 }.ConnectionString);
+        _catalog = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(context.Postgres.ConnectionString) { MaxPoolSize = 4 }.ConnectionString);
         _schema = new SchemaCache(_catalog);
     }
 
@@ -78,6 +79,10 @@ internal sealed class RestService : IAsyncDisposable
         catch (NpgsqlException e)
         {
             return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
         }
     }
 
@@ -370,6 +375,10 @@ internal sealed class RestService : IAsyncDisposable
         catch (NpgsqlException e)
         {
             return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
         }
     }
 
