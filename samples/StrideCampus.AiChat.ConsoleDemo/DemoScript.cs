@@ -7,7 +7,7 @@ namespace StrideCampus.AiChat.ConsoleDemo;
 /// The scripted conversation: every step acts in one tab and waits until the other tab shows the
 /// result through realtime, so a run that finishes has shown each sync feature working.
 /// </summary>
-internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Action<string> narrate)
+internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Action<string> narrate, TimeSpan stepPause)
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(15);
 
@@ -16,23 +16,28 @@ internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Ac
         narrate($"{a.Name} creates a session; it appears in {b.Name}.");
         var trip = await a.Store.CreateSessionAsync("Trip to Lisbon", activate: true, cancellationToken);
         await WaitUntilAsync(b, s => s.ActiveSession?.Id == trip.Id, "the new session is active in " + b.Name, cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
 
         narrate($"{a.Name} sends a message; it appears in {b.Name}.");
         var question = await a.Store.AddMessageAsync(trip.Id, "Plan three relaxed days in Lisbon, please.", cancellationToken: cancellationToken);
         await WaitUntilAsync(b, s => s.ActiveSession?.Messages.Any(m => m.Id == question.Id) == true, "the message reaches " + b.Name, cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
 
         narrate($"The assistant's reply streams into {a.Name}; {b.Name} watches it grow.");
         var reply = await a.Store.StreamAssistantReplyAsync(trip.Id, assistant, cancellationToken: cancellationToken);
         await WaitUntilAsync(b, s => s.GetMessage(reply.Id) is { Status: MessageStatus.Complete } m && m.Content == reply.Content,
             "the complete reply reaches " + b.Name, cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
 
         narrate($"{b.Name} starts another session and makes it active; {a.Name} follows.");
         var recipes = await b.Store.CreateSessionAsync("Weekend recipes", activate: true, cancellationToken);
         await WaitUntilAsync(a, s => s.ActiveSession?.Id == recipes.Id, a.Name + " follows the switch", cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
 
         narrate($"{a.Name} switches back to the trip; {b.Name} follows.");
         await a.Store.SwitchToSessionAsync(trip.Id, cancellationToken);
         await WaitUntilAsync(b, s => s.ActiveSession?.Id == trip.Id, b.Name + " follows the switch", cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
 
         narrate($"{b.Name} deletes the recipes session; it disappears from {a.Name}.");
         await b.Store.DeleteSessionAsync(recipes.Id, cancellationToken);
@@ -82,7 +87,7 @@ internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Ac
 
 internal static class MessageStoreStateExtensions
 {
-    public static ChatMessage? GetMessage(this MessageStoreState state, Guid id) =>
+    public static StrideCampus.AiChat.Client.Chat.ChatMessage? GetMessage(this MessageStoreState state, Guid id) =>
         state.Sessions.SelectMany(s => s.Messages).FirstOrDefault(m => m.Id == id);
 }
 

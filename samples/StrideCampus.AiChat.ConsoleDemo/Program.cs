@@ -7,12 +7,12 @@ using StrideCampus.AiChat.ConsoleDemo.Assistant;
 // scripted conversation that shows every realtime sync feature. --once exits after the script
 // (exit code 0 on success); --interactive lets you type messages afterwards.
 var once = args.Contains("--once");
-var interactive = args.Contains("--interactive");
+var interactive = args.Contains("--interactive") || (!once && !Console.IsInputRedirected);
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("usage: StrideCampus.AiChat.ConsoleDemo [--once] [--interactive]");
     Console.WriteLine("  --once         run the scripted conversation and exit (0 on success)");
-    Console.WriteLine("  --interactive  after the script, type messages into tab A (empty line quits)");
+    Console.WriteLine("  --interactive  after the script, type messages into tab A (the default in a terminal; empty line quits)");
     Console.WriteLine("Environment: SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_EMAIL, SUPABASE_PASSWORD to use a real project.");
     return 0;
 }
@@ -43,7 +43,7 @@ try
     Narrate($"Signed in as {backend.Email} in both tabs.");
     using var assistant = new OfflineResponder(TimeSpan.FromMilliseconds(live ? 90 : 15));
     Narrate($"Assistant: {OfflineResponder.Label} (no network needed; plug any Microsoft.Extensions.AI IChatClient instead).");
-    var script = new DemoScript(tabA, tabB, assistant, Narrate);
+    var script = new DemoScript(tabA, tabB, assistant, Narrate, live ? TimeSpan.FromSeconds(1.5) : TimeSpan.Zero);
 
     if (live)
     {
