@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Text.Json;
 
 namespace StrideCampus.AiChat.Client.Auth;
@@ -20,7 +19,7 @@ internal static class JwtSubject
         byte[] payload;
         try
         {
-            payload = Base64Url.DecodeFromChars(parts[1]);
+            payload = DecodeBase64Url(parts[1]);
         }
         catch (FormatException)
         {
@@ -48,5 +47,18 @@ internal static class JwtSubject
         {
         }
         return null;
+    }
+
+    // Base64Url is .NET 9+; the SDK also targets net8.0.
+    private static byte[] DecodeBase64Url(string text)
+    {
+        var s = text.Replace('-', '+').Replace('_', '/');
+        s = (s.Length % 4) switch
+        {
+            2 => s + "==",
+            3 => s + "=",
+            _ => s,
+        };
+        return Convert.FromBase64String(s);
     }
 }
