@@ -71,7 +71,7 @@ public sealed class LocalStackServer : IAsyncDisposable
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
             builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(loggerFactory);
+            builder.Services.AddSingleton<ILoggerFactory>(new RedactingLoggerFactory(loggerFactory));
             builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, options.Port));
             var context = new LocalStackContext(postgres, jwt, anonKey, serviceKey, options);
