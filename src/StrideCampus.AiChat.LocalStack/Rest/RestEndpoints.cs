@@ -18,6 +18,13 @@ internal static class RestEndpoints
         var group = app.MapGroup("/rest/v1").RequireApiKey();
         group.MapMethods("/rpc/{function}", ["GET", "HEAD", "POST"], (HttpContext http, RestService rest, string function) => rest.HandleRpcAsync(http, function));
         group.MapMethods("/{table}", ["GET", "HEAD", "POST", "PATCH", "DELETE"], (HttpContext http, RestService rest, string table) => rest.HandleTableAsync(http, table));
+        // Everything else gets PostgREST's JSON errors, not the router's empty 404/405.
+        group.MapMethods("/rpc/{function}", ["PUT", "PATCH", "DELETE"], (HttpContext http) =>
+            new PostgrestError(405, "PGRST101", "Only GET, HEAD and POST are allowed for functions").ToResult(http));
+        group.MapMethods("/{table}", ["PUT"], (HttpContext http) =>
+            new PostgrestError(405, "PGRST117", "Unsupported HTTP method: PUT", "LocalStack does not implement PUT (single-row upsert); use POST with Prefer: resolution=merge-duplicates").ToResult(http));
+        group.Map("/{**path}", (HttpContext http) =>
+            new PostgrestError(404, "PGRST125", "Invalid path specified in request URL").ToResult(http));
         return app;
     }
 }
