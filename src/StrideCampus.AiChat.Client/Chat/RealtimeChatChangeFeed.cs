@@ -197,6 +197,13 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
 
     internal static ChatChange? Map(PostgresChangeEvent e, bool isSession)
     {
+        // A change routed to the wrong binding (a hostile or buggy server) must not be read as the other table's row.
+        var table = isSession ? PostgrestChatDataSource.SessionsTable : PostgrestChatDataSource.MessagesTable;
+        if (!string.Equals(e.Table, table, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"a change of table '{e.Table}' arrived on the {table} subscription");
+        }
+
         switch (e.Type)
         {
             case PostgresChangeType.Insert or PostgresChangeType.Update:
@@ -209,10 +216,20 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
                 if (isSession)
                 {
                     var session = row.Deserialize(ChatJsonContext.Default.ChatSession);
+                    if (session is not null && (session.Id == Guid.Empty || session.UserId == Guid.Empty || session.Title is null))
+                    {
+                        throw new InvalidOperationException("the session row lacks id, user_id or title");
+                    }
+
                     return session is null ? null : insert ? ChatChange.Created(session) : ChatChange.Updated(session);
                 }
 
                 var message = row.Deserialize(ChatJsonContext.Default.ChatMessage);
+                if (message is not null && (message.Id == Guid.Empty || message.SessionId == Guid.Empty || message.Content is null))
+                {
+                    throw new InvalidOperationException("the message row lacks id, session_id or content");
+                }
+
                 return message is null ? null : insert ? ChatChange.Created(message) : ChatChange.Updated(message);
             case PostgresChangeType.Delete:
                 if (e.Old is not { ValueKind: JsonValueKind.Object } old || !old.TryGetProperty("id", out var idElement) ||
