@@ -454,6 +454,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the delete (the session reappears).</param>
     /// <returns>A task that completes when the database deleted it.</returns>
     /// <exception cref="ChatOperationException">The server refused; the session reappears.</exception>
+    /// <exception cref="ArgumentException">The store holds no such session (nothing is sent).</exception>
     public async Task DeleteSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -461,6 +462,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         var touched = new List<Guid> { sessionId };
         lock (_gate)
         {
+            RequireSession(sessionId);
             token = _core.NewToken();
             _core.PushSession(token, sessionId, null);
             PublishLocked();
