@@ -47,6 +47,15 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         Tokens = new RealtimeTokenValidator(context.Jwt, Time);
         Catalog = new RelationCatalog(_superuser);
         Replication = new ReplicationListener(context.Postgres.ConnectionString, Catalog, loggerFactory.CreateLogger<ReplicationListener>());
+        // Changes committed while replication was down are lost (a temporary slot): every postgres_changes
+        // channel errors, as when its process crashes in Supabase, so clients rejoin and refetch.
+        Replication.Resumed += () =>
+        {
+            foreach (var channel in Registry.PostgresSubscribers)
+            {
+                channel.Session.ErrorForReplicationGap(channel);
+            }
+        };
         _dispatcher = new ChangeDispatcher(Registry, new ChangeAuthorizer(_authenticator, loggerFactory.CreateLogger<ChangeAuthorizer>()), loggerFactory.CreateLogger<ChangeDispatcher>());
     }
 

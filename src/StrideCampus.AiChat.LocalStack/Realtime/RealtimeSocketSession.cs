@@ -495,6 +495,32 @@ internal sealed class RealtimeSocketSession
         Close(channel);
     }
 
+    /// <summary>
+    /// The replication stream restarted after a gap, so this channel may have missed changes: it is removed
+    /// and the client gets <c>phx_error</c> (Phoenix's "the channel process crashed"), rejoins and refetches.
+    /// </summary>
+    public void ErrorForReplicationGap(ChannelSubscription channel)
+    {
+        lock (_gate)
+        {
+            if (_channels.TryGetValue(channel.Topic, out var current) && ReferenceEquals(current, channel))
+            {
+                _channels.Remove(channel.Topic);
+            }
+        }
+        if (channel.IsClosed)
+        {
+            return;
+        }
+        _logger.LogInformation("Channel {Topic} errored: replication restarted, changes may have been missed", channel.Topic);
+        Remove(channel);
+        Send(Serializer.Encode(channel.JoinRef, channel.JoinRef, channel.Topic, "phx_error", w =>
+        {
+            w.WriteStartObject();
+            w.WriteEndObject();
+        }));
+    }
+
     /// <summary>Removes a channel and tells the client with phx_close.</summary>
     private void Close(ChannelSubscription channel)
     {

@@ -11,7 +11,8 @@ namespace StrideCampus.AiChat.LocalStack.Realtime;
 /// The one logical replication stream of the stack: pgoutput on publication
 /// <c>supabase_realtime</c> through a temporary slot (dropped by PostgreSQL when the connection
 /// ends), decoded into <see cref="RowChange"/>s in commit order. Reconnects with a new slot after
-/// a failure (changes committed while disconnected are not replayed, as with Supabase).
+/// a failure (changes committed while disconnected are not replayed, as with Supabase); when it
+/// streams again after such a gap it raises <see cref="Resumed"/> so subscribers can be told to resync.
 /// </summary>
 internal sealed class ReplicationListener : IAsyncDisposable
 {
@@ -27,6 +28,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
     private readonly Dictionary<uint, RelationInfo> _relations = [];
     private Task? _loop;
     private volatile bool _streaming;
+    private bool _hasStreamed;
 
     public ReplicationListener(string connectionString, RelationCatalog catalog, ILogger logger)
     {
@@ -41,6 +43,9 @@ internal sealed class ReplicationListener : IAsyncDisposable
     public Task Ready => _ready.Task;
 
     public bool IsStreaming => _streaming;
+
+    /// <summary>Raised on the replication loop when the stream runs again after a failure (a gap in changes).</summary>
+    public event Action? Resumed;
 
     /// <summary>The slot in use, for diagnostics.</summary>
     public string? SlotName { get; private set; }
@@ -93,6 +98,18 @@ internal sealed class ReplicationListener : IAsyncDisposable
         _streaming = true;
         _ready.TrySetResult();
         _logger.LogInformation("Replication streaming from slot {Slot} on publication {Publication}", slotName, Publication);
+        if (_hasStreamed)
+        {
+            try
+            {
+                Resumed?.Invoke();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+            {
+                _logger.LogWarning(ex, "Telling subscribers about the replication gap failed");
+            }
+        }
+        _hasStreamed = true;
         await foreach (var message in replication.ConfigureAwait(false))
         {
             switch (message)
