@@ -1171,7 +1171,9 @@ public sealed partial class MessageStore : IAsyncDisposable
         ChatLog.WriteRolledBack(_logger, operation, id, cause);
         return cause switch
         {
-            OperationCanceledException => cause,
+            // The caller's cancellation stays a cancellation; an HTTP timeout (TaskCanceledException wrapping a
+            // TimeoutException) is a failed write the app must be able to show, so it becomes the typed error.
+            OperationCanceledException when cause.InnerException is not TimeoutException => cause,
             ChatOperationException => cause,
             ArgumentException => cause,
             ObjectDisposedException => cause,
