@@ -599,6 +599,9 @@ public class RealtimeChannel : IAsyncDisposable
             freshToken = status.Status == SubscribeStatus.Subscribed ? _client.CurrentToken : null;
         }
 
+        // The status goes out before SubscribeAsync completes, so whatever the caller reads once it returns
+        // (a feed's IsConnected) already reflects the join.
+        _statuses.OnNext(status);
         if (failure is null)
         {
             RealtimeLog.ChannelSubscribed(_logger, Topic);
@@ -609,7 +612,6 @@ public class RealtimeChannel : IAsyncDisposable
             subscribed?.TrySetException(failure);
         }
 
-        _statuses.OnNext(status);
         if (freshToken is not null)
         {
             // The token changed while the join was in flight.
