@@ -121,4 +121,34 @@ public sealed class RealtimePostgresChangesTests(LocalStackFixture fixture)
         Assert.Equal("error", system.GetProperty("status").GetString());
         Assert.StartsWith("Unable to subscribe to changes with given parameters.", system.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Many_subscribers_are_checked_in_parallel_batches_and_only_the_owner_receives()
+    {
+        var stack = fixture.Stack;
+        const int Users = 80;
+        var users = new List<Guid>();
+        for (var i = 0; i < Users; i++)
+        {
+            users.Add(await RealtimeTestData.CreateUserAsync(stack));
+        }
+        var owner = users[57];
+        var session = await RealtimeTestData.CreateSessionAsync(stack, owner);
+        await using var socket = await ConnectAsync(stack.ApiUrl, stack.AnonKey);
+        for (var i = 0; i < Users; i++)
+        {
+            await socket.PushAsync($"j{i}", $"j{i}", $"realtime:fan-{i}", "phx_join", new
+            {
+                config = new { postgres_changes = new[] { new { @event = "INSERT", schema = "public", table = "ai_chat_messages" } } },
+                access_token = RealtimeTestData.Token(stack, users[i]),
+            });
+        }
+        await socket.WaitForReplyAsync($"j{Users - 1}");
+        await RealtimeTestData.ExecuteAsync(stack, "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, 'fan-out')", session, owner);
+        var delivered = await socket.WaitForEventAsync("postgres_changes");
+        Assert.Equal("realtime:fan-57", Parts(delivered).Topic);
+        await socket.PushAsync(null, "hb", "phoenix", "heartbeat", new { });
+        await socket.WaitForReplyAsync("hb");
+        Assert.Single(socket.Received, m => Parts(m).Event == "postgres_changes");
+    }
 }
