@@ -151,4 +151,41 @@ public sealed class RealtimePostgresChangesTests(LocalStackFixture fixture)
         await socket.WaitForReplyAsync("hb");
         Assert.Single(socket.Received, m => Parts(m).Event == "postgres_changes");
     }
+
+    [Fact]
+    public async Task Column_values_are_the_JSON_that_to_jsonb_gives()
+    {
+        var stack = fixture.Stack;
+        await RealtimeTestData.ExecuteAsync(stack, """
+            create table if not exists public.realtime_types_probe (
+              id bigint primary key, i2 int2, i4 int4, n numeric, f8 float8, nan float8, b bool, t text, u uuid,
+              jb jsonb, js json, tz timestamptz, ts timestamp, d date, tm time, ta text[], ia int4[], nul text);
+            alter table public.realtime_types_probe replica identity full;
+            grant select on public.realtime_types_probe to anon, authenticated;
+            """);
+        await RealtimeTestData.ExecuteAsync(stack, """
+            do $$ begin
+              if not exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and tablename = 'realtime_types_probe') then
+                alter publication supabase_realtime add table public.realtime_types_probe;
+              end if;
+            end $$;
+            """);
+        await using var socket = await ConnectAsync(stack.ApiUrl, stack.AnonKey);
+        await socket.PushAsync("1", "1", "realtime:types", "phx_join", new
+        {
+            config = new { postgres_changes = new[] { new { @event = "INSERT", schema = "public", table = "realtime_types_probe", filter = "id=gte.100" } } },
+        });
+        await socket.WaitForReplyAsync("1");
+        await socket.WaitForEventAsync("system");
+        var id = Random.Shared.NextInt64(100, long.MaxValue);
+        await RealtimeTestData.ExecuteAsync(stack, """
+            insert into public.realtime_types_probe values ($1, -3, 2147483647, 12.50, 1.5e-7, 'NaN', false, 'quote " and \ backslash', gen_random_uuid(),
+              '{"b": [1, {"c": null}], "a": "x"}', '{"z":  1, "z": 2}', '2024-02-29 23:59:59.123456+05:30', '2024-01-02 03:04:05',
+              '2024-01-02', '12:34:56.5', '{a,"b,c",NULL,"d\"e"}', '{1,2,3}', null)
+            """, id);
+        var record = Parts(await socket.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data").GetProperty("record");
+        var expected = await RealtimeTestData.ScalarAsync<string>(stack, "select to_jsonb(r)::text from public.realtime_types_probe r where id = $1", id);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(record.GetRawText())),
+            $"expected {expected}\nactual   {record.GetRawText()}");
+    }
 }
