@@ -92,6 +92,9 @@ public class RealtimeClient : IAsyncDisposable
 
     internal PhoenixSerializer Serializer => _serializer;
 
+    /// <summary>Whether a refused (expired) token can be replaced by asking the provider.</summary>
+    internal bool CanRefreshToken => _tokens is IRefreshableAccessTokenProvider;
+
     internal bool IsConnected => Volatile.Read(ref _connection) is { IsOpen: true };
 
     internal int PendingReplyCount => _pending.Count;
@@ -281,7 +284,7 @@ public class RealtimeClient : IAsyncDisposable
     }
 
     /// <summary>The token a join carries: the provider's current (refreshed) token, or the one set with <see cref="SetAuthAsync"/>.</summary>
-    internal async ValueTask<string?> GetJoinTokenAsync()
+    internal async ValueTask<string?> GetJoinTokenAsync(string? rejectedToken = null)
     {
         bool ask;
         lock (_gate)
@@ -293,7 +296,10 @@ public class RealtimeClient : IAsyncDisposable
         {
             try
             {
-                var token = await _tokens!.GetAccessTokenAsync().ConfigureAwait(false);
+                // After the server refused a token (expired), a refreshable provider is asked for another one.
+                var token = rejectedToken is not null && _tokens is IRefreshableAccessTokenProvider refreshable
+                    ? await refreshable.RefreshAccessTokenAsync(rejectedToken).ConfigureAwait(false)
+                    : await _tokens!.GetAccessTokenAsync().ConfigureAwait(false);
                 lock (_gate)
                 {
                     if (!_explicitToken)

@@ -145,6 +145,26 @@ public class RealtimeConnectionTests : RealtimeTestBase
     }
 
     [Fact]
+    public async Task A_channel_closed_over_an_expired_token_rejoins_with_a_refreshed_token()
+    {
+        var tokens = new RefreshingTokenProvider("old-token", () => "new-token");
+        var client = NewClient(tokens: tokens);
+        var channel = client.Channel("room");
+        var statuses = channel.Statuses.Record();
+        var (connection, join) = await SubscribeAsync(channel);
+        Assert.Equal("old-token", join.Payload.GetProperty("access_token").GetString());
+
+        await connection.PushAsync(join, "system", "{\"status\":\"error\",\"message\":\"Token has expired 0 seconds ago\",\"extension\":\"system\"}");
+        await connection.PushAsync(join, "phx_close", "{}");
+        var rejoin = await connection.ExpectAsync("phx_join");
+        Assert.Equal("new-token", rejoin.Payload.GetProperty("access_token").GetString());
+        await connection.ReplyAsync(rejoin, "ok");
+        await statuses.WaitForAsync(s => s[^1].Status == SubscribeStatus.Subscribed && s[^1].Reason == "rejoined", "rejoined");
+        Assert.Equal(1, tokens.Refreshes);
+        Assert.DoesNotContain(statuses.Items, s => s.Status == SubscribeStatus.Closed);
+    }
+
+    [Fact]
     public async Task Dispose_leaves_completes_streams_and_closes_the_socket()
     {
         var client = NewClient();

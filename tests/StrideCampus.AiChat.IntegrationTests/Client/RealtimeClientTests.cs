@@ -128,6 +128,29 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
     }
 
     [Fact]
+    public async Task With_a_refreshable_provider_a_channel_ended_for_an_expired_token_comes_back()
+    {
+        var stack = fixture.Stack;
+        var user = await RealtimeTestData.CreateUserAsync(stack);
+        var session = await RealtimeTestData.CreateSessionAsync(stack, user);
+        var tokens = new RefreshingTokenProvider(
+            RealtimeTestData.Token(stack, user, TimeSpan.FromSeconds(2)),
+            () => RealtimeTestData.Token(stack, user, TimeSpan.FromHours(1)));
+        var client = NewClient(tokens);
+        var channel = client.Channel("revive-" + session);
+        var statuses = channel.Statuses.Record();
+        var changes = channel.OnPostgresChanges(Messages($"session_id=eq.{session}")).Record();
+        await channel.SubscribeAsync();
+
+        await statuses.WaitForAsync(s => s.Status == SubscribeStatus.ChannelError, "token expiry", TimeSpan.FromSeconds(10));
+        await statuses.WaitForAsync(s => s.Status == SubscribeStatus.Subscribed && s.Reason == "rejoined", "rejoined with a refreshed token");
+        Assert.Equal(1, tokens.Refreshes);
+        await EnsureFlowingAsync(changes, session, user);
+        Assert.Equal(ChannelState.Joined, channel.State);
+        Assert.DoesNotContain(statuses.Items, s => s.Status == SubscribeStatus.Closed);
+    }
+
+    [Fact]
     public async Task Each_user_receives_only_their_own_rows()
     {
         var stack = fixture.Stack;
