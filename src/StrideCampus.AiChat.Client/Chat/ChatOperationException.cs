@@ -44,6 +44,9 @@ public sealed class ChatOperationException : Exception
     /// <summary>The session or message concerned, if any.</summary>
     public Guid? EntityId { get; }
 
+    /// <summary>The server's refusal (code, message, details, hint, HTTP status), when the server refused.</summary>
+    public Rest.PostgrestException? ServerError => InnerException as Rest.PostgrestException;
+
     private static string FormatMessage(ChatOperation operation, Guid? entityId, Exception? inner)
     {
         var what = entityId is { } id ? $"{operation} ({id})" : operation.ToString();

@@ -75,7 +75,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         _scheduler = options.Scheduler ?? TaskPoolScheduler.Default;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MessageStore>();
         UserId = userId;
-        _core = new MessageStoreCore(userId, options.MaxCachedSessions, options.CacheExpiry);
+        _core = new MessageStoreCore(userId, options.MaxCachedSessions, options.CacheExpiry, () => _time.GetUtcNow().UtcTicks);
         _current = _core.Snapshot(false, false, false, _counters);
         _state = new BehaviorSubject<MessageStoreState>(_current);
     }

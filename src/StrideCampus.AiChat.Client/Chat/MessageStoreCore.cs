@@ -27,9 +27,12 @@ internal sealed class MessageStoreCore
     private long _nextToken;
     private int _pendingWrites;
 
-    public MessageStoreCore(Guid userId, int maxCachedSessions, TimeSpan cacheExpiry)
+    private readonly Func<long> _clock;
+
+    public MessageStoreCore(Guid userId, int maxCachedSessions, TimeSpan cacheExpiry, Func<long>? clock = null)
     {
         _userId = userId;
+        _clock = clock ?? (static () => DateTimeOffset.UtcNow.UtcTicks);
         MaxCachedSessions = maxCachedSessions;
         CacheExpiry = cacheExpiry;
     }
@@ -108,7 +111,7 @@ internal sealed class MessageStoreCore
         _touched?.Add(row.Id);
         if (!_sessions.TryGetValue(row.Id, out var s))
         {
-            s = new SessionEntry(row.Id) { Messages = isNew ? [] : null };
+            s = new SessionEntry(row.Id) { Messages = isNew ? [] : null, LastAccess = _clock() };
             _sessions.Add(row.Id, s);
         }
 
@@ -469,7 +472,7 @@ internal sealed class MessageStoreCore
     {
         if (!_sessions.TryGetValue(id, out var s))
         {
-            s = new SessionEntry(id) { Messages = [] };
+            s = new SessionEntry(id) { Messages = [], LastAccess = _clock() };
             _sessions.Add(id, s);
         }
 

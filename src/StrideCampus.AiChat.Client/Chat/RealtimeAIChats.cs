@@ -217,7 +217,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_disposed != 0)
+            if (_disposed != 0 || _status.Value.State == status.State)
             {
                 return;
             }

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Logging;
+using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Rest;
+
+namespace StrideCampus.AiChat.Client.Chat;
+
+public sealed partial class MessageStore
+{
+    /// <summary>
+    /// Creates the store of a user: subscribes to the user's chat changes on <paramref name="realtime"/>, then
+    /// loads every session with its messages in one query through <paramref name="rest"/>. The clients stay
+    /// the caller's (disposing the store leaves its realtime channel, not the socket).
+    /// </summary>
+    /// <param name="rest">The PostgREST client, signed in as the user.</param>
+    /// <param name="realtime">The realtime client, signed in as the user.</param>
+    /// <param name="userId">The user (the <c>sub</c> of their token).</param>
+    /// <param name="options">Cache, streaming and scheduler options.</param>
+    /// <param name="loggerFactory">Logging.</param>
+    /// <param name="cancellationToken">Cancels the initial load.</param>
+    /// <returns>The initialized store. If the realtime subscription failed it keeps retrying, and
+    /// <see cref="IsRealtimeConnected"/> is false until it succeeds.</returns>
+    /// <exception cref="ChatOperationException">The initial load failed.</exception>
+    public static async Task<MessageStore> CreateAsync(
+        PostgrestClient rest,
+        RealtimeClient realtime,
+        Guid userId,
+        MessageStoreOptions? options = null,
+        ILoggerFactory? loggerFactory = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rest);
+        ArgumentNullException.ThrowIfNull(realtime);
+        if (userId == Guid.Empty)
+        {
+            throw new ArgumentException("The user id must not be empty.", nameof(userId));
+        }
+
+        options?.Validate();
+        var feed = new RealtimeChatChangeFeed(realtime, userId, null, loggerFactory?.CreateLogger<MessageStore>());
+        var store = new MessageStore(new PostgrestChatDataSource(rest, userId), feed, userId, options, loggerFactory);
+        try
+        {
+            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return store;
+    }
+}

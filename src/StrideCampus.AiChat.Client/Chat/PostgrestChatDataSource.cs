@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using StrideCampus.AiChat.Client.Rest;
+
+namespace StrideCampus.AiChat.Client.Chat;
+
+/// <summary>The chat tables through PostgREST (RLS decides what the signed-in user may see and change).</summary>
+internal sealed class PostgrestChatDataSource : IChatDataSource
+{
+    internal const string SessionsTable = "ai_chat_sessions";
+    internal const string MessagesTable = "ai_chat_messages";
+    internal const string SetActiveSessionFunction = "ai_chat_set_active_session";
+
+    private readonly PostgrestClient _rest;
+    private readonly string _userId;
+
+    public PostgrestChatDataSource(PostgrestClient rest, Guid userId)
+    {
+        ArgumentNullException.ThrowIfNull(rest);
+        _rest = rest;
+        _userId = userId.ToString();
+    }
+
+    private PostgrestQuery<ChatSession> Sessions => _rest.From(SessionsTable, ChatJsonContext.Default.ChatSession);
+
+    private PostgrestQuery<ChatMessage> Messages => _rest.From(MessagesTable, ChatJsonContext.Default.ChatMessage);
+
+    public Task<IReadOnlyList<ChatSessionRow>> LoadSessionsWithMessagesAsync(CancellationToken cancellationToken) =>
+        _rest.From(SessionsTable, ChatJsonContext.Default.ChatSessionRow)
+            .Select("*," + MessagesTable + "(*)")
+            .Eq("user_id", _userId)
+            .Order("updated_at", ascending: false)
+            .GetAsync(cancellationToken);
+
+    public Task<IReadOnlyList<ChatSession>> LoadSessionsAsync(CancellationToken cancellationToken) =>
+        Sessions.Eq("user_id", _userId).GetAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<Guid>> LoadMessageIdsAsync(Guid? sessionId, CancellationToken cancellationToken)
+    {
+        var query = _rest.From(MessagesTable, ChatJsonContext.Default.ChatRowId).Select("id");
+        query = sessionId is { } sid ? query.Eq("session_id", Format(sid)) : query.Eq("user_id", _userId);
+        var rows = await query.GetAsync(cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => r.Id)];
+    }
+
+    public Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken) =>
+        Messages.Eq("session_id", Format(sessionId)).Order("created_at").Order("id").GetAsync(cancellationToken);
+
+    public async Task<ChatSession> UpsertSessionAsync(ChatSession session, CancellationToken cancellationToken)
+    {
+        var rows = await Sessions
+            .UpsertAsync([session with { CreatedAt = default, UpdatedAt = default }], onConflict: "id", ct: cancellationToken)
+            .ConfigureAwait(false);
+        return Single(rows, "session insert");
+    }
+
+    public async Task<ChatSession?> UpdateSessionAsync(Guid sessionId, JsonObject patch, CancellationToken cancellationToken)
+    {
+        var rows = await Sessions.Eq("id", Format(sessionId)).UpdateAsync(patch, cancellationToken).ConfigureAwait(false);
+        return rows.Count > 0 ? rows[0] : null;
+    }
+
+    public Task DeleteSessionAsync(Guid sessionId, CancellationToken cancellationToken) =>
+        Sessions.Eq("id", Format(sessionId)).DeleteAsync(cancellationToken);
+
+    public Task DeleteAllSessionsAsync(Guid userId, CancellationToken cancellationToken) =>
+        Sessions.Eq("user_id", Format(userId)).DeleteAsync(cancellationToken);
+
+    public async Task<ChatMessage> UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken)
+    {
+        // created_at and updated_at are left to the database, so every client orders by the server's clock.
+        var rows = await Messages
+            .UpsertAsync([message with { CreatedAt = default, UpdatedAt = default }], onConflict: "id", ct: cancellationToken)
+            .ConfigureAwait(false);
+        return Single(rows, "message insert");
+    }
+
+    public async Task<ChatMessage?> UpdateMessageAsync(Guid messageId, JsonObject patch, CancellationToken cancellationToken)
+    {
+        var rows = await Messages.Eq("id", Format(messageId)).UpdateAsync(patch, cancellationToken).ConfigureAwait(false);
+        return rows.Count > 0 ? rows[0] : null;
+    }
+
+    public Task DeleteMessageAsync(Guid messageId, CancellationToken cancellationToken) =>
+        Messages.Eq("id", Format(messageId)).DeleteAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<ChatSession>> SetActiveSessionAsync(Guid? sessionId, CancellationToken cancellationToken)
+    {
+        var args = new JsonObject { ["p_session_id"] = sessionId is { } id ? Format(id) : null };
+        var rows = await _rest.RpcAsync(SetActiveSessionFunction, args, ChatJsonContext.Default.IReadOnlyListChatSession, cancellationToken)
+            .ConfigureAwait(false);
+        return rows ?? [];
+    }
+
+    private static string Format(Guid id) => id.ToString("D", CultureInfo.InvariantCulture);
+
+    private static T Single<T>(IReadOnlyList<T> rows, string what) =>
+        rows.Count > 0 ? rows[0] : throw new PostgrestException(200, null, $"PostgREST returned no row for the {what} (is the row visible to its writer?).");
+}

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Reactive.Disposables;
+using System.Reactive.Subjects;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StrideCampus.AiChat.Client.Realtime;
+
+namespace StrideCampus.AiChat.Client.Chat;
+
+/// <summary>
+/// The chat tables' postgres_changes on one realtime channel: sessions filtered by <c>user_id</c>,
+/// messages by <c>session_id</c> (one session) or <c>user_id</c>. Maps channel and socket states to a
+/// <see cref="ChatConnectionStatus"/> and signals every subscription after the first (a rejoin), when
+/// changes may have been missed.
+/// </summary>
+internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
+{
+    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _gate = new();
+    private readonly RealtimeClient _client;
+    private readonly RealtimeChannel _channel;
+    private readonly Guid? _sessionId;
+    private readonly ILogger _logger;
+    private readonly Subject<ChatChange> _changes = new();
+    private readonly BehaviorSubject<ChatConnectionStatus> _status = new(ChatConnectionStatus.Initial);
+    private readonly Subject<long> _resubscribed = new();
+    private readonly CompositeDisposable _subscriptions = [];
+    private long _subscribedCount;
+    private bool _startFailed;
+    private bool _disposed;
+
+    public RealtimeChatChangeFeed(RealtimeClient client, Guid userId, Guid? sessionId, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        _client = client;
+        _sessionId = sessionId;
+        _logger = logger ?? NullLogger.Instance;
+        var user = userId.ToString("D", CultureInfo.InvariantCulture);
+        // A unique channel per instance: the client shares channels by name.
+        ChannelName = string.Create(CultureInfo.InvariantCulture, $"ai-chat:{userId:N}:{Guid.NewGuid():N}");
+        _channel = client.Channel(ChannelName);
+        var sessions = _channel.OnPostgresChanges(new PostgresChangesFilter(
+            PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.SessionsTable, "user_id=eq." + user));
+        var messages = _channel.OnPostgresChanges(new PostgresChangesFilter(
+            PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.MessagesTable,
+            sessionId is { } sid ? "session_id=eq." + sid.ToString("D", CultureInfo.InvariantCulture) : "user_id=eq." + user));
+        _subscriptions.Add(sessions.Subscribe(e => OnEvent(e, isSession: true)));
+        _subscriptions.Add(messages.Subscribe(e => OnEvent(e, isSession: false)));
+        _subscriptions.Add(_channel.Statuses.Subscribe(OnChannelStatus));
+        _subscriptions.Add(client.ConnectionStates.Subscribe(OnSocketState));
+    }
+
+    public string ChannelName { get; }
+
+    public IObservable<ChatChange> Changes => _changes;
+
+    public IObservable<ChatConnectionStatus> Status => _status;
+
+    public IObservable<long> Resubscribed => _resubscribed;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        ChatLog.SettingUpSubscriptions(_logger, _channel.Topic, _sessionId);
+        Publish(new ChatConnectionStatus(ChatConnectionState.Connecting, "subscribing"));
+        try
+        {
+            await _channel.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                _startFailed = true;
+            }
+
+            ChatLog.SubscriptionFailed(_logger, ex);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _subscriptions.Dispose();
+        try
+        {
+            // Leave politely (the server drops the subscription now, not when the socket closes).
+            using var timeout = new CancellationTokenSource(LeaveTimeout);
+            await _channel.UnsubscribeAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RealtimeException or ObjectDisposedException or TimeoutException)
+        {
+            // the socket is down or the server is slow: disposing below still releases everything here
+        }
+
+        await _channel.DisposeAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            _status.OnNext(new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed"));
+            _changes.OnCompleted();
+            _status.OnCompleted();
+            _resubscribed.OnCompleted();
+        }
+    }
+
+    private void OnChannelStatus(ChannelStatusChange change)
+    {
+        long resubscribed = 0;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            switch (change.Status)
+            {
+                case SubscribeStatus.Subscribed:
+                    var n = ++_subscribedCount;
+                    if (n > 1 || _startFailed)
+                    {
+                        resubscribed = n;
+                    }
+
+                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connected, change.Reason ?? "subscribed"));
+                    break;
+                case SubscribeStatus.Closed:
+                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Disconnected, change.Reason ?? "closed", change.Error));
+                    break;
+                default: // timed out or errored: the channel rejoins by itself
+                    ChatLog.SubscriptionFailed(_logger, change.Error ?? new RealtimeException(change.Reason ?? change.Status.ToString()));
+                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, change.Reason ?? change.Status.ToString(), change.Error));
+                    break;
+            }
+
+            if (resubscribed > 0)
+            {
+                _resubscribed.OnNext(resubscribed);
+            }
+        }
+    }
+
+    private void OnSocketState(ConnectionStateChange change)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _subscribedCount == 0 && !_startFailed)
+            {
+                return; // before the first join the channel status says it all
+            }
+
+            if (change.State != ConnectionState.Connected)
+            {
+                PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, "socket " + change.Reason, change.Error));
+            }
+        }
+    }
+
+    private void OnEvent(PostgresChangeEvent e, bool isSession)
+    {
+        ChatChange? change;
+        try
+        {
+            change = Map(e, isSession);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException or NotSupportedException)
+        {
+            ChatLog.RealtimePayloadDropped(_logger, e.Table, ex.Message);
+            return;
+        }
+
+        if (change is null)
+        {
+            ChatLog.RealtimePayloadDropped(_logger, e.Table, e.Errors.Count > 0 ? string.Join("; ", e.Errors) : "no row in the payload");
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _changes.OnNext(change);
+            }
+        }
+    }
+
+    internal static ChatChange? Map(PostgresChangeEvent e, bool isSession)
+    {
+        switch (e.Type)
+        {
+            case PostgresChangeType.Insert or PostgresChangeType.Update:
+                if (e.New is not { ValueKind: JsonValueKind.Object } row)
+                {
+                    return null;
+                }
+
+                var insert = e.Type == PostgresChangeType.Insert;
+                if (isSession)
+                {
+                    var session = row.Deserialize(ChatJsonContext.Default.ChatSession);
+                    return session is null ? null : insert ? ChatChange.Created(session) : ChatChange.Updated(session);
+                }
+
+                var message = row.Deserialize(ChatJsonContext.Default.ChatMessage);
+                return message is null ? null : insert ? ChatChange.Created(message) : ChatChange.Updated(message);
+            case PostgresChangeType.Delete:
+                if (e.Old is not { ValueKind: JsonValueKind.Object } old || !old.TryGetProperty("id", out var idElement) ||
+                    !idElement.TryGetGuid(out var id))
+                {
+                    return null;
+                }
+
+                return isSession ? ChatChange.SessionRemoved(id) : ChatChange.MessageRemoved(id);
+            default:
+                return null;
+        }
+    }
+
+    private void Publish(ChatConnectionStatus status)
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                PublishLocked(status);
+            }
+        }
+    }
+
+    private void PublishLocked(ChatConnectionStatus status)
+    {
+        var current = _status.Value;
+        if (current.State == status.State && current.Reason == status.Reason)
+        {
+            return;
+        }
+
+        if (current.State != status.State)
+        {
+            ChatLog.SubscriptionStatus(_logger, status.State, status.Reason);
+        }
+
+        _status.OnNext(status);
+    }
+}
