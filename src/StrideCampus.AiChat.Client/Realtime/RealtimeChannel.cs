@@ -559,10 +559,10 @@ public class RealtimeChannel : IAsyncDisposable
                 case PushReply.Ok when !MatchBindingsLocked(reply.Response):
                     RealtimeLog.BindingMismatch(_logger, Topic);
                     EnqueueLocked(PhoenixEvents.Leave, _client.MakeRef(), EmptyObject, Always);
-                    _wantJoined = false;
                     _state = ChannelState.Errored;
                     failure = new RealtimeException(MismatchReason) { Status = SubscribeStatus.ChannelError };
                     status = new ChannelStatusChange(SubscribeStatus.ChannelError, MismatchReason, failure);
+                    StopLocked(failure); // no rejoin: the same bindings would mismatch again
                     break;
                 case PushReply.Ok:
                     _state = ChannelState.Joined;

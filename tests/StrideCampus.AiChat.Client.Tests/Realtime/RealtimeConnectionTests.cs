@@ -55,7 +55,16 @@ public class RealtimeConnectionTests : RealtimeTestBase
     [Fact]
     public async Task A_dropped_socket_reconnects_rejoins_and_flushes_pushes_made_meanwhile()
     {
-        var client = NewClient(o => o.ReconnectDelay = _ => TimeSpan.FromMilliseconds(300));
+        var attempts = new List<int>();
+        var client = NewClient(o => o.ReconnectDelay = n =>
+        {
+            lock (attempts)
+            {
+                attempts.Add(n);
+            }
+
+            return TimeSpan.FromMilliseconds(300);
+        });
         var states = client.ConnectionStates.Record();
         var channel = client.Channel("db");
         var changes = channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", "t")).Record();
@@ -74,6 +83,11 @@ public class RealtimeConnectionTests : RealtimeTestBase
 
         await second.PushAsync(rejoin, "postgres_changes", Change("UPDATE", "t", "x", 5));
         await changes.WaitCountAsync(1);
+        lock (attempts)
+        {
+            Assert.Equal([1], attempts); // the first reconnect after a successful open waits the first step
+        }
+
         var reasons = states.Items.Select(s => $"{s.State}:{s.Reason}").ToList();
         Assert.True(
             reasons.SequenceEqual(["Disconnected:not connected", "Connecting:connecting", "Connected:connected", "Disconnected:server closed", "Connecting:reconnecting", "Connected:connected"]),
