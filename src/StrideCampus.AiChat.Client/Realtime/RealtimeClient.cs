@@ -19,6 +19,9 @@ namespace StrideCampus.AiChat.Client.Realtime;
 /// </remarks>
 public class RealtimeClient : IAsyncDisposable
 {
+    [ThreadStatic]
+    private static RealtimeClient? t_dispatching;
+
     private readonly RealtimeClientOptions _options;
     private readonly IAccessTokenProvider? _tokens;
     private readonly ILogger _logger;
@@ -153,7 +156,8 @@ public class RealtimeClient : IAsyncDisposable
             _runCts?.Cancel();
         }
 
-        if (run is not null)
+        // Called by an observer on the receive loop: the loop ends once that observer returns; waiting here would deadlock.
+        if (run is not null && !ReferenceEquals(t_dispatching, this))
         {
             await run.WaitAsync(ct).ConfigureAwait(false);
         }
@@ -211,7 +215,10 @@ public class RealtimeClient : IAsyncDisposable
         }
 
         await DisconnectAsync().ConfigureAwait(false);
-        _runCts?.Dispose();
+        if (_runTask is null || _runTask.IsCompleted)
+        {
+            _runCts?.Dispose();
+        }
         CancelPending();
         _sendQueue.Writer.TryComplete();
         while (_sendQueue.Reader.TryRead(out _))
@@ -711,7 +718,15 @@ public class RealtimeClient : IAsyncDisposable
                 }
                 while (!result.EndOfMessage);
 
-                Dispatch(buffer.AsMemory(0, count), result.MessageType == WebSocketMessageType.Binary, connection);
+                t_dispatching = this;
+                try
+                {
+                    Dispatch(buffer.AsMemory(0, count), result.MessageType == WebSocketMessageType.Binary, connection);
+                }
+                finally
+                {
+                    t_dispatching = null;
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
