@@ -15,8 +15,36 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
 {
     private const string SetClaimsSql = "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)";
 
-    /// <summary>Returns, for each principal, whether the row with the given key is visible to it.</summary>
+    /// <summary>
+    /// Returns, for each principal, whether the row with the given key is visible to it. Logical decoding
+    /// can deliver a commit a moment before the transaction is visible to new snapshots, so the batch
+    /// first checks the row as <c>service_role</c> (which bypasses RLS): when even it cannot see the row,
+    /// the transaction is not visible yet and the check is repeated after a short wait instead of the
+    /// change being dropped. Statements of the batch run in order with fresh snapshots, so once the
+    /// probe sees the row, the principals' checks after it see it too.
+    /// </summary>
     public async Task<bool[]> AuthorizeAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, CancellationToken cancellationToken)
+    {
+        if (principals.Count == 0 || relation.VisibilitySql is null)
+        {
+            return new bool[principals.Count];
+        }
+
+        var probed = new List<(string Role, string Claims)>(principals.Count + 1) { ("service_role", "{}") };
+        probed.AddRange(principals);
+        for (var attempt = 1; ; attempt++)
+        {
+            var visible = await AuthorizeOnceAsync(relation, row, probed, cancellationToken).ConfigureAwait(false);
+            if (visible[0] || attempt >= 8)
+            {
+                return visible[1..];
+            }
+
+            await Task.Delay(attempt * 2, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool[]> AuthorizeOnceAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, CancellationToken cancellationToken)
     {
         var visible = new bool[principals.Count];
         if (principals.Count == 0 || relation.VisibilitySql is null)

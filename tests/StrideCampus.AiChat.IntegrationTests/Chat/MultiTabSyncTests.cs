@@ -57,7 +57,16 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
 
         await Task.WhenAll(writes);
         var expected = await a.DatabaseDumpAsync();
-        await Eventually.TrueAsync(() => a.StoreDump() == expected && b.StoreDump() == expected, "both tabs hold the database's 30 messages in order");
+        try
+        {
+            await Eventually.TrueAsync(() => a.StoreDump() == expected && b.StoreDump() == expected, "both tabs hold the database's 30 messages in order");
+        }
+        catch (Exception)
+        {
+            Assert.Equal(expected, a.StoreDump());
+            Assert.Equal(expected, b.StoreDump());
+        }
+
         var messages = b.Store.GetSessionById(session.Id)!.Messages;
         Assert.Equal(30, messages.Count);
         Assert.True(messages.Zip(messages.Skip(1)).All(p => p.First.CreatedAt <= p.Second.CreatedAt));
@@ -144,6 +153,12 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
 
         var changes = new ConcurrentQueue<ChatChange>();
         using var sub = a.Store.Changes.Subscribe(changes.Enqueue);
+        await using var indicatorA = await RealtimeAIChats.CreateAsync(a.Realtime, a.Rest, a.UserId);
+        await using var indicatorB = await RealtimeAIChats.CreateAsync(b.Realtime, b.Rest, b.UserId);
+        var statusesA = new ConcurrentQueue<ChatConnectionState>();
+        var statusesB = new ConcurrentQueue<ChatConnectionState>();
+        using var s1 = indicatorA.ConnectionStatus.Subscribe(st => statusesA.Enqueue(st.State));
+        using var s2 = indicatorB.ConnectionStatus.Subscribe(st => statusesB.Enqueue(st.State));
 
         a.DropRealtimeSocket();
         await Eventually.TrueAsync(() => !a.Store.IsRealtimeConnected, "A notices the drop");
@@ -176,6 +191,11 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
         Assert.Contains((ChatChangeKind.SessionDeleted, doomed.Id), kinds);
         Assert.Contains((ChatChangeKind.SessionCreated, added.Id), kinds);
         Assert.Contains((ChatChangeKind.MessageCreated, addedMessage.Id), kinds);
+
+        // the connection indicator of every subscription on A's socket went through the drop; B's never moved
+        await Eventually.TrueAsync(() => indicatorA.IsConnected, "A's indicator is live again");
+        Assert.Equal([ChatConnectionState.Connected, ChatConnectionState.Connecting, ChatConnectionState.Connected], statusesA.ToArray());
+        Assert.Equal([ChatConnectionState.Connected], statusesB.ToArray());
 
         // and live updates flow again
         await b.Store.AddMessageAsync(added.Id, "after reconnect");
