@@ -68,9 +68,13 @@ assert.notEqual(decode(first.access_token).session_id, claims.session_id); // a 
 assert.equal(error, null);
 assert.equal(data.user.id, userA);
 assert.equal(data.user.email, emailA);
+({ data, error } = await b.auth.updateUser({ data: { theme: 'dark' } }));
+assert.equal(error, null);
+assert.deepEqual(data.user.user_metadata, { name: 'Alice', theme: 'dark' });
 ({ data, error } = await b.auth.refreshSession());
 assert.equal(error, null);
 const second = data.session;
+assert.deepEqual(decode(second.access_token).user_metadata, { name: 'Alice', theme: 'dark' });
 assert.notEqual(second.refresh_token, first.refresh_token);
 assert.equal(second.user.id, userA);
 assert.equal(decode(second.access_token).session_id, decode(first.access_token).session_id);

@@ -49,6 +49,13 @@ assert.deepEqual(msgs.map((m) => [m.id, m.user_id, m.content, m.status]), [[m1, 
 assert.deepEqual(msgs[1].metadata, { model: 'x' });
 results.insert = true;
 
+// ---- JSON paths in select, filter and order
+r = await A.from('ai_chat_messages').select('id, m:metadata->>model, metadata->model').eq('metadata->>model', 'x');
+assert.deepEqual(ok(r), [{ id: m2, m: 'x', model: 'x' }]);
+r = await A.from('ai_chat_messages').select('content').order('metadata->>model', { ascending: true, nullsFirst: true });
+assert.deepEqual(ok(r).map((m) => m.content), ['hello', 'hi there']);
+results.jsonPath = true;
+
 // ---- embedding (one-to-many and many-to-one), ordering inside the embed
 r = await A.from('ai_chat_sessions').select('id, title, ai_chat_messages(id, content)').eq('id', s1)
   .order('created_at', { referencedTable: 'ai_chat_messages', ascending: false }).single();
@@ -58,6 +65,8 @@ const all = ok(r, 200);
 assert.deepEqual(all.map((s) => [s.title, s.ai_chat_messages.length]), [['A first', 2], ['A minimal', 0], ['A second', 0], ['A third', 0]]);
 r = await A.from('ai_chat_messages').select('content, session:ai_chat_sessions(title)').eq('id', m2).single();
 assert.deepEqual(ok(r), { content: 'hi there', session: { title: 'A first' } });
+r = await A.from('ai_chat_sessions').select('title, ai_chat_messages(count)').order('title').limit(2);
+assert.deepEqual(ok(r), [{ title: 'A first', ai_chat_messages: [{ count: 2 }] }, { title: 'A minimal', ai_chat_messages: [{ count: 0 }] }]);
 r = await A.from('ai_chat_sessions').select('title, ai_chat_messages!inner(id)').order('title');
 assert.deepEqual(ok(r).map((s) => s.title), ['A first']);
 results.embedding = true;

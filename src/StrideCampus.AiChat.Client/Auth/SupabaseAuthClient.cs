@@ -18,6 +18,9 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
     /// <summary>A token this close to expiry is treated as expired by <see cref="GetAccessTokenAsync"/>.</summary>
     internal static readonly TimeSpan ExpirySkew = TimeSpan.FromSeconds(10);
 
+    /// <summary>The longest single timer wait (timers cap at about 49 days).</summary>
+    internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(24);
+
     private static readonly MediaTypeWithQualityHeaderValue JsonMediaType = new("application/json");
 
     private readonly HttpClient _http;
@@ -52,6 +55,17 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = options.TimeProvider ?? TimeProvider.System;
         _authBase = new Uri(options.Url.AbsoluteUri.TrimEnd('/') + "/auth/v1/");
+        AccessTokenChanged = _sessions.Select(s => s?.AccessToken).DistinctUntilChanged();
+    }
+
+    /// <summary>For mocking frameworks only: a client built this way sends nothing until its virtual members are overridden.</summary>
+    protected SupabaseAuthClient()
+    {
+        _http = null!;
+        _options = new SupabaseAuthOptions { Url = new Uri("http://localhost/"), ApiKey = "mock", AutoRefresh = false };
+        _logger = NullLogger.Instance;
+        _time = TimeProvider.System;
+        _authBase = _options.Url;
         AccessTokenChanged = _sessions.Select(s => s?.AccessToken).DistinctUntilChanged();
     }
 
@@ -289,6 +303,11 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
         long generation;
         lock (_gate)
         {
+            if (_disposed)
+            {
+                return Task.FromException<AuthSession>(new ObjectDisposedException(GetType().FullName));
+            }
+
             if (_refreshInFlight is { } running)
             {
                 return running;
@@ -529,17 +548,26 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
         }
 
         _logger.RefreshScheduled(due);
-        _timer = _time.CreateTimer(OnRefreshTimer, _generation, due, Timeout.InfiniteTimeSpan);
+        // Timers cannot wait longer than about 49 days; a longer-lived token re-arms the timer instead.
+        var clamped = due > MaxTimerDelay;
+        _timer = _time.CreateTimer(OnRefreshTimer, new RefreshTimerState(_generation, clamped), clamped ? MaxTimerDelay : due, Timeout.InfiniteTimeSpan);
     }
 
-    private void OnRefreshTimer(object? state) => _ = AutoRefreshAsync((long)state!);
+    private void OnRefreshTimer(object? state) => _ = AutoRefreshAsync((RefreshTimerState)state!);
 
-    private async Task AutoRefreshAsync(long generation)
+    private async Task AutoRefreshAsync(RefreshTimerState state)
     {
+        var generation = state.Generation;
         lock (_gate)
         {
             if (_disposed || generation != _generation)
             {
+                return;
+            }
+
+            if (state.Clamped)
+            {
+                ScheduleRefresh(_current, ComputeRefreshDelay(_current));
                 return;
             }
         }
@@ -566,6 +594,8 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
             // Refused refreshes already ended the session (and were logged); cancellation means disposal.
         }
     }
+
+    private sealed record RefreshTimerState(long Generation, bool Clamped);
 
     private void ThrowIfDisposed()
     {

@@ -168,7 +168,7 @@ public class RealtimeChannel : IAsyncDisposable
                 _state = ChannelState.Leaving;
                 var @ref = _client.MakeRef();
                 leave = _client.RegisterReply(@ref, _joinRef, Topic, null);
-                EnqueueLocked(PhoenixEvents.Leave, @ref, EmptyObject, null);
+                EnqueueLocked(PhoenixEvents.Leave, @ref, EmptyObject, Always);
             }
             else if (_state != ChannelState.Closed)
             {
@@ -275,7 +275,7 @@ public class RealtimeChannel : IAsyncDisposable
             joinRef = _joinRef;
             if (_state is ChannelState.Joined or ChannelState.Joining && _client.IsConnected && joinRef is not null)
             {
-                EnqueueLocked(PhoenixEvents.Leave, _client.MakeRef(), EmptyObject, null);
+                EnqueueLocked(PhoenixEvents.Leave, _client.MakeRef(), EmptyObject, Always);
             }
 
             _state = ChannelState.Closed;
@@ -550,7 +550,7 @@ public class RealtimeChannel : IAsyncDisposable
             {
                 case PushReply.Ok when !MatchBindingsLocked(reply.Response):
                     RealtimeLog.BindingMismatch(_logger, Topic);
-                    EnqueueLocked(PhoenixEvents.Leave, _client.MakeRef(), EmptyObject, null);
+                    EnqueueLocked(PhoenixEvents.Leave, _client.MakeRef(), EmptyObject, Always);
                     _wantJoined = false;
                     _state = ChannelState.Errored;
                     failure = new RealtimeException(MismatchReason) { Status = SubscribeStatus.ChannelError };
@@ -580,7 +580,7 @@ public class RealtimeChannel : IAsyncDisposable
                     break;
                 case PushReply.Timeout:
                     RealtimeLog.ChannelJoinTimedOut(_logger, Topic);
-                    EnqueueLocked(PhoenixEvents.Leave, _client.MakeRef(), EmptyObject, null);
+                    EnqueueLocked(PhoenixEvents.Leave, _client.MakeRef(), EmptyObject, Always);
                     _state = ChannelState.Errored;
                     failure = new RealtimeException($"Join of {Topic} timed out.") { Status = SubscribeStatus.TimedOut };
                     status = new ChannelStatusChange(SubscribeStatus.TimedOut, "join timed out", failure);
@@ -968,6 +968,9 @@ public class RealtimeChannel : IAsyncDisposable
     // ---- helpers ----
 
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+
+    /// <summary>Leaves are sent even though the channel moved on (they end the server side of that join).</summary>
+    private static readonly Func<bool> Always = static () => true;
 
     private static string EventName(PostgresChangeEventFilter filter) => filter switch
     {

@@ -36,7 +36,7 @@ public class RealtimeClient : IAsyncDisposable
     private readonly object _gate = new();
     private long _ref;
     private long _epoch;
-    private ConnectionStateChange _current = new(ConnectionState.Disconnected, "created");
+    private ConnectionStateChange _current = new(ConnectionState.Disconnected, "not connected");
     private bool _wantConnected;
     private bool _disposed;
     private Task? _runTask;
@@ -453,9 +453,11 @@ public class RealtimeClient : IAsyncDisposable
     private async Task RunAsync(CancellationToken stop)
     {
         var failures = 0;
+        var first = true;
         while (!stop.IsCancellationRequested)
         {
-            SetState(ConnectionState.Connecting, failures == 0 ? "connecting" : "reconnecting");
+            SetState(ConnectionState.Connecting, first ? "connecting" : "reconnecting");
+            first = false;
             RealtimeLog.Connecting(_logger, _endpointForLogs, failures + 1);
             var socket = new ClientWebSocket();
             socket.Options.KeepAliveInterval = TimeSpan.Zero;
@@ -651,7 +653,7 @@ public class RealtimeClient : IAsyncDisposable
                 });
                 Enqueue(new OutgoingFrame(data, false, PhoenixEvents.PhoenixTopic, PhoenixEvents.Heartbeat, () => connection.IsOpen && connection.Epoch == epoch));
                 await Task.Delay(replyWait, _time, ct).ConfigureAwait(false);
-                if (connection.PendingHeartbeat == @ref)
+                if (string.Equals(connection.PendingHeartbeat, @ref, StringComparison.Ordinal))
                 {
                     RealtimeLog.HeartbeatTimeout(_logger, @ref);
                     connection.End("heartbeat timeout", null);
@@ -808,7 +810,14 @@ public class RealtimeClient : IAsyncDisposable
 
         public Exception? Error { get; private set; }
 
-        public void OnHeartbeatReply(string @ref) => Interlocked.CompareExchange(ref _pendingHeartbeat, null, @ref);
+        public void OnHeartbeatReply(string @ref)
+        {
+            var pending = Volatile.Read(ref _pendingHeartbeat);
+            if (pending is not null && string.Equals(pending, @ref, StringComparison.Ordinal))
+            {
+                Interlocked.CompareExchange(ref _pendingHeartbeat, null, pending);
+            }
+        }
 
         /// <summary>Ends the connection; the first reason wins.</summary>
         public void End(string reason, Exception? error, bool abort = true)

@@ -55,8 +55,18 @@ public class PostgrestClient
         _restBase = options.Url.AbsoluteUri.TrimEnd('/') + "/rest/v1/";
     }
 
+    /// <summary>For mocking frameworks only: a client built this way sends nothing until its virtual members are overridden.</summary>
+    protected PostgrestClient()
+    {
+        _http = null!;
+        _options = null!;
+        _logger = NullLogger.Instance;
+        _time = TimeProvider.System;
+        _restBase = string.Empty;
+    }
+
     /// <summary>The schema the client targets.</summary>
-    public string Schema => _options.Schema;
+    public virtual string Schema => _options.Schema;
 
     /// <summary>Starts a query on <paramref name="table"/> (or view) whose rows are <typeparamref name="T"/>.</summary>
     /// <typeparam name="T">The row type.</typeparam>

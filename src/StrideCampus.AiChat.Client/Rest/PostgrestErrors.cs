@@ -44,12 +44,22 @@ internal static class PostgrestErrors
         return new PostgrestException(status, null, $"HTTP {status} {reasonPhrase}".Trim());
     }
 
-    /// <summary>Whether PostgREST refused the JWT because it expired (PGRST301 before v12, PGRST303 since).</summary>
-    public static bool IsExpiredJwt(PostgrestException exception) =>
-        exception.Status == 401
-        && (exception.Code is "PGRST301" or "PGRST303"
+    /// <summary>
+    /// Whether PostgREST refused the JWT in a way a fresh token can cure: expired (PGRST301 before v12,
+    /// PGRST303 since). PGRST303 also reports "JWT issued at future" (server clock behind the issuer's),
+    /// which a new token would repeat, so that one is excluded.
+    /// </summary>
+    public static bool IsExpiredJwt(PostgrestException exception)
+    {
+        if (exception.Status != 401 || exception.Message.Contains("future", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return exception.Code is "PGRST301" or "PGRST303"
             || (exception.Message.Contains("JWT", StringComparison.OrdinalIgnoreCase)
-                && exception.Message.Contains("expired", StringComparison.OrdinalIgnoreCase)));
+                && exception.Message.Contains("expired", StringComparison.OrdinalIgnoreCase));
+    }
 
     private static string? ReadText(JsonElement element, string name)
     {

@@ -15,12 +15,37 @@ internal static class ApiKeyGuard
 {
     private const string ValidationItem = "localstack.apikey";
 
+    /// <summary>
+    /// Answers CORS preflight requests under <paramref name="prefix"/> as Supabase's gateway does,
+    /// without an API key, so browser apps can call the stack.
+    /// </summary>
+    public static void MapCorsPreflight(this IEndpointRouteBuilder app, string prefix) =>
+        app.MapMethods(prefix + "/{**path}", ["OPTIONS"], (HttpContext http) =>
+        {
+            AddCorsHeaders(http);
+            var requested = http.Request.Headers.AccessControlRequestHeaders.ToString();
+            http.Response.Headers.AccessControlAllowHeaders = requested.Length > 0 ? requested : "authorization, x-client-info, apikey, content-type, prefer, range, accept-profile, content-profile, x-supabase-api-version";
+            http.Response.Headers.AccessControlAllowMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+            http.Response.Headers.AccessControlMaxAge = "3600";
+            return Results.Ok();
+        });
+
+    private static void AddCorsHeaders(HttpContext http)
+    {
+        if (http.Request.Headers.Origin.Count > 0)
+        {
+            http.Response.Headers.AccessControlAllowOrigin = "*";
+            http.Response.Headers.AccessControlExposeHeaders = "Content-Range, Content-Profile, Preference-Applied, X-Total-Count, Link, X-Supabase-Api-Version, x-sb-error-code";
+        }
+    }
+
     /// <summary>Adds the key check to every endpoint of the group.</summary>
     public static RouteGroupBuilder RequireApiKey(this RouteGroupBuilder group)
     {
         group.AddEndpointFilter(async (invocation, next) =>
         {
             var http = invocation.HttpContext;
+            AddCorsHeaders(http);
             var key = http.Request.Headers["apikey"].ToString();
             if (string.IsNullOrEmpty(key))
             {

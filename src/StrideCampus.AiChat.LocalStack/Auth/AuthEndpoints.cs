@@ -16,6 +16,7 @@ internal static class AuthEndpoints
 
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapCorsPreflight("/auth/v1");
         var group = app.MapGroup("/auth/v1").RequireApiKey();
 
         group.MapPost("/signup", (HttpContext http, GoTrueService auth) => HandleAsync(http, async ct =>
@@ -42,6 +43,13 @@ internal static class AuthEndpoints
         {
             var user = await auth.AuthenticateAsync(http.BearerToken(), ct).ConfigureAwait(false);
             return Json(await auth.GetUserJsonAsync(user.UserId, ct).ConfigureAwait(false));
+        }));
+
+        group.MapPut("/user", (HttpContext http, GoTrueService auth) => HandleAsync(http, async ct =>
+        {
+            var user = await auth.AuthenticateAsync(http.BearerToken(), ct).ConfigureAwait(false);
+            var body = await ReadBodyAsync(http, ct).ConfigureAwait(false);
+            return Json(await auth.UpdateUserAsync(user.UserId, Str(body, "email"), Str(body, "password"), body?["data"], ct).ConfigureAwait(false));
         }));
 
         group.MapPost("/logout", (HttpContext http, GoTrueService auth) => HandleAsync(http, async ct =>
@@ -87,13 +95,28 @@ internal static class AuthEndpoints
 
     private static async Task<IResult> HandleAsync(HttpContext http, Func<CancellationToken, Task<IResult>> handler)
     {
-        try
+        http.Request.EnableBuffering();
+        for (var attempt = 1; ; attempt++)
         {
-            return await handler(http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (GoTrueException e)
-        {
-            return e.ToResult(http);
+            try
+            {
+                return await handler(http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (GoTrueException e)
+            {
+                return e.ToResult(http);
+            }
+            catch (Npgsql.NpgsqlException e) when (e is not Npgsql.PostgresException)
+            {
+                // The database went away (a restart): pooled connections are broken. Clear them and
+                // run the request once more on a fresh connection (the broken one ran nothing).
+                Npgsql.NpgsqlConnection.ClearAllPools();
+                if (attempt > 1 || http.RequestAborted.IsCancellationRequested)
+                {
+                    return new GoTrueException(StatusCodes.Status503ServiceUnavailable, "unexpected_failure", "Database unavailable, retry the request").ToResult(http);
+                }
+                http.Request.Body.Position = 0;
+            }
         }
     }
 

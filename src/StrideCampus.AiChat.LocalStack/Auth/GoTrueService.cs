@@ -35,7 +35,7 @@ internal sealed class GoTrueService : IAsyncDisposable
     public GoTrueService(LocalStackContext context)
     {
         _context = context;
-        _db = NpgsqlDataSource.Create(context.Postgres.ConnectionString);
+        _db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(context.Postgres.ConnectionString) { MaxPoolSize = 16 }.ConnectionString);
     }
 
     /// <summary>POST /signup: creates a confirmed user and signs it in.</summary>
@@ -174,6 +174,38 @@ internal sealed class GoTrueService : IAsyncDisposable
         cmd.Parameters.AddWithValue(userId);
         return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string
             ?? throw GoTrueException.NotFound("user_not_found", "User not found");
+    }
+
+    /// <summary>PUT /user: changes the password, e-mail or user metadata (merged) of the signed-in user.</summary>
+    public async Task<string> UpdateUserAsync(Guid userId, string? email, string? password, JsonNode? data, CancellationToken cancellationToken)
+    {
+        if (email is not null)
+        {
+            email = NormalizeEmail(email);
+        }
+        if (password is not null)
+        {
+            ValidatePassword(password);
+        }
+        try
+        {
+            await using var cmd = _db.CreateCommand(
+                "update auth.users as u set " +
+                "email = coalesce($2, u.email), " +
+                "encrypted_password = case when $3::text is null then u.encrypted_password else crypt($3, gen_salt('bf')) end, " +
+                "raw_user_meta_data = coalesce(u.raw_user_meta_data, '{}'::jsonb) || coalesce($4::jsonb, '{}'::jsonb), " +
+                $"updated_at = now() where u.id = $1 returning {UserJsonSql}");
+            cmd.Parameters.AddWithValue(userId);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)email ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)password ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)MetadataJson(data) ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string
+                ?? throw GoTrueException.NotFound("user_not_found", "User not found");
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw GoTrueException.Unprocessable("email_exists", "A user with this email address has already been registered");
+        }
     }
 
     /// <summary>POST /logout?scope=global|local|others: ends sessions and their refresh tokens.</summary>
@@ -329,6 +361,3 @@ internal sealed class GoTrueService : IAsyncDisposable
     private static string NewRefreshToken() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
 }
-
-/// <summary>A user authenticated by a bearer token.</summary>
-internal sealed record AuthenticatedUser(Guid UserId, Guid? SessionId, JwtValidation Token);

@@ -5,80 +5,81 @@ using NpgsqlTypes;
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
 /// <summary>
-/// Decides which subscribers may see a changed row, as Supabase's walrus does: for each distinct
-/// (role, claims) it runs <c>select exists(select 1 from table where pk = ...)</c> after
-/// <c>set_config('request.jwt.claims', ...)</c> and <c>set_config('role', ...)</c>, on a pooled
-/// connection of the <c>authenticator</c> role. All principals of one change go in one batch (one
-/// round trip, one implicit transaction, so the local settings never leak).
+/// Decides which subscribers may see a changed row. For each distinct (role, claims) it runs, after
+/// <c>set_config('request.jwt.claims', ...)</c> and <c>set_config('role', ...)</c> on a pooled
+/// connection of the <c>authenticator</c> role, the table's SELECT policies against the row as
+/// the WAL carries it (<see cref="RelationInfo.RowVisibilitySql"/>), so the answer is as of the
+/// change even when the row has changed again or is gone. When that is not possible (an unchanged
+/// TOAST value, a policy the rewrite cannot evaluate) it falls back to walrus's check of the
+/// current table: <c>select exists(select 1 from table where pk = ...)</c>. All principals of one
+/// change go in one batch (one round trip, one implicit transaction, so settings never leak).
 /// </summary>
 internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger logger)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<RelationInfo, bool> _rowCheckFailed = new();
+
     private const string SetClaimsSql = "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)";
 
-    /// <summary>
-    /// Returns, for each principal, whether the row with the given key is visible to it. Logical decoding
-    /// can deliver a commit a moment before the transaction is visible to new snapshots, so the batch
-    /// first checks the row as <c>service_role</c> (which bypasses RLS): when even it cannot see the row,
-    /// the transaction is not visible yet and the check is repeated after a short wait instead of the
-    /// change being dropped. Statements of the batch run in order with fresh snapshots, so once the
-    /// probe sees the row, the principals' checks after it see it too.
-    /// </summary>
+    /// <summary>Returns, for each principal, whether the row is visible to it.</summary>
     public async Task<bool[]> AuthorizeAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, CancellationToken cancellationToken)
     {
-        if (principals.Count == 0 || relation.VisibilitySql is null)
-        {
-            return new bool[principals.Count];
-        }
-
-        var probed = new List<(string Role, string Claims)>(principals.Count + 1) { ("service_role", "{}") };
-        probed.AddRange(principals);
-        for (var attempt = 1; ; attempt++)
-        {
-            var visible = await AuthorizeOnceAsync(relation, row, probed, cancellationToken).ConfigureAwait(false);
-            if (visible[0] || attempt >= 8)
-            {
-                return visible[1..];
-            }
-
-            await Task.Delay(attempt * 2, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<bool[]> AuthorizeOnceAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, CancellationToken cancellationToken)
-    {
         var visible = new bool[principals.Count];
-        if (principals.Count == 0 || relation.VisibilitySql is null)
+        if (principals.Count == 0)
+        {
+            return visible;
+        }
+        var byRow = relation.RowVisibilitySql is not null && !_rowCheckFailed.ContainsKey(relation) && !row.Any(v => ReferenceEquals(v, RowChange.Unchanged));
+        if (!byRow && relation.VisibilitySql is null)
         {
             return visible;
         }
         try
         {
-            await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException ex) when (principals.Count > 1)
-        {
-            // One bad principal (e.g. an unknown role) fails the whole batch: check one by one.
-            logger.LogDebug(ex, "Batched visibility check failed; checking each subscriber alone");
-            for (var i = 0; i < principals.Count; i++)
+            try
             {
-                try
-                {
-                    await RunAsync(relation, row, principals, i, 1, visible, cancellationToken).ConfigureAwait(false);
-                }
-                catch (PostgresException single)
-                {
-                    logger.LogWarning("Visibility check as role {Role} failed: {Error}", principals[i].Role, single.MessageText);
-                }
+                await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow).ConfigureAwait(false);
             }
+            catch (NpgsqlException ex) when (ex is not PostgresException && !cancellationToken.IsCancellationRequested)
+            {
+                // A pooled connection broke (e.g. PostgreSQL restarted): drop the pool and try once more.
+                logger.LogWarning("Visibility check connection failed ({Error}); retrying on a new connection", ex.Message);
+                authenticator.Clear();
+                await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow).ConfigureAwait(false);
+            }
+            return visible;
         }
         catch (PostgresException ex)
         {
-            logger.LogWarning("Visibility check as role {Role} failed: {Error}", principals[0].Role, ex.MessageText);
+            logger.LogDebug(ex, "Batched visibility check failed; checking each subscriber alone");
+        }
+        // One bad principal (e.g. an unknown role) fails a whole batch: check one by one.
+        for (var i = 0; i < principals.Count; i++)
+        {
+            var rowMode = byRow && !_rowCheckFailed.ContainsKey(relation);
+            try
+            {
+                await RunAsync(relation, row, principals, i, 1, visible, cancellationToken, rowMode).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ex.SqlState is "22023" or "42704" or "42501")
+            {
+                logger.LogWarning("Visibility check as role {Role} failed: {Error}", principals[i].Role, ex.MessageText);
+            }
+            catch (PostgresException ex) when (rowMode && relation.VisibilitySql is not null)
+            {
+                // A policy the row rewrite cannot evaluate (e.g. one using system columns): check the table from now on.
+                _rowCheckFailed.TryAdd(relation, true);
+                logger.LogWarning("Row visibility check on {Table} failed ({Error}); using the primary key check", relation.Table, ex.MessageText);
+                i--;
+            }
+            catch (PostgresException ex)
+            {
+                logger.LogWarning("Visibility check on {Table} as role {Role} failed: {Error}", relation.Table, principals[i].Role, ex.MessageText);
+            }
         }
         return visible;
     }
 
-    private async Task RunAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, int start, int count, bool[] visible, CancellationToken cancellationToken)
+    private async Task RunAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, int start, int count, bool[] visible, CancellationToken cancellationToken, bool byRow = false)
     {
         await using var conn = await authenticator.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(conn);
@@ -88,10 +89,11 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
             set.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = principals[i].Claims });
             set.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = principals[i].Role });
             batch.BatchCommands.Add(set);
-            var check = new NpgsqlBatchCommand(relation.VisibilitySql!);
-            foreach (var column in relation.PrimaryKey)
+            var check = new NpgsqlBatchCommand(byRow ? relation.RowVisibilitySql! : relation.VisibilitySql!);
+            IEnumerable<int> columns = byRow ? Enumerable.Range(0, relation.Columns.Count) : relation.PrimaryKey;
+            foreach (var column in columns)
             {
-                check.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)row[column] ?? DBNull.Value });
+                check.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = column < row.Length ? (object?)row[column] ?? DBNull.Value : DBNull.Value });
             }
             batch.BatchCommands.Add(check);
         }

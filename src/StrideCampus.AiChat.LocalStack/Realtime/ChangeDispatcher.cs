@@ -161,12 +161,12 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
                 if (change.Kind == ChangeKind.Update)
                 {
                     w.WritePropertyName("old_record");
-                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: false);
+                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: false, skipNulls: change.OldIsKeyOnly);
                 }
                 else if (change.Kind == ChangeKind.Delete)
                 {
                     w.WritePropertyName("old_record");
-                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: relation.RlsEnabled);
+                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: relation.RlsEnabled, skipNulls: change.OldIsKeyOnly);
                 }
                 w.WriteNull("errors");
             }
@@ -184,12 +184,12 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
         return buffer.WrittenMemory;
     }
 
-    private static void WriteRecord(Utf8JsonWriter w, RelationInfo relation, string?[] values, bool keyOnly)
+    private static void WriteRecord(Utf8JsonWriter w, RelationInfo relation, string?[] values, bool keyOnly, bool skipNulls = false)
     {
         w.WriteStartObject();
         for (var i = 0; i < relation.Columns.Count && i < values.Length; i++)
         {
-            if (ReferenceEquals(values[i], RowChange.Unchanged) || (keyOnly && !relation.IsPrimaryKey(i)))
+            if (ReferenceEquals(values[i], RowChange.Unchanged) || (keyOnly && !relation.IsPrimaryKey(i)) || (skipNulls && values[i] is null))
             {
                 continue;
             }

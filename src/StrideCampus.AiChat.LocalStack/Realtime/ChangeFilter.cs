@@ -80,7 +80,7 @@ internal sealed class ChangeFilter
         foreach (var condition in Conditions)
         {
             var index = relation.IndexOf(condition.Column);
-            if (index < 0 || index >= values.Length || values[index] is not { } actual)
+            if (index < 0 || index >= values.Length || values[index] is not { } actual || ReferenceEquals(actual, RowChange.Unchanged))
             {
                 return false;
             }

@@ -25,8 +25,10 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
     private Task? _dispatch;
     private int _disposed;
 
-    public RealtimeService(LocalStackContext context, ILoggerFactory loggerFactory)
+    public RealtimeService(LocalStackContext context, ILoggerFactory loggerFactory, IHostApplicationLifetime? lifetime = null)
     {
+        // Sockets end as soon as the host starts stopping, so the server need not wait for them.
+        lifetime?.ApplicationStopping.Register(() => _stopping.Cancel());
         _context = context;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RealtimeService>();

@@ -44,6 +44,9 @@ internal sealed class RelationInfo
     /// <summary><c>select exists(select 1 from t where pk = $1 ...)</c>, run as the subscriber; null without a primary key.</summary>
     public string? VisibilitySql { get; }
 
+    /// <summary>The table's SELECT policies applied to a row passed as parameters (all columns); null without RLS.</summary>
+    public string? RowVisibilitySql { get; init; }
+
     public int IndexOf(string column) => _index.TryGetValue(column, out var i) ? i : -1;
 
     public bool IsPrimaryKey(int column) => PrimaryKey.Contains(column);

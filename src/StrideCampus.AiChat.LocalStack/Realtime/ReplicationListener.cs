@@ -117,7 +117,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
                 case IndexUpdateMessage update:
                 {
                     var old = await ReadAsync(update.Key, cancellationToken).ConfigureAwait(false);
-                    await EmitAsync(update.Relation.RelationId, ChangeKind.Update, commitTimestamp, update.NewRow, old, cancellationToken).ConfigureAwait(false);
+                    await EmitAsync(update.Relation.RelationId, ChangeKind.Update, commitTimestamp, update.NewRow, old, cancellationToken, oldIsKey: true).ConfigureAwait(false);
                     break;
                 }
                 case UpdateMessage update:
@@ -127,7 +127,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
                     Publish(delete.Relation.RelationId, ChangeKind.Delete, commitTimestamp, null, await ReadAsync(delete.OldRow, cancellationToken).ConfigureAwait(false));
                     break;
                 case KeyDeleteMessage delete:
-                    Publish(delete.Relation.RelationId, ChangeKind.Delete, commitTimestamp, null, await ReadAsync(delete.Key, cancellationToken).ConfigureAwait(false));
+                    Publish(delete.Relation.RelationId, ChangeKind.Delete, commitTimestamp, null, await ReadAsync(delete.Key, cancellationToken).ConfigureAwait(false), oldIsKey: true);
                     break;
                 case CommitMessage:
                     conn.SetReplicationStatus(message.WalEnd);
@@ -136,20 +136,20 @@ internal sealed class ReplicationListener : IAsyncDisposable
         }
     }
 
-    private async Task EmitAsync(uint relationId, ChangeKind kind, DateTime commit, ReplicationTuple row, string?[]? old, CancellationToken cancellationToken)
+    private async Task EmitAsync(uint relationId, ChangeKind kind, DateTime commit, ReplicationTuple row, string?[]? old, CancellationToken cancellationToken, bool oldIsKey = false)
     {
         var values = await ReadAsync(row, cancellationToken).ConfigureAwait(false);
-        Publish(relationId, kind, commit, values, old);
+        Publish(relationId, kind, commit, values, old, oldIsKey);
     }
 
-    private void Publish(uint relationId, ChangeKind kind, DateTime commit, string?[]? values, string?[]? old)
+    private void Publish(uint relationId, ChangeKind kind, DateTime commit, string?[]? values, string?[]? old, bool oldIsKey = false)
     {
         if (!_relations.TryGetValue(relationId, out var relation))
         {
             _logger.LogWarning("Change for unknown relation {RelationId} skipped", relationId);
             return;
         }
-        _changes.Writer.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()));
+        _changes.Writer.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()) { OldIsKeyOnly = oldIsKey });
     }
 
     private static async Task<string?[]> ReadAsync(ReplicationTuple tuple, CancellationToken cancellationToken)

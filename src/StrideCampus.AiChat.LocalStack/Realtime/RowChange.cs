@@ -6,6 +6,9 @@ namespace StrideCampus.AiChat.LocalStack.Realtime;
 /// </summary>
 internal sealed record RowChange(RelationInfo Relation, ChangeKind Kind, DateTime CommitTimestamp, string?[]? NewValues, string?[]? OldValues, long ReceivedTimestamp)
 {
+    /// <summary>True when <see cref="OldValues"/> is a replica identity key tuple (other columns are absent, not null).</summary>
+    public bool OldIsKeyOnly { get; init; }
+
     /// <summary>Marks a value pgoutput did not send because it is TOASTed and unchanged.</summary>
     public static readonly string Unchanged = new(['\u0000', 'u', 't']);
 

@@ -15,6 +15,9 @@ internal static class QueryParser
         "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch", "is", "isdistinct", "in",
     };
 
+    /// <summary>How deep select embeddings and logic trees may nest (deeper input is refused, not recursed into).</summary>
+    public const int MaxDepth = 16;
+
     private static readonly HashSet<string> Casts = new(StringComparer.Ordinal)
     {
         "text", "json", "jsonb", "int", "int4", "int8", "integer", "bigint", "numeric", "boolean", "bool", "uuid", "date", "timestamptz",
@@ -30,7 +33,7 @@ internal static class QueryParser
         }
         var text = StripWhitespace(select);
         var pos = 0;
-        var items = ParseSelectList(text, ref pos, nested: false);
+        var items = ParseSelectList(text, ref pos, nested: false, depth: 0);
         if (pos != text.Length)
         {
             throw SelectError(text, pos);
@@ -38,8 +41,12 @@ internal static class QueryParser
         return items;
     }
 
-    private static List<SelectItem> ParseSelectList(string s, ref int pos, bool nested)
+    private static List<SelectItem> ParseSelectList(string s, ref int pos, bool nested, int depth)
     {
+        if (depth > MaxDepth)
+        {
+            throw PostgrestError.Parse("failed to parse select parameter (" + s + ")", $"embedding nested deeper than {MaxDepth} levels");
+        }
         var items = new List<SelectItem>();
         while (true)
         {
@@ -47,7 +54,7 @@ internal static class QueryParser
             {
                 return items; // embed(): no columns
             }
-            items.Add(ParseSelectItem(s, ref pos));
+            items.Add(ParseSelectItem(s, ref pos, depth));
             if (pos < s.Length && s[pos] == ',')
             {
                 pos++;
@@ -57,7 +64,7 @@ internal static class QueryParser
         }
     }
 
-    private static SelectItem ParseSelectItem(string s, ref int pos)
+    private static SelectItem ParseSelectItem(string s, ref int pos, int depth)
     {
         if (pos < s.Length && s[pos] == '*')
         {
@@ -72,6 +79,23 @@ internal static class QueryParser
             pos++;
             alias = first;
             name = ReadName(s, ref pos) ?? throw SelectError(s, pos);
+        }
+        var path = new StringBuilder();
+        while (pos + 1 < s.Length && s[pos] == '-' && s[pos + 1] == '>')
+        {
+            var arrow = pos + 2 < s.Length && s[pos + 2] == '>' ? "->>" : "->";
+            pos += arrow.Length;
+            var signed = pos < s.Length && s[pos] == '-';
+            if (signed)
+            {
+                pos++;
+            }
+            var key = ReadName(s, ref pos) ?? throw SelectError(s, pos);
+            path.Append(arrow).Append(signed ? "-" : "").Append(key);
+        }
+        if (path.Length > 0)
+        {
+            name += path.ToString();
         }
         string? hint = null;
         var inner = false;
@@ -95,7 +119,7 @@ internal static class QueryParser
         if (pos < s.Length && s[pos] == '(')
         {
             pos++;
-            var children = ParseSelectList(s, ref pos, nested: true);
+            var children = ParseSelectList(s, ref pos, nested: true, depth + 1);
             if (pos >= s.Length || s[pos] != ')')
             {
                 throw SelectError(s, pos);
@@ -103,7 +127,7 @@ internal static class QueryParser
             pos++;
             return new SelectItem(name, alias, null, children, hint, inner);
         }
-        if (hint is not null || inner)
+        if (hint is not null || inner || (path.Length > 0 && pos < s.Length && s[pos] == '('))
         {
             throw SelectError(s, pos);
         }
@@ -138,6 +162,10 @@ internal static class QueryParser
                     }
                     pos++;
                     return sb.Length == 0 ? null : sb.ToString();
+                }
+                if (char.IsControl(s[pos]))
+                {
+                    return null; // no control characters (NUL above all) in identifiers
                 }
                 sb.Append(s[pos++]);
             }
@@ -174,6 +202,41 @@ internal static class QueryParser
         return sb.ToString();
     }
 
+    /// <summary>Splits <c>col-&gt;a-&gt;&gt;b</c> into the column and its JSON path steps (key, as text?).</summary>
+    public static (string Column, IReadOnlyList<(string Key, bool AsText)> Path) ParseJsonPath(string reference)
+    {
+        var arrow = reference.IndexOf("->", StringComparison.Ordinal);
+        if (arrow < 0)
+        {
+            return (reference, []);
+        }
+        var column = reference[..arrow];
+        var steps = new List<(string, bool)>();
+        var pos = arrow;
+        while (pos < reference.Length)
+        {
+            if (string.CompareOrdinal(reference, pos, "->", 0, 2) != 0)
+            {
+                throw PostgrestError.Parse($"failed to parse column ({reference})", "expecting -> or ->>");
+            }
+            var asText = pos + 2 < reference.Length && reference[pos + 2] == '>';
+            pos += asText ? 3 : 2;
+            var next = reference.IndexOf("->", pos + 1, StringComparison.Ordinal);
+            var key = next < 0 ? reference[pos..] : reference[pos..next];
+            if (key.Length == 0 || key.Length > 256 || key.Any(char.IsControl))
+            {
+                throw PostgrestError.Parse($"failed to parse column ({reference})", "empty or invalid JSON key");
+            }
+            steps.Add((key, asText));
+            if (steps.Count > MaxDepth)
+            {
+                throw PostgrestError.Parse($"failed to parse column ({reference})", $"JSON path longer than {MaxDepth} keys");
+            }
+            pos = next < 0 ? reference.Length : next;
+        }
+        return (column, steps);
+    }
+
     // ---------------------------------------------------------------- filters
 
     /// <summary>A top-level filter: <c>column=[not.]op.value</c> (the value is taken as is).</summary>
@@ -203,8 +266,14 @@ internal static class QueryParser
     /// <summary>
     /// A logic tree: the value of <c>or=</c> / <c>and=</c>, e.g. <c>(a.eq.1,and(b.gt.2,c.is.null))</c>.
     /// </summary>
-    public static LogicCondition ParseLogic(bool isOr, bool negated, string expression)
+    public static LogicCondition ParseLogic(bool isOr, bool negated, string expression) => ParseLogic(isOr, negated, expression, 0);
+
+    private static LogicCondition ParseLogic(bool isOr, bool negated, string expression, int depth)
     {
+        if (depth > MaxDepth)
+        {
+            throw PostgrestError.Parse($"failed to parse logic tree ({expression})", $"logic tree nested deeper than {MaxDepth} levels");
+        }
         if (expression.Length < 2 || expression[0] != '(' || expression[^1] != ')')
         {
             throw PostgrestError.Parse($"failed to parse logic tree ({expression})", "expecting \"(\" ... \")\"");
@@ -217,12 +286,12 @@ internal static class QueryParser
         var children = new List<Condition>(parts.Count);
         foreach (var part in parts)
         {
-            children.Add(ParseLogicItem(part, expression));
+            children.Add(ParseLogicItem(part, expression, depth));
         }
         return new LogicCondition(isOr, children, negated);
     }
 
-    private static Condition ParseLogicItem(string part, string whole)
+    private static Condition ParseLogicItem(string part, string whole, int depth)
     {
         var negated = false;
         var p = part;
@@ -233,11 +302,11 @@ internal static class QueryParser
         }
         if (p.StartsWith("and(", StringComparison.Ordinal))
         {
-            return ParseLogic(false, negated, p[3..]);
+            return ParseLogic(false, negated, p[3..], depth + 1);
         }
         if (p.StartsWith("or(", StringComparison.Ordinal))
         {
-            return ParseLogic(true, negated, p[2..]);
+            return ParseLogic(true, negated, p[2..], depth + 1);
         }
         // column.[not.]op.value
         var dot = p.IndexOf('.', StringComparison.Ordinal);

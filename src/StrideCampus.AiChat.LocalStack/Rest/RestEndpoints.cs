@@ -14,6 +14,7 @@ internal static class RestEndpoints
 
     public static IEndpointRouteBuilder MapRestEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapCorsPreflight("/rest/v1");
         var group = app.MapGroup("/rest/v1").RequireApiKey();
         group.MapMethods("/rpc/{function}", ["GET", "HEAD", "POST"], (HttpContext http, RestService rest, string function) => rest.HandleRpcAsync(http, function));
         group.MapMethods("/{table}", ["GET", "HEAD", "POST", "PATCH", "DELETE"], (HttpContext http, RestService rest, string table) => rest.HandleTableAsync(http, table));

@@ -25,8 +25,9 @@ internal sealed class RestService : IAsyncDisposable
     public RestService(LocalStackContext context)
     {
         _context = context;
-        _db = NpgsqlDataSource.Create(context.Postgres.AuthenticatorConnectionString);
-        _catalog = NpgsqlDataSource.Create(context.Postgres.ConnectionString);
+        // Bounded pools: Postgres allows 300 connections, shared with auth and realtime.
+        _db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(context.Postgres.AuthenticatorConnectionString) { MaxPoolSize = 64 }.ConnectionString);
+        _catalog = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(context.Postgres.ConnectionString) { MaxPoolSize = 4 }.ConnectionString);
         _schema = new SchemaCache(_catalog);
     }
 
@@ -78,6 +79,10 @@ internal sealed class RestService : IAsyncDisposable
         catch (NpgsqlException e)
         {
             return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
         }
     }
 
@@ -371,6 +376,10 @@ internal sealed class RestService : IAsyncDisposable
         {
             return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
+        }
     }
 
     private async Task<IResult> ReadFunctionAsync(HttpContext http, RequestIdentity identity, SchemaSnapshot schema, DbTable relation, ParsedQuery query, Preferences prefer, DbFunction function, List<(DbColumn, string?)> callArgs, CancellationToken ct)
@@ -434,11 +443,6 @@ internal sealed class RestService : IAsyncDisposable
     }
 
     // ---------------------------------------------------------------- request parsing
-
-    private sealed record ParsedQuery(IReadOnlyList<SelectItem> Select, Dictionary<string, QueryNode> Nodes, IReadOnlyList<string>? Columns, IReadOnlyList<string>? OnConflict)
-    {
-        public QueryNode Root => Nodes[""];
-    }
 
     private static ParsedQuery ParseQuery(HttpContext http, IReadOnlySet<string>? rpcArgs)
     {
@@ -593,23 +597,61 @@ internal sealed class RestService : IAsyncDisposable
 
     private async Task<T> RunAsync<T>(RequestIdentity identity, bool readOnly, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await using (var batch = new NpgsqlBatch(conn, tx))
+        var (conn, tx) = await BeginAsync(identity, readOnly, ct).ConfigureAwait(false);
+        await using (conn.ConfigureAwait(false))
+        await using (tx.ConfigureAwait(false))
         {
-            if (readOnly)
-            {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("set transaction read only"));
-            }
-            var config = new NpgsqlBatchCommand("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)");
-            config.Parameters.Add(new NpgsqlParameter { Value = identity.ClaimsJson });
-            config.Parameters.Add(new NpgsqlParameter { Value = identity.Role });
-            batch.BatchCommands.Add(config);
-            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            var result = await work(conn, tx).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return result;
         }
-        var result = await work(conn, tx).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
-        return result;
+    }
+
+    /// <summary>
+    /// Opens a transaction as the request's role. A pooled connection that broke (for example
+    /// after PostgreSQL restarted) fails here, before anything ran: the pool is cleared and the
+    /// request gets one fresh connection.
+    /// </summary>
+    private async Task<(NpgsqlConnection, NpgsqlTransaction)> BeginAsync(RequestIdentity identity, bool readOnly, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            NpgsqlConnection? conn = null;
+            try
+            {
+                conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+                var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+                await using (var batch = new NpgsqlBatch(conn, tx))
+                {
+                    if (readOnly)
+                    {
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("set transaction read only"));
+                    }
+                    var config = new NpgsqlBatchCommand("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)");
+                    config.Parameters.Add(new NpgsqlParameter { Value = identity.ClaimsJson });
+                    config.Parameters.Add(new NpgsqlParameter { Value = identity.Role });
+                    batch.BatchCommands.Add(config);
+                    await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+                return (conn, tx);
+            }
+            catch (NpgsqlException e) when (e is not PostgresException && attempt == 1 && !ct.IsCancellationRequested)
+            {
+                if (conn is not null)
+                {
+                    await conn.DisposeAsync().ConfigureAwait(false);
+                }
+                _db.Clear();
+            }
+            catch
+            {
+                if (conn is not null)
+                {
+                    await conn.DisposeAsync().ConfigureAwait(false);
+                }
+                throw;
+            }
+        }
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, IEnumerable<object?> parameters)

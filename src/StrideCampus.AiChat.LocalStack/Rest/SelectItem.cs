@@ -11,5 +11,15 @@ internal sealed record SelectItem(string Name, string? Alias = null, string? Cas
     public bool IsEmbed => Children is not null;
 
     /// <summary>The key of this item in the JSON output.</summary>
-    public string OutputName => Alias ?? Name;
+    public string OutputName => Alias ?? JsonKey ?? Name;
+
+    /// <summary>For <c>metadata-&gt;a-&gt;&gt;b</c>, the last key (<c>b</c>), which PostgREST uses as the output name.</summary>
+    private string? JsonKey
+    {
+        get
+        {
+            var arrow = Name.LastIndexOf("->", StringComparison.Ordinal);
+            return arrow < 0 ? null : Name[(arrow + 2)..].TrimStart('>');
+        }
+    }
 }

@@ -111,8 +111,7 @@ internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<stri
             }
             if (!item.IsEmbed)
             {
-                var column = Column(table, item.Name);
-                var expr = $"{alias}.{Quote(column.Name)}";
+                var (expr, _) = ColumnExpression(table, alias, item.Name);
                 if (item.Cast is not null)
                 {
                     expr += "::" + item.Cast; // from a fixed allow-list in QueryParser
@@ -134,6 +133,16 @@ internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<stri
         var alias = NextAlias();
         var join = JoinCondition(target, parentAlias, alias);
         var nestedInner = new List<string>();
+        if (item.Children is [{ Name: "count", IsEmbed: false, Cast: null } countItem] && target.Table.Find("count") is null)
+        {
+            // PostgREST's aggregate embedding: ai_chat_messages(count) → [{"count": n}].
+            var countWhere = Where(target.Table, alias, node?.Filters ?? [], []);
+            var countSql = $"(select count(*) from {target.Table.QualifiedName} as {alias} where {join}" + (countWhere.Length > 0 ? " and " + countWhere : "") + ")";
+            var key = Param(countItem.OutputName) + "::text";
+            return target.ToMany
+                ? $"json_build_array(json_build_object({key}, {countSql})) as {Quote(item.OutputName)}"
+                : $"json_build_object({key}, {countSql}) as {Quote(item.OutputName)}";
+        }
         var list = SelectList(target.Table, alias, item.Children!, childPath, nestedInner);
         var where = Where(target.Table, alias, node?.Filters ?? [], nestedInner);
         var condition = where.Length > 0 ? join + " and " + where : join;
@@ -205,6 +214,33 @@ internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<stri
         new(400, "PGRST200", $"Could not find a relationship between '{parent.Name}' and '{name}' in the schema cache",
             $"Searched for a foreign key relationship between '{parent.Name}' and '{name}' in the schema '{parent.Schema}', but no matches were found.", null);
 
+    /// <summary>
+    /// A column reference, optionally with a JSON path (<c>metadata-&gt;a-&gt;&gt;b</c>): the column is
+    /// checked against the catalog, every key becomes a parameter. Returns the SQL and its type.
+    /// </summary>
+    public (string Sql, string Type) ColumnExpression(DbTable table, string alias, string reference)
+    {
+        var (name, path) = QueryParser.ParseJsonPath(reference);
+        var column = Column(table, name);
+        var sql = $"{alias}.{Quote(column.Name)}";
+        if (path.Count == 0)
+        {
+            return (sql, column.Type);
+        }
+        if (column.Type is not ("json" or "jsonb"))
+        {
+            throw PostgrestError.Parse($"failed to parse column ({reference})", $"column {table.Name}.{name} is {column.Type}, not json or jsonb");
+        }
+        var type = column.Type;
+        foreach (var (key, asText) in path)
+        {
+            object keyValue = int.TryParse(key, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : key;
+            sql = $"({sql}{(asText ? "->>" : "->")}{Param(keyValue)})";
+            type = asText ? "text" : column.Type;
+        }
+        return (sql, type);
+    }
+
     public static DbColumn Column(DbTable table, string name) =>
         table.Find(name) ?? throw new PostgrestError(400, "42703", $"column {table.Name}.{name} does not exist", null, null);
 
@@ -235,9 +271,8 @@ internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<stri
 
     private string FilterSql(DbTable table, string alias, FilterCondition f)
     {
-        var column = Column(table, f.Column);
-        var col = $"{alias}.{Quote(column.Name)}";
-        string Typed(string value) => $"cast({Param(value)} as {column.Type})";
+        var (col, type) = ColumnExpression(table, alias, f.Column);
+        string Typed(string value) => $"cast({Param(value)} as {type})";
         return f.Operator switch
         {
             "eq" => $"({col} = {Typed(f.Value)})",
@@ -264,14 +299,14 @@ internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<stri
         };
     }
 
-    public static string OrderBy(DbTable table, string alias, IReadOnlyList<OrderTerm> order)
+    public string OrderBy(DbTable table, string alias, IReadOnlyList<OrderTerm> order)
     {
         if (order.Count == 0)
         {
             return "";
         }
         return " order by " + string.Join(", ", order.Select(o =>
-            $"{alias}.{Quote(Column(table, o.Column).Name)}" + (o.Descending ? " desc" : " asc")
+            ColumnExpression(table, alias, o.Column).Sql + (o.Descending ? " desc" : " asc")
             + (o.NullsFirst switch { true => " nulls first", false => " nulls last", null => "" })));
     }
 

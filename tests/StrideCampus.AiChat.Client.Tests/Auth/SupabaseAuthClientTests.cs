@@ -245,6 +245,22 @@ public sealed class SupabaseAuthClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_living_longer_than_a_timer_can_wait_is_still_refreshed_on_time()
+    {
+        var lifetime = TimeSpan.FromDays(60);
+        var client = await SignedInAsync(expiresIn: (long)lifetime.TotalSeconds);
+        _handler.RespondJson(HttpStatusCode.OK, SessionJson("access-2", "refresh-2"));
+        _time.Advance(TimeSpan.FromDays(24));
+        _time.Advance(TimeSpan.FromDays(24));
+        _time.Advance(lifetime - TimeSpan.FromDays(48) - TimeSpan.FromSeconds(61));
+        await Task.Delay(50);
+        Assert.Single(_handler.Requests);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await _handler.WaitForRequestsAsync(2);
+        await WaitUntilAsync(() => client.CurrentSession?.AccessToken == "access-2");
+    }
+
+    [Fact]
     public async Task Without_auto_refresh_an_expired_token_is_refreshed_on_demand()
     {
         var client = await SignedInAsync(autoRefresh: false);

@@ -316,6 +316,19 @@ public sealed class PostgrestClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Get_is_retried_after_an_http_client_timeout_but_a_post_is_not()
+    {
+        var client = Client();
+        _handler.Throw(new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout"))
+            .RespondJson(HttpStatusCode.OK, "[]")
+            .Throw(new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout"));
+        await Items(client).GetAsync();
+        Assert.Equal(2, _handler.Requests.Count);
+        await Assert.ThrowsAsync<TaskCanceledException>(() => Items(client).InsertAsync(new TestRow(1, "a")));
+        Assert.Equal(3, _handler.Requests.Count);
+    }
+
+    [Fact]
     public async Task Get_gives_up_after_max_retries_with_the_last_error()
     {
         for (var i = 0; i < 3; i++)
@@ -421,6 +434,18 @@ public sealed class PostgrestClientTests : IDisposable
         Assert.Equal((401, "PGRST303"), (ex.Status, ex.Code));
         Assert.Equal(2, _handler.Requests.Count);
         tokens.Verify(t => t.RefreshAccessTokenAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_jwt_issued_in_the_future_is_not_cured_by_a_refresh()
+    {
+        var tokens = new Mock<IRefreshableAccessTokenProvider>();
+        tokens.Setup(t => t.GetAccessTokenAsync(It.IsAny<CancellationToken>())).ReturnsAsync("t1");
+        _handler.RespondJson(HttpStatusCode.Unauthorized, """{"code":"PGRST303","message":"JWT issued at future"}""");
+        var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client(tokens.Object)).GetAsync());
+        Assert.Equal("PGRST303", ex.Code);
+        Assert.Single(_handler.Requests);
+        tokens.Verify(t => t.RefreshAccessTokenAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]

@@ -92,16 +92,27 @@ public sealed class FakeConnection
     }
 
     /// <summary>The next non-heartbeat frame.</summary>
-    public async Task<ServerFrame> ReceiveAsync(TimeSpan? timeout = null) =>
-        await _frames.Reader.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(10));
+    public async Task<ServerFrame> ReceiveAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            return await _frames.Reader.ReadAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException("No frame arrived in time.");
+        }
+    }
 
     /// <summary>The next frame with this event (other frames are skipped).</summary>
     public async Task<ServerFrame> ExpectAsync(string @event, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
-            var frame = await _frames.Reader.ReadAsync(cts.Token);
+            var left = deadline - DateTime.UtcNow;
+            var frame = await ReceiveAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
             if (frame.Event == @event)
             {
                 return frame;

@@ -41,7 +41,7 @@ public sealed class FakeRealtimeServer : IAsyncDisposable
     }
 
     public async Task<FakeConnection> AcceptAsync(TimeSpan? timeout = null) =>
-        await _connections.Reader.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(10));
+        await _connections.Reader.ReadAsync(new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10)).Token);
 
     public async ValueTask DisposeAsync()
     {

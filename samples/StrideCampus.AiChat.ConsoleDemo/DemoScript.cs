@@ -1,0 +1,94 @@
+using Microsoft.Extensions.AI;
+using StrideCampus.AiChat.Client.Chat;
+
+namespace StrideCampus.AiChat.ConsoleDemo;
+
+/// <summary>
+/// The scripted conversation: every step acts in one tab and waits until the other tab shows the
+/// result through realtime, so a run that finishes has shown each sync feature working.
+/// </summary>
+internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Action<string> narrate, TimeSpan stepPause)
+{
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(15);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        narrate($"{a.Name} creates a session; it appears in {b.Name}.");
+        var trip = await a.Store.CreateSessionAsync("Trip to Lisbon", activate: true, cancellationToken);
+        await WaitUntilAsync(b, s => s.ActiveSession?.Id == trip.Id, "the new session is active in " + b.Name, cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
+
+        narrate($"{a.Name} sends a message; it appears in {b.Name}.");
+        var question = await a.Store.AddMessageAsync(trip.Id, "Plan three relaxed days in Lisbon, please.", cancellationToken: cancellationToken);
+        await WaitUntilAsync(b, s => s.ActiveSession?.Messages.Any(m => m.Id == question.Id) == true, "the message reaches " + b.Name, cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
+
+        narrate($"The assistant's reply streams into {a.Name}; {b.Name} watches it grow.");
+        var reply = await a.Store.StreamAssistantReplyAsync(trip.Id, assistant, cancellationToken: cancellationToken);
+        await WaitUntilAsync(b, s => s.GetMessage(reply.Id) is { Status: MessageStatus.Complete } m && m.Content == reply.Content,
+            "the complete reply reaches " + b.Name, cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
+
+        narrate($"{b.Name} starts another session and makes it active; {a.Name} follows.");
+        var recipes = await b.Store.CreateSessionAsync("Weekend recipes", activate: true, cancellationToken);
+        await WaitUntilAsync(a, s => s.ActiveSession?.Id == recipes.Id, a.Name + " follows the switch", cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
+
+        narrate($"{a.Name} switches back to the trip; {b.Name} follows.");
+        await a.Store.SwitchToSessionAsync(trip.Id, cancellationToken);
+        await WaitUntilAsync(b, s => s.ActiveSession?.Id == trip.Id, b.Name + " follows the switch", cancellationToken);
+        await Task.Delay(stepPause, cancellationToken);
+
+        narrate($"{b.Name} deletes the recipes session; it disappears from {a.Name}.");
+        await b.Store.DeleteSessionAsync(recipes.Id, cancellationToken);
+        await WaitUntilAsync(a, s => s.Sessions.All(x => x.Id != recipes.Id), "the session disappears from " + a.Name, cancellationToken);
+
+        AssertSameState();
+        narrate("Both tabs hold the same sessions and messages. Done.");
+    }
+
+    /// <summary>Sends a typed message from tab A and streams the assistant's answer (interactive mode).</summary>
+    public async Task SendAsync(string text, CancellationToken cancellationToken)
+    {
+        var session = a.Store.GetActiveSession()?.Id ?? (await a.Store.CreateSessionAsync("Interactive chat", activate: true, cancellationToken)).Id;
+        await a.Store.AddMessageAsync(session, text, cancellationToken: cancellationToken);
+        await a.Store.StreamAssistantReplyAsync(session, assistant, cancellationToken: cancellationToken);
+    }
+
+    private void AssertSameState()
+    {
+        static string Fingerprint(MessageStoreState s) => string.Join('\n', s.Sessions.OrderBy(x => x.Id).Select(x =>
+            $"{x.Id}|{x.Title}|{x.IsActive}|" + string.Join(',', x.Messages.Select(m => $"{m.Id}:{m.Status}:{m.Content.Length}"))));
+        var fa = Fingerprint(a.Store.Current);
+        var fb = Fingerprint(b.Store.Current);
+        if (fa != fb)
+        {
+            throw new DemoFailedException($"The tabs disagree.\n{a.Name}:\n{fa}\n{b.Name}:\n{fb}");
+        }
+    }
+
+    private static async Task WaitUntilAsync(ChatTab tab, Func<MessageStoreState, bool> condition, string what, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StepTimeout);
+        try
+        {
+            while (!condition(tab.Store.Current))
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new DemoFailedException($"Timed out after {StepTimeout.TotalSeconds:F0} s waiting until {what}.");
+        }
+    }
+}
+
+internal static class MessageStoreStateExtensions
+{
+    public static StrideCampus.AiChat.Client.Chat.ChatMessage? GetMessage(this MessageStoreState state, Guid id) =>
+        state.Sessions.SelectMany(s => s.Messages).FirstOrDefault(m => m.Id == id);
+}
+
+internal sealed class DemoFailedException(string message) : Exception(message);

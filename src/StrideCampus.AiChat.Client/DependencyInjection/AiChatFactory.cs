@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+using StrideCampus.AiChat.Client.Auth;
+using StrideCampus.AiChat.Client.Chat;
+using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Rest;
+
+namespace StrideCampus.AiChat.Client.DependencyInjection;
+
+/// <summary>The registered <see cref="IAiChatFactory"/>: chat types over the container's clients.</summary>
+internal sealed class AiChatFactory(
+    PostgrestClient rest,
+    RealtimeClient realtime,
+    IAccessTokenProvider tokens,
+    AiChatClientOptions options,
+    ILoggerFactory loggerFactory) : IAiChatFactory
+{
+    public async Task<MessageStore> CreateMessageStoreAsync(Guid? userId = null, CancellationToken cancellationToken = default)
+    {
+        var user = await ResolveUserAsync(userId, cancellationToken).ConfigureAwait(false);
+        return await MessageStore.CreateAsync(rest, realtime, user, options.Store, loggerFactory, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<RealtimeAIChats> CreateRealtimeAIChatsAsync(Guid? userId = null, Guid? sessionId = null, RealtimeAIChatsCallbacks? callbacks = null, CancellationToken cancellationToken = default)
+    {
+        var user = await ResolveUserAsync(userId, cancellationToken).ConfigureAwait(false);
+        return await RealtimeAIChats.CreateAsync(
+            realtime,
+            rest,
+            user,
+            new RealtimeAIChatsOptions { SessionId = sessionId, Callbacks = callbacks, Scheduler = options.Store.Scheduler },
+            loggerFactory,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Guid> ResolveUserAsync(Guid? userId, CancellationToken cancellationToken)
+    {
+        if (userId is { } given)
+        {
+            return given != Guid.Empty ? given : throw new ArgumentException("The user id must not be empty.", nameof(userId));
+        }
+        var token = await tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
+        return JwtSubject.TryRead(token)
+            ?? throw new InvalidOperationException("No user is signed in: sign in with SupabaseAuthClient first, or pass the user id.");
+    }
+}

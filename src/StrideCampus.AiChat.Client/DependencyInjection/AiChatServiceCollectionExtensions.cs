@@ -1,0 +1,113 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StrideCampus.AiChat.Client.Auth;
+using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Rest;
+
+namespace StrideCampus.AiChat.Client.DependencyInjection;
+
+/// <summary>Registers the AI chat client in a service collection.</summary>
+public static class AiChatServiceCollectionExtensions
+{
+    /// <summary>Name of the <see cref="HttpClient"/> the auth client uses (configure it with <c>AddHttpClient(name)</c>).</summary>
+    public const string AuthHttpClientName = "StrideCampus.AiChat.Auth";
+
+    /// <summary>Name of the <see cref="HttpClient"/> the PostgREST client uses.</summary>
+    public const string RestHttpClientName = "StrideCampus.AiChat.Rest";
+
+    /// <summary>
+    /// Registers <see cref="SupabaseAuthClient"/> (also as <see cref="IAccessTokenProvider"/>, unless
+    /// the app registered its own), <see cref="PostgrestClient"/>, <see cref="RealtimeClient"/> and
+    /// <see cref="IAiChatFactory"/> as singletons, with options validated at start-up.
+    /// </summary>
+    public static IServiceCollection AddAiChatClient(this IServiceCollection services, Action<AiChatClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<AiChatClientOptions>().Configure(configure).ValidateOnStart();
+        return AddCore(services);
+    }
+
+    /// <summary>
+    /// Registers the client with options read from <paramref name="configuration"/> (for example
+    /// <c>builder.Configuration.GetSection("AiChat")</c>: keys <c>Url</c>, <c>AnonKey</c>, <c>Schema</c>,
+    /// <c>HeartbeatInterval</c>, <c>RealtimeTimeout</c>, <c>TokenRefreshMargin</c>, <c>RestMaxRetries</c>,
+    /// <c>RealtimeSerializer</c>, <c>Store:MaxCachedSessions</c>, <c>Store:CacheExpiry</c>,
+    /// <c>Store:MaxStreamWritesPerSecond</c>, <c>Store:DefaultSessionTitle</c>).
+    /// </summary>
+    public static IServiceCollection AddAiChatClient(this IServiceCollection services, IConfiguration configuration, Action<AiChatClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = services.AddOptions<AiChatClientOptions>().Configure(o => AiChatConfigurationBinder.Bind(configuration, o));
+        if (configure is not null)
+        {
+            builder.PostConfigure(configure);
+        }
+        builder.ValidateOnStart();
+        return AddCore(services);
+    }
+
+    private static IServiceCollection AddCore(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiChatClientOptions>, AiChatClientOptionsValidator>());
+
+        // The clients are singletons that keep their HttpClient, so connections are recycled by the
+        // handler's pool lifetime instead of by the factory's handler rotation.
+        foreach (var name in new[] { AuthHttpClientName, RestHttpClientName })
+        {
+            services.AddHttpClient(name)
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+                .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        }
+
+        services.TryAddSingleton(sp =>
+        {
+            var o = Options(sp);
+            return new SupabaseAuthClient(
+                sp.GetRequiredService<IHttpClientFactory>().CreateClient(AuthHttpClientName),
+                new SupabaseAuthOptions { Url = o.Url!, ApiKey = o.AnonKey!, RefreshMargin = o.TokenRefreshMargin },
+                Loggers(sp).CreateLogger<SupabaseAuthClient>());
+        });
+        services.TryAddSingleton<IAccessTokenProvider>(sp => sp.GetRequiredService<SupabaseAuthClient>());
+        services.TryAddSingleton(sp =>
+        {
+            var o = Options(sp);
+            return new PostgrestClient(
+                sp.GetRequiredService<IHttpClientFactory>().CreateClient(RestHttpClientName),
+                new PostgrestClientOptions { Url = o.Url!, ApiKey = o.AnonKey!, Schema = o.Schema, MaxRetries = o.RestMaxRetries },
+                sp.GetRequiredService<IAccessTokenProvider>(),
+                Loggers(sp).CreateLogger<PostgrestClient>());
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var o = Options(sp);
+            return new RealtimeClient(
+                new RealtimeClientOptions
+                {
+                    Url = o.Url!,
+                    ApiKey = o.AnonKey!,
+                    Version = o.RealtimeSerializer,
+                    HeartbeatInterval = o.HeartbeatInterval,
+                    Timeout = o.RealtimeTimeout,
+                },
+                sp.GetRequiredService<IAccessTokenProvider>(),
+                Loggers(sp));
+        });
+        services.TryAddSingleton<IAiChatFactory>(sp => new AiChatFactory(
+            sp.GetRequiredService<PostgrestClient>(),
+            sp.GetRequiredService<RealtimeClient>(),
+            sp.GetRequiredService<IAccessTokenProvider>(),
+            Options(sp),
+            Loggers(sp)));
+        return services;
+    }
+
+    private static AiChatClientOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<AiChatClientOptions>>().Value;
+
+    private static ILoggerFactory Loggers(IServiceProvider sp) => sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+}

@@ -1,0 +1,129 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StrideCampus.AiChat.Client.Auth;
+using StrideCampus.AiChat.Client.DependencyInjection;
+using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Rest;
+
+namespace StrideCampus.AiChat.Client.Tests.DependencyInjection;
+
+public sealed class AddAiChatClientTests
+{
+    private static readonly Uri ProjectUrl = new("https://project.example.test");
+
+    [Fact]
+    public async Task Registers_every_client_as_a_singleton_with_the_auth_client_as_token_provider()
+    {
+        await using var sp = new ServiceCollection()
+            .AddAiChatClient(o => { o.Url = ProjectUrl; o.AnonKey = "anon"; })
+            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+        var auth = sp.GetRequiredService<SupabaseAuthClient>();
+        Assert.Same(auth, sp.GetRequiredService<IAccessTokenProvider>());
+        Assert.Same(sp.GetRequiredService<PostgrestClient>(), sp.GetRequiredService<PostgrestClient>());
+        Assert.Same(sp.GetRequiredService<RealtimeClient>(), sp.GetRequiredService<RealtimeClient>());
+        Assert.NotNull(sp.GetRequiredService<IAiChatFactory>());
+    }
+
+    [Fact]
+    public async Task An_app_token_provider_registered_first_is_kept()
+    {
+        var mine = new StaticAccessTokenProvider("token");
+        await using var sp = new ServiceCollection()
+            .AddSingleton<IAccessTokenProvider>(mine)
+            .AddAiChatClient(o => { o.Url = ProjectUrl; o.AnonKey = "anon"; })
+            .BuildServiceProvider();
+        Assert.Same(mine, sp.GetRequiredService<IAccessTokenProvider>());
+    }
+
+    [Fact]
+    public async Task Missing_url_and_key_fail_validation_naming_the_settings()
+    {
+        await using var sp = new ServiceCollection().AddAiChatClient(_ => { }).BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<PostgrestClient>());
+        Assert.Contains("AiChat:Url", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("AiChat:AnonKey", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Non_http_url_and_negative_retries_are_refused()
+    {
+        await using var sp = new ServiceCollection()
+            .AddAiChatClient(o => { o.Url = new Uri("ftp://x.example.test"); o.AnonKey = "k"; o.RestMaxRetries = -1; })
+            .BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<AiChatClientOptions>>().Value);
+        Assert.Contains("http(s)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RestMaxRetries", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Options_bind_from_configuration()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiChat:Url"] = "https://project.example.test",
+            ["AiChat:AnonKey"] = "anon-key",
+            ["AiChat:HeartbeatInterval"] = "00:00:05",
+            ["AiChat:RealtimeSerializer"] = "1.0.0",
+            ["AiChat:RestMaxRetries"] = "1",
+            ["AiChat:Store:MaxCachedSessions"] = "7",
+            ["AiChat:Store:MaxStreamWritesPerSecond"] = "4.5",
+        }).Build();
+        await using var sp = new ServiceCollection().AddAiChatClient(config.GetSection("AiChat")).BuildServiceProvider();
+        var o = sp.GetRequiredService<IOptions<AiChatClientOptions>>().Value;
+        Assert.Equal(ProjectUrl, o.Url);
+        Assert.Equal("anon-key", o.AnonKey);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.HeartbeatInterval);
+        Assert.Equal(RealtimeSerializerVersion.V1, o.RealtimeSerializer);
+        Assert.Equal(1, o.RestMaxRetries);
+        Assert.Equal(7, o.Store.MaxCachedSessions);
+        Assert.Equal(4.5, o.Store.MaxStreamWritesPerSecond);
+    }
+
+    [Theory]
+    [InlineData("AiChat:HeartbeatInterval", "soon")]
+    [InlineData("AiChat:RestMaxRetries", "many")]
+    [InlineData("AiChat:RealtimeSerializer", "3.0.0")]
+    [InlineData("AiChat:Url", "not a url")]
+    public async Task A_malformed_setting_names_its_key(string key, string value)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiChat:Url"] = "https://project.example.test",
+            ["AiChat:AnonKey"] = "anon-key",
+            [key] = value,
+        }).Build();
+        await using var sp = new ServiceCollection().AddAiChatClient(config.GetSection("AiChat")).BuildServiceProvider();
+        var ex = Assert.Throws<FormatException>(() => sp.GetRequiredService<IOptions<AiChatClientOptions>>().Value);
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Factory_without_a_signed_in_user_says_so_before_any_request()
+    {
+        await using var sp = new ServiceCollection()
+            .AddSingleton<IAccessTokenProvider>(new StaticAccessTokenProvider(null))
+            .AddAiChatClient(o => { o.Url = ProjectUrl; o.AnonKey = "anon"; })
+            .BuildServiceProvider();
+        var factory = sp.GetRequiredService<IAiChatFactory>();
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => factory.CreateMessageStoreAsync());
+        Assert.Contains("signed in", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => factory.CreateRealtimeAIChatsAsync(Guid.Empty));
+    }
+
+    [Fact]
+    public void Jwt_subject_is_read_from_the_payload_and_garbage_gives_null()
+    {
+        var id = Guid.NewGuid();
+        static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var token = $"{B64("{\"alg\":\"HS256\"}")}.{B64($"{{\"role\":\"authenticated\",\"sub\":\"{id}\",\"exp\":1}}")}.sig";
+        Assert.Equal(id, JwtSubject.TryRead(token));
+        Assert.Null(JwtSubject.TryRead(null));
+        Assert.Null(JwtSubject.TryRead("a.b"));
+        Assert.Null(JwtSubject.TryRead("a.!!!.c"));
+        Assert.Null(JwtSubject.TryRead($"x.{B64("{\"sub\":42}")}.y"));
+        Assert.Null(JwtSubject.TryRead($"x.{B64("[1,2]")}.y"));
+    }
+}

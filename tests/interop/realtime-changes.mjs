@@ -1,0 +1,60 @@
+// postgres_changes through the official client: one client per user (TOKENS: JSON [{name, token, session}]),
+// each with a table-wide subscription on ai_chat_sessions and a filtered one on ai_chat_messages
+// (session_id=eq.<own session>). When every channel is SUBSCRIBED the script writes READY_FILE; the
+// test then writes rows and finally an "END" session and message per user. In commit order, the END
+// events come last, so the script stops when each subscription has seen its END, and prints every
+// payload the callbacks received as one JSON object.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { newClient } from './client.mjs';
+
+const users = JSON.parse(process.env.TOKENS);
+const readyFile = process.env.READY_FILE;
+const received = {};
+const clients = [];
+const done = [];
+let pending = 0;
+
+function waitSubscribed(channel) {
+  return new Promise((resolve, reject) => {
+    channel.subscribe((status, err) => {
+      if (status === 'SUBSCRIBED') resolve();
+      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(new Error(`${channel.topic}: ${status} ${err?.message ?? ''}`));
+    });
+  });
+}
+
+for (const user of users) {
+  const client = newClient();
+  await client.realtime.setAuth(user.token);
+  clients.push(client);
+  for (const [kind, table, filter] of [
+    ['sessions', 'ai_chat_sessions', undefined],
+    ['messages', 'ai_chat_messages', `session_id=eq.${user.session}`],
+  ]) {
+    const key = `${user.name}.${kind}`;
+    received[key] = [];
+    pending++;
+    let finish;
+    done.push(new Promise((resolve) => (finish = resolve)));
+    const channel = client.channel(`${key}-${Date.now()}`);
+    channel.on('postgres_changes', { event: '*', schema: 'public', table, ...(filter ? { filter } : {}) }, (payload) => {
+      received[key].push(payload);
+      const row = payload.new ?? {};
+      if (payload.eventType === 'INSERT' && (row.title === 'END' || row.content === 'END')) finish();
+    });
+    await waitSubscribed(channel);
+  }
+}
+
+writeFileSync(readyFile, 'ready');
+const timeout = setTimeout(() => {
+  console.log(JSON.stringify({ ok: false, timeout: true, received }));
+  process.exit(3);
+}, 30000);
+await Promise.all(done);
+clearTimeout(timeout);
+assert.equal(done.length, pending);
+for (const client of clients) await client.removeAllChannels();
+console.log(JSON.stringify({ ok: true, received }));
+process.exit(0);
