@@ -7,7 +7,7 @@ namespace StrideCampus.AiChat.IntegrationTests.Chat;
 
 /// <summary>Two clients ("tabs") of one user, and a second user, against LocalStack.</summary>
 [Collection(LocalStackCollection.Name)]
-public sealed class MultiTabSyncTests(LocalStackFixture fixture)
+public sealed class MultiTabSyncTests(LocalStackFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     private async Task<(ChatTab A, ChatTab B, Guid User)> TwoTabsAsync(MessageStoreOptions? optionsA = null)
     {
@@ -115,7 +115,9 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
 
         var tokens = Enumerable.Range(0, 300).Select(i => $"tok{i} ").ToList();
         var expected = string.Concat(tokens);
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var row = await a.Store.StreamAssistantReplyAsync(session.Id, Paced(tokens, TimeSpan.FromMilliseconds(3)));
+        var elapsed = started.Elapsed;
         Assert.Equal(expected, row.Content);
 
         await Eventually.TrueAsync(
@@ -123,6 +125,7 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
             "B ends with the exact text");
         await Eventually.TrueAsync(() => seenInB.Any(m => m.Status == MessageStatus.Complete), "RealtimeAIChats saw the end");
         var updates = seenInB.Where(m => m.Id == row.Id).ToList();
+        output.WriteLine($"{tokens.Count} tokens in {elapsed.TotalMilliseconds:F0} ms -> {updates.Count} row versions seen in B");
         Assert.True(updates.Count >= 3, $"B watched it grow ({updates.Count} events)");
         Assert.Equal(MessageStatus.Streaming, updates[0].Status);
         Assert.All(updates, u => Assert.StartsWith(u.Content, expected, StringComparison.Ordinal));
