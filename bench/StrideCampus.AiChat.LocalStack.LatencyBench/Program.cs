@@ -15,14 +15,18 @@ using StrideCampus.AiChat.LocalStack.Hosting;
 //   floor    - its arrival as a pgoutput InsertMessage on a bare Npgsql replication connection;
 //   realtime - its arrival as a postgres_changes frame on a raw WebSocket subscriber of LocalStack
 //              (serializer 2.0.0, user token, filter session_id=eq.<id>, RLS checked per change).
-// Usage: dotnet run -c Release --project bench/StrideCampus.AiChat.LocalStack.LatencyBench -- [count] [rate/s]
+// With `others` > 0, that many more users subscribe to the whole table (one channel each, on one
+// extra socket): every change is then RLS-checked for them too (and delivered to none of them),
+// which shows what the visibility check costs per subscriber.
+// Usage: dotnet run -c Release --project bench/StrideCampus.AiChat.LocalStack.LatencyBench -- [count] [rate/s] [others]
 var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
 var rate = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 100;
+var others = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0;
 const int Warmup = 50;
 var interval = TimeSpan.FromSeconds(1 / rate);
 
 await using var stack = await LocalStackServer.StartAsync();
-Console.WriteLine($"LocalStack up in {stack.StartupTime.TotalMilliseconds:F0} ms; {count} inserts at {rate}/s after {Warmup} warm-up inserts");
+Console.WriteLine($"LocalStack up in {stack.StartupTime.TotalMilliseconds:F0} ms; {count} inserts at {rate}/s after {Warmup} warm-up inserts; {others} other subscribers");
 
 Guid user, session;
 await using (var conn = new NpgsqlConnection(stack.Postgres.ConnectionString))
@@ -40,6 +44,7 @@ var floorArrivals = new ConcurrentDictionary<string, long>();
 var realtimeArrivals = new ConcurrentDictionary<string, long>();
 await using var floorListener = await StartFloorAsync(floorArrivals);
 await using var realtimeListener = await StartRealtimeAsync(realtimeArrivals);
+await using var bystanders = others > 0 ? await StartBystandersAsync(others) : null;
 var starts = await WriteAsync(floorArrivals, realtimeArrivals);
 var floor = Samples(starts, floorArrivals);
 var realtime = Samples(starts, realtimeArrivals);
@@ -209,6 +214,81 @@ async Task<Listener> StartRealtimeAsync(ConcurrentDictionary<string, long> arriv
     });
     await joined.Task.WaitAsync(TimeSpan.FromSeconds(10));
     return new Listener(stop, reader, socket);
+}
+
+string UserToken(Guid id)
+{
+    var now = DateTimeOffset.UtcNow;
+    return stack.Jwt.Create(new Dictionary<string, object>
+    {
+        ["sub"] = id.ToString(), ["role"] = "authenticated", ["aud"] = "authenticated",
+        ["iat"] = now.ToUnixTimeSeconds(), ["exp"] = now.AddHours(1).ToUnixTimeSeconds(),
+    });
+}
+
+async Task<Listener> StartBystandersAsync(int n)
+{
+    var ids = new List<Guid>();
+    await using (var conn = new NpgsqlConnection(stack.Postgres.ConnectionString))
+    {
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("insert into auth.users (email, encrypted_password) select 'other' || g || '@example.test', 'x' from generate_series(1, $1) g returning id", conn);
+        cmd.Parameters.AddWithValue(n);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+    }
+    var socket = new ClientWebSocket();
+    await socket.ConnectAsync(new Uri($"ws://{stack.ApiUrl.Authority}/realtime/v1/websocket?apikey={stack.AnonKey}&vsn=2.0.0"), CancellationToken.None);
+    var replies = 0;
+    var stop = new CancellationTokenSource();
+    var allJoined = new TaskCompletionSource();
+    var reader2 = Task.Run(async () =>
+    {
+        var buffer = new byte[1 << 20];
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length), stop.Token);
+                    length += result.Count;
+                }
+                while (!result.EndOfMessage);
+                using var doc = JsonDocument.Parse(buffer.AsMemory(0, length));
+                if (doc.RootElement[3].GetString() == "phx_reply" && ++replies == n)
+                {
+                    allJoined.TrySetResult();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    });
+    for (var i = 0; i < n; i++)
+    {
+        var join = JsonSerializer.Serialize(new object?[]
+        {
+            "j" + i, "j" + i, "realtime:other-" + i, "phx_join",
+            new Dictionary<string, object>
+            {
+                ["config"] = new Dictionary<string, object>
+                {
+                    ["postgres_changes"] = new[] { new Dictionary<string, string> { ["event"] = "*", ["schema"] = "public", ["table"] = "ai_chat_messages" } },
+                },
+                ["access_token"] = UserToken(ids[i]),
+            },
+        });
+        await socket.SendAsync(Encoding.UTF8.GetBytes(join), WebSocketMessageType.Text, true, CancellationToken.None);
+    }
+    await allJoined.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    return new Listener(stop, reader2, socket);
 }
 
 static double Percentile(double[] sorted, double p) =>

@@ -871,8 +871,10 @@ public sealed partial class MessageStore : IAsyncDisposable
 
     private void OnFeedChange(ChatChange change)
     {
+        var loadMissed = false;
         lock (_gate)
         {
+            var unknownSession = change.Kind == ChatChangeKind.SessionUpdated && _core.GetServerSession(change.Id) is null;
             if (_core.ApplyFeedChange(change))
             {
                 ChatLog.RealtimeChange(_logger, change.Kind, change.Id);
@@ -882,7 +884,28 @@ public sealed partial class MessageStore : IAsyncDisposable
                 ChatLog.RealtimeChangeIgnored(_logger, change.Kind, change.Id, "echo, stale or not held");
             }
 
+            // An update of a session never seen: its insert was missed (realtime does not guarantee
+            // delivery), so its messages are unknown. Load them now rather than on first use.
+            loadMissed = unknownSession && _isInitialized && _core.GetVisibleSession(change.Id) is not null &&
+                !_core.AreMessagesLoaded(change.Id) && Volatile.Read(ref _disposed) == 0;
             PublishLocked();
+        }
+
+        if (loadMissed)
+        {
+            _ = LoadMissedSessionAsync(change.Id);
+        }
+    }
+
+    private async Task LoadMissedSessionAsync(Guid sessionId)
+    {
+        try
+        {
+            await LoadMessagesAsync(sessionId, _lifetime.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ChatOperationException or OperationCanceledException or ArgumentException or ObjectDisposedException)
+        {
+            // deleted meanwhile, or the store is closing: the next use or refetch loads it
         }
     }
 

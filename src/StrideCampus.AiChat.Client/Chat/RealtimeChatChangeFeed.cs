@@ -16,8 +16,6 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// </summary>
 internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
 {
-    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(2);
-
     private readonly Lock _gate = new();
     private readonly RealtimeClient _client;
     private readonly RealtimeChannel _channel;
@@ -93,17 +91,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         }
 
         _subscriptions.Dispose();
-        try
-        {
-            // Leave politely (the server drops the subscription now, not when the socket closes).
-            using var timeout = new CancellationTokenSource(LeaveTimeout);
-            await _channel.UnsubscribeAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or RealtimeException or ObjectDisposedException or TimeoutException)
-        {
-            // the socket is down or the server is slow: disposing below still releases everything here
-        }
-
+        // Disposing the channel sends phx_leave, so the server drops the subscription at once.
         await _channel.DisposeAsync().ConfigureAwait(false);
         lock (_gate)
         {

@@ -35,6 +35,7 @@ public class RealtimeChannel : IAsyncDisposable
     private int _rejoinAttempts;
     private ITimer? _rejoinTimer;
     private TaskCompletionSource? _subscribed;
+    private string? _rejectedToken;
 
     internal RealtimeChannel(RealtimeClient client, string topic, RealtimeChannelOptions options)
     {
@@ -465,7 +466,14 @@ public class RealtimeChannel : IAsyncDisposable
         }
 
         RealtimeLog.ChannelJoining(_logger, Topic, joinRef);
-        var token = await _client.GetJoinTokenAsync().ConfigureAwait(false);
+        string? rejected;
+        lock (_gate)
+        {
+            rejected = _rejectedToken;
+            _rejectedToken = null;
+        }
+
+        var token = await _client.GetJoinTokenAsync(rejected).ConfigureAwait(false);
         lock (_gate)
         {
             if (_joinRef != joinRef || _state != ChannelState.Joining)
@@ -551,10 +559,10 @@ public class RealtimeChannel : IAsyncDisposable
                 case PushReply.Ok when !MatchBindingsLocked(reply.Response):
                     RealtimeLog.BindingMismatch(_logger, Topic);
                     EnqueueLocked(PhoenixEvents.Leave, _client.MakeRef(), EmptyObject, Always);
-                    _wantJoined = false;
                     _state = ChannelState.Errored;
                     failure = new RealtimeException(MismatchReason) { Status = SubscribeStatus.ChannelError };
                     status = new ChannelStatusChange(SubscribeStatus.ChannelError, MismatchReason, failure);
+                    StopLocked(failure); // no rejoin: the same bindings would mismatch again
                     break;
                 case PushReply.Ok:
                     _state = ChannelState.Joined;
@@ -573,6 +581,11 @@ public class RealtimeChannel : IAsyncDisposable
                     break;
                 case PushReply.Error:
                     _state = ChannelState.Errored;
+                    if (reply.Reason.Contains("token", StringComparison.OrdinalIgnoreCase))
+                    {
+                        _rejectedToken = _joinToken ?? "";
+                    }
+
                     RealtimeLog.ChannelJoinRefused(_logger, Topic, reply.Reason);
                     failure = new RealtimeException($"Join of {Topic} refused: {reply.Reason}") { Status = SubscribeStatus.ChannelError };
                     status = new ChannelStatusChange(SubscribeStatus.ChannelError, reply.Reason, failure);
@@ -914,6 +927,14 @@ public class RealtimeChannel : IAsyncDisposable
 
         if (status == "error")
         {
+            if (message is not null && message.Contains("token", StringComparison.OrdinalIgnoreCase))
+            {
+                lock (_gate)
+                {
+                    _rejectedToken = _joinToken ?? "";
+                }
+            }
+
             RealtimeLog.SystemError(_logger, Topic, extension, message);
             _statuses.OnNext(new ChannelStatusChange(
                 SubscribeStatus.ChannelError,
@@ -956,6 +977,15 @@ public class RealtimeChannel : IAsyncDisposable
         {
             if (_state == ChannelState.Closed)
             {
+                return;
+            }
+
+            if (_rejectedToken is not null && _wantJoined && _client.CanRefreshToken)
+            {
+                // The server ended the channel over an expired token: rejoin with a refreshed one instead of dying.
+                _state = ChannelState.Errored;
+                ScheduleRejoinLocked();
+                RealtimeLog.ChannelErrored(_logger, Topic, "closed by server over its token; rejoining with a refreshed token");
                 return;
             }
 

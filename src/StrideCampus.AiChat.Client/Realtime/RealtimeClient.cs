@@ -19,6 +19,9 @@ namespace StrideCampus.AiChat.Client.Realtime;
 /// </remarks>
 public class RealtimeClient : IAsyncDisposable
 {
+    [ThreadStatic]
+    private static RealtimeClient? t_dispatching;
+
     private readonly RealtimeClientOptions _options;
     private readonly IAccessTokenProvider? _tokens;
     private readonly ILogger _logger;
@@ -92,6 +95,9 @@ public class RealtimeClient : IAsyncDisposable
 
     internal PhoenixSerializer Serializer => _serializer;
 
+    /// <summary>Whether a refused (expired) token can be replaced by asking the provider.</summary>
+    internal bool CanRefreshToken => _tokens is IRefreshableAccessTokenProvider;
+
     internal bool IsConnected => Volatile.Read(ref _connection) is { IsOpen: true };
 
     internal int PendingReplyCount => _pending.Count;
@@ -150,7 +156,8 @@ public class RealtimeClient : IAsyncDisposable
             _runCts?.Cancel();
         }
 
-        if (run is not null)
+        // Called by an observer on the receive loop: the loop ends once that observer returns; waiting here would deadlock.
+        if (run is not null && !ReferenceEquals(t_dispatching, this))
         {
             await run.WaitAsync(ct).ConfigureAwait(false);
         }
@@ -208,7 +215,10 @@ public class RealtimeClient : IAsyncDisposable
         }
 
         await DisconnectAsync().ConfigureAwait(false);
-        _runCts?.Dispose();
+        if (_runTask is null || _runTask.IsCompleted)
+        {
+            _runCts?.Dispose();
+        }
         CancelPending();
         _sendQueue.Writer.TryComplete();
         while (_sendQueue.Reader.TryRead(out _))
@@ -281,7 +291,7 @@ public class RealtimeClient : IAsyncDisposable
     }
 
     /// <summary>The token a join carries: the provider's current (refreshed) token, or the one set with <see cref="SetAuthAsync"/>.</summary>
-    internal async ValueTask<string?> GetJoinTokenAsync()
+    internal async ValueTask<string?> GetJoinTokenAsync(string? rejectedToken = null)
     {
         bool ask;
         lock (_gate)
@@ -293,7 +303,10 @@ public class RealtimeClient : IAsyncDisposable
         {
             try
             {
-                var token = await _tokens!.GetAccessTokenAsync().ConfigureAwait(false);
+                // After the server refused a token (expired), a refreshable provider is asked for another one.
+                var token = rejectedToken is not null && _tokens is IRefreshableAccessTokenProvider refreshable
+                    ? await refreshable.RefreshAccessTokenAsync(rejectedToken).ConfigureAwait(false)
+                    : await _tokens!.GetAccessTokenAsync().ConfigureAwait(false);
                 lock (_gate)
                 {
                     if (!_explicitToken)
@@ -705,7 +718,15 @@ public class RealtimeClient : IAsyncDisposable
                 }
                 while (!result.EndOfMessage);
 
-                Dispatch(buffer.AsMemory(0, count), result.MessageType == WebSocketMessageType.Binary, connection);
+                t_dispatching = this;
+                try
+                {
+                    Dispatch(buffer.AsMemory(0, count), result.MessageType == WebSocketMessageType.Binary, connection);
+                }
+                finally
+                {
+                    t_dispatching = null;
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -37,14 +37,14 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
         {
             try
             {
-                await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow).ConfigureAwait(false);
+                await RunChunkedAsync(relation, row, principals, visible, cancellationToken, byRow).ConfigureAwait(false);
             }
             catch (NpgsqlException ex) when (ex is not PostgresException && !cancellationToken.IsCancellationRequested)
             {
                 // A pooled connection broke (e.g. PostgreSQL restarted): drop the pool and try once more.
                 logger.LogWarning("Visibility check connection failed ({Error}); retrying on a new connection", ex.Message);
                 authenticator.Clear();
-                await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow).ConfigureAwait(false);
+                await RunChunkedAsync(relation, row, principals, visible, cancellationToken, byRow).ConfigureAwait(false);
             }
             return visible;
         }
@@ -77,6 +77,24 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
             }
         }
         return visible;
+    }
+
+    /// <summary>Many principals are split over a few pooled connections checked in parallel (one batch each).</summary>
+    private Task RunChunkedAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, bool[] visible, CancellationToken cancellationToken, bool byRow)
+    {
+        const int MinChunk = 32;
+        var parallel = Math.Min(Math.Max(2, Environment.ProcessorCount), principals.Count / MinChunk);
+        if (parallel <= 1)
+        {
+            return RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow);
+        }
+        var size = (principals.Count + parallel - 1) / parallel;
+        var tasks = new List<Task>(parallel);
+        for (var start = 0; start < principals.Count; start += size)
+        {
+            tasks.Add(RunAsync(relation, row, principals, start, Math.Min(size, principals.Count - start), visible, cancellationToken, byRow));
+        }
+        return Task.WhenAll(tasks);
     }
 
     private async Task RunAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, int start, int count, bool[] visible, CancellationToken cancellationToken, bool byRow = false)

@@ -50,7 +50,7 @@ internal static class PgText
                 try
                 {
                     using var json = JsonDocument.Parse(text);
-                    json.RootElement.WriteTo(writer);
+                    WriteJsonb(writer, json.RootElement);
                 }
                 catch (JsonException)
                 {
@@ -66,6 +66,39 @@ internal static class PgText
             default:
                 writer.WriteStringValue(text);
                 return;
+        }
+    }
+
+    /// <summary>A JSON value as jsonb holds it: compact, and duplicate object keys collapsed (the last wins).</summary>
+    private static void WriteJsonb(Utf8JsonWriter writer, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var properties = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+                foreach (var property in element.EnumerateObject())
+                {
+                    properties[property.Name] = property.Value;
+                }
+                writer.WriteStartObject();
+                foreach (var (name, value) in properties)
+                {
+                    writer.WritePropertyName(name);
+                    WriteJsonb(writer, value);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    WriteJsonb(writer, item);
+                }
+                writer.WriteEndArray();
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
         }
     }
 

@@ -237,6 +237,31 @@ public class MessageStoreTests
     }
 
     [Fact]
+    public async Task A_session_whose_insert_event_was_missed_loads_its_messages_when_an_update_arrives()
+    {
+        await using var h = await StoreHarness.StartAsync();
+        var missed = h.Db.SeedSession("created in another tab"); // its INSERT never reached us
+        h.Db.SeedMessage(missed.Id, "first");
+        var activated = h.Db.RenameDirect(missed.Id, "renamed");
+        h.Feed.Emit(ChatChange.Updated(activated));
+        await Task.Delay(50);
+        await Eventually(() => h.Store.Current.Sessions.SingleOrDefault()?.MessagesLoaded == true);
+        Assert.Equal(["first"], h.Session(missed.Id).Messages.Select(m => m.Content));
+        h.Feed.Emit(ChatChange.Created(h.Db.SeedMessage(missed.Id, "second")));
+        Assert.Equal(["first", "second"], h.Session(missed.Id).Messages.Select(m => m.Content));
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition());
+    }
+
+    [Fact]
     public async Task Deletes_of_rows_not_held_are_ignored()
     {
         ChatSession s = null!;

@@ -199,6 +199,36 @@ public class RealtimeChannelTests : RealtimeTestBase
     }
 
     [Fact]
+    public async Task The_push_buffer_is_bounded()
+    {
+        var client = NewClient(o => o.PushBufferLimit = 2);
+        var channel = client.Channel("room");
+        _ = channel.SubscribeAsync();
+        var connection = await Server.AcceptAsync();
+        await connection.ExpectAsync("phx_join");
+        var first = channel.SendBroadcastAsync("a", Json("{}"));
+        var second = channel.SendBroadcastAsync("b", Json("{}"));
+        await Assert.ThrowsAsync<RealtimeException>(() => channel.SendBroadcastAsync("c", Json("{}")));
+        Assert.True(Logs.Has(5029));
+        Assert.False(first.IsCompleted || second.IsCompleted);
+    }
+
+    [Fact]
+    public async Task An_observer_may_dispose_the_client_from_the_receive_loop()
+    {
+        var client = NewClient();
+        var channel = client.Channel("room");
+        var disposed = new TaskCompletionSource();
+        channel.OnBroadcast("bye").Subscribe(new ActionObserver<BroadcastMessage>(_ =>
+            client.DisposeAsync().AsTask().ContinueWith(_ => disposed.TrySetResult(), TaskScheduler.Default)));
+        var (connection, join) = await SubscribeAsync(channel);
+        await connection.PushAsync(join, "broadcast", "{\"event\":\"bye\",\"payload\":{}}");
+        await disposed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await connection.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(ConnectionState.Disconnected, client.State);
+    }
+
+    [Fact]
     public async Task Messages_of_a_stale_join_are_dropped()
     {
         var client = NewClient();
@@ -366,6 +396,19 @@ public class RealtimeChannelTests : RealtimeTestBase
         Assert.StartsWith("{\"topic\":\"realtime:db\",\"event\":\"phx_join\"", join.Text, StringComparison.Ordinal);
         await connection.PushAsync(join, "postgres_changes", Change("INSERT", "t", "r1", 3));
         await changes.WaitCountAsync(1);
+    }
+
+    private sealed class ActionObserver<T>(Action<T> onNext) : IObserver<T>
+    {
+        public void OnCompleted()
+        {
+        }
+
+        public void OnError(Exception error)
+        {
+        }
+
+        public void OnNext(T value) => onNext(value);
     }
 
     private sealed class ThrowingObserver : IObserver<BroadcastMessage>

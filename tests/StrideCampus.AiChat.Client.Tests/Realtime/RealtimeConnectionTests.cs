@@ -55,7 +55,16 @@ public class RealtimeConnectionTests : RealtimeTestBase
     [Fact]
     public async Task A_dropped_socket_reconnects_rejoins_and_flushes_pushes_made_meanwhile()
     {
-        var client = NewClient(o => o.ReconnectDelay = _ => TimeSpan.FromMilliseconds(300));
+        var attempts = new List<int>();
+        var client = NewClient(o => o.ReconnectDelay = n =>
+        {
+            lock (attempts)
+            {
+                attempts.Add(n);
+            }
+
+            return TimeSpan.FromMilliseconds(300);
+        });
         var states = client.ConnectionStates.Record();
         var channel = client.Channel("db");
         var changes = channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", "t")).Record();
@@ -74,6 +83,11 @@ public class RealtimeConnectionTests : RealtimeTestBase
 
         await second.PushAsync(rejoin, "postgres_changes", Change("UPDATE", "t", "x", 5));
         await changes.WaitCountAsync(1);
+        lock (attempts)
+        {
+            Assert.Equal([1], attempts); // the first reconnect after a successful open waits the first step
+        }
+
         var reasons = states.Items.Select(s => $"{s.State}:{s.Reason}").ToList();
         Assert.True(
             reasons.SequenceEqual(["Disconnected:not connected", "Connecting:connecting", "Connected:connected", "Disconnected:server closed", "Connecting:reconnecting", "Connected:connected"]),
@@ -142,6 +156,26 @@ public class RealtimeConnectionTests : RealtimeTestBase
         Assert.Equal(0, client.PendingReplyCount);
 
         Assert.DoesNotContain(Logs.Entries, e => e.Message.Contains(ApiKey, StringComparison.Ordinal) || e.Message.Contains("token-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_channel_closed_over_an_expired_token_rejoins_with_a_refreshed_token()
+    {
+        var tokens = new RefreshingTokenProvider("old-token", () => "new-token");
+        var client = NewClient(tokens: tokens);
+        var channel = client.Channel("room");
+        var statuses = channel.Statuses.Record();
+        var (connection, join) = await SubscribeAsync(channel);
+        Assert.Equal("old-token", join.Payload.GetProperty("access_token").GetString());
+
+        await connection.PushAsync(join, "system", "{\"status\":\"error\",\"message\":\"Token has expired 0 seconds ago\",\"extension\":\"system\"}");
+        await connection.PushAsync(join, "phx_close", "{}");
+        var rejoin = await connection.ExpectAsync("phx_join");
+        Assert.Equal("new-token", rejoin.Payload.GetProperty("access_token").GetString());
+        await connection.ReplyAsync(rejoin, "ok");
+        await statuses.WaitForAsync(s => s[^1].Status == SubscribeStatus.Subscribed && s[^1].Reason == "rejoined", "rejoined");
+        Assert.Equal(1, tokens.Refreshes);
+        Assert.DoesNotContain(statuses.Items, s => s.Status == SubscribeStatus.Closed);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace StrideCampus.AiChat.IntegrationTests.Chat;
 
 /// <summary>Two clients ("tabs") of one user, and a second user, against LocalStack.</summary>
 [Collection(LocalStackCollection.Name)]
-public sealed class MultiTabSyncTests(LocalStackFixture fixture)
+public sealed class MultiTabSyncTests(LocalStackFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     private async Task<(ChatTab A, ChatTab B, Guid User)> TwoTabsAsync(MessageStoreOptions? optionsA = null)
     {
@@ -57,7 +57,16 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
 
         await Task.WhenAll(writes);
         var expected = await a.DatabaseDumpAsync();
-        await Eventually.TrueAsync(() => a.StoreDump() == expected && b.StoreDump() == expected, "both tabs hold the database's 30 messages in order");
+        try
+        {
+            await Eventually.TrueAsync(() => a.StoreDump() == expected && b.StoreDump() == expected, "both tabs hold the database's 30 messages in order");
+        }
+        catch (Exception)
+        {
+            Assert.Equal(expected, a.StoreDump());
+            Assert.Equal(expected, b.StoreDump());
+        }
+
         var messages = b.Store.GetSessionById(session.Id)!.Messages;
         Assert.Equal(30, messages.Count);
         Assert.True(messages.Zip(messages.Skip(1)).All(p => p.First.CreatedAt <= p.Second.CreatedAt));
@@ -106,7 +115,9 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
 
         var tokens = Enumerable.Range(0, 300).Select(i => $"tok{i} ").ToList();
         var expected = string.Concat(tokens);
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var row = await a.Store.StreamAssistantReplyAsync(session.Id, Paced(tokens, TimeSpan.FromMilliseconds(3)));
+        var elapsed = started.Elapsed;
         Assert.Equal(expected, row.Content);
 
         await Eventually.TrueAsync(
@@ -114,6 +125,7 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
             "B ends with the exact text");
         await Eventually.TrueAsync(() => seenInB.Any(m => m.Status == MessageStatus.Complete), "RealtimeAIChats saw the end");
         var updates = seenInB.Where(m => m.Id == row.Id).ToList();
+        output.WriteLine($"{tokens.Count} tokens in {elapsed.TotalMilliseconds:F0} ms -> {updates.Count} row versions seen in B");
         Assert.True(updates.Count >= 3, $"B watched it grow ({updates.Count} events)");
         Assert.Equal(MessageStatus.Streaming, updates[0].Status);
         Assert.All(updates, u => Assert.StartsWith(u.Content, expected, StringComparison.Ordinal));
@@ -144,6 +156,12 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
 
         var changes = new ConcurrentQueue<ChatChange>();
         using var sub = a.Store.Changes.Subscribe(changes.Enqueue);
+        await using var indicatorA = await RealtimeAIChats.CreateAsync(a.Realtime, a.Rest, a.UserId);
+        await using var indicatorB = await RealtimeAIChats.CreateAsync(b.Realtime, b.Rest, b.UserId);
+        var statusesA = new ConcurrentQueue<ChatConnectionState>();
+        var statusesB = new ConcurrentQueue<ChatConnectionState>();
+        using var s1 = indicatorA.ConnectionStatus.Subscribe(st => statusesA.Enqueue(st.State));
+        using var s2 = indicatorB.ConnectionStatus.Subscribe(st => statusesB.Enqueue(st.State));
 
         a.DropRealtimeSocket();
         await Eventually.TrueAsync(() => !a.Store.IsRealtimeConnected, "A notices the drop");
@@ -176,6 +194,11 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture)
         Assert.Contains((ChatChangeKind.SessionDeleted, doomed.Id), kinds);
         Assert.Contains((ChatChangeKind.SessionCreated, added.Id), kinds);
         Assert.Contains((ChatChangeKind.MessageCreated, addedMessage.Id), kinds);
+
+        // the connection indicator of every subscription on A's socket went through the drop; B's never moved
+        await Eventually.TrueAsync(() => indicatorA.IsConnected, "A's indicator is live again");
+        Assert.Equal([ChatConnectionState.Connected, ChatConnectionState.Connecting, ChatConnectionState.Connected], statusesA.ToArray());
+        Assert.Equal([ChatConnectionState.Connected], statusesB.ToArray());
 
         // and live updates flow again
         await b.Store.AddMessageAsync(added.Id, "after reconnect");

@@ -137,8 +137,14 @@ public sealed class SchemaTests(PostgresFixture db)
         {
             Assert.Equal("m0,m1,m2,m3,m4", (string)(await cmd.ExecuteScalarAsync())!);
         }
+        // Compare with the row's own updated_at before the update: at insert, created_at and
+        // updated_at are two clock_timestamp() calls and may already differ by a microsecond.
+        await using var before = asA.Command("select updated_at from ai_chat_messages where session_id = $1 and content = 'm0'", s);
+        var stamp = (DateTime)(await before.ExecuteScalarAsync())!;
         await asA.ExecuteAsync("update ai_chat_messages set content = 'changed' where session_id = $1 and content = 'm0'", s);
-        Assert.Equal(1, await asA.CountAsync("select count(*) from ai_chat_messages where session_id = $1 and updated_at > created_at", s));
+        Assert.Equal(1, await asA.CountAsync("select count(*) from ai_chat_messages where session_id = $1 and content = 'changed' and updated_at > $2", s, stamp));
+        Assert.Equal(4, await asA.CountAsync(
+            "select count(*) from ai_chat_messages where session_id = $1 and updated_at < (select updated_at from ai_chat_messages where session_id = $1 and content = 'changed')", s));
     }
 
     [Fact]

@@ -121,4 +121,71 @@ public sealed class RealtimePostgresChangesTests(LocalStackFixture fixture)
         Assert.Equal("error", system.GetProperty("status").GetString());
         Assert.StartsWith("Unable to subscribe to changes with given parameters.", system.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Many_subscribers_are_checked_in_parallel_batches_and_only_the_owner_receives()
+    {
+        var stack = fixture.Stack;
+        const int Users = 80;
+        var users = new List<Guid>();
+        for (var i = 0; i < Users; i++)
+        {
+            users.Add(await RealtimeTestData.CreateUserAsync(stack));
+        }
+        var owner = users[57];
+        var session = await RealtimeTestData.CreateSessionAsync(stack, owner);
+        await using var socket = await ConnectAsync(stack.ApiUrl, stack.AnonKey);
+        for (var i = 0; i < Users; i++)
+        {
+            await socket.PushAsync($"j{i}", $"j{i}", $"realtime:fan-{i}", "phx_join", new
+            {
+                config = new { postgres_changes = new[] { new { @event = "INSERT", schema = "public", table = "ai_chat_messages" } } },
+                access_token = RealtimeTestData.Token(stack, users[i]),
+            });
+        }
+        await socket.WaitForReplyAsync($"j{Users - 1}");
+        await RealtimeTestData.ExecuteAsync(stack, "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, 'fan-out')", session, owner);
+        var delivered = await socket.WaitForEventAsync("postgres_changes");
+        Assert.Equal("realtime:fan-57", Parts(delivered).Topic);
+        await socket.PushAsync(null, "hb", "phoenix", "heartbeat", new { });
+        await socket.WaitForReplyAsync("hb");
+        Assert.Single(socket.Received, m => Parts(m).Event == "postgres_changes");
+    }
+
+    [Fact]
+    public async Task Column_values_are_the_JSON_that_to_jsonb_gives()
+    {
+        var stack = fixture.Stack;
+        await RealtimeTestData.ExecuteAsync(stack, """
+            create table if not exists public.realtime_types_probe (
+              id bigint primary key, i2 int2, i4 int4, n numeric, f8 float8, nan float8, b bool, t text, u uuid,
+              jb jsonb, js json, tz timestamptz, ts timestamp, d date, tm time, ta text[], ia int4[], nul text);
+            alter table public.realtime_types_probe replica identity full;
+            grant select on public.realtime_types_probe to anon, authenticated;
+            """);
+        await RealtimeTestData.ExecuteAsync(stack, """
+            do $$ begin
+              if not exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and tablename = 'realtime_types_probe') then
+                alter publication supabase_realtime add table public.realtime_types_probe;
+              end if;
+            end $$;
+            """);
+        await using var socket = await ConnectAsync(stack.ApiUrl, stack.AnonKey);
+        await socket.PushAsync("1", "1", "realtime:types", "phx_join", new
+        {
+            config = new { postgres_changes = new[] { new { @event = "INSERT", schema = "public", table = "realtime_types_probe", filter = "id=gte.100" } } },
+        });
+        await socket.WaitForReplyAsync("1");
+        await socket.WaitForEventAsync("system");
+        var id = Random.Shared.NextInt64(100, long.MaxValue);
+        await RealtimeTestData.ExecuteAsync(stack, """
+            insert into public.realtime_types_probe values ($1, -3, 2147483647, 12.50, 1.5e-7, 'NaN', false, 'quote " and \ backslash', gen_random_uuid(),
+              '{"b": [1, {"c": null}], "a": "x"}', '{"z":  1, "z": 2}', '2024-02-29 23:59:59.123456+05:30', '2024-01-02 03:04:05',
+              '2024-01-02', '12:34:56.5', '{a,"b,c",NULL,"d\"e"}', '{1,2,3}', null)
+            """, id);
+        var record = Parts(await socket.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data").GetProperty("record");
+        var expected = await RealtimeTestData.ScalarAsync<string>(stack, "select to_jsonb(r)::text from public.realtime_types_probe r where id = $1", id);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(record.GetRawText())),
+            $"expected {expected}\nactual   {record.GetRawText()}");
+    }
 }

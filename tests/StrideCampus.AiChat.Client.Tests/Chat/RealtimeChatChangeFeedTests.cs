@@ -1,0 +1,63 @@
+using System.Text.Json;
+using StrideCampus.AiChat.Client.Chat;
+using StrideCampus.AiChat.Client.Realtime;
+
+namespace StrideCampus.AiChat.Client.Tests.Chat;
+
+public class RealtimeChatChangeFeedTests
+{
+    private const string SessionRow = """
+        {"id":"11111111-2222-3333-4444-555555555555","user_id":"0f8fad5b-d9cb-469f-a165-70867728950e","title":"T",
+         "is_active":true,"created_at":"2026-11-25T04:00:00.000001+00:00","updated_at":"2026-11-25T04:00:00.000002+00:00"}
+        """;
+
+    private const string MessageRow = """
+        {"id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff","session_id":"11111111-2222-3333-4444-555555555555",
+         "user_id":"0f8fad5b-d9cb-469f-a165-70867728950e","content":"hi","is_user":false,"status":"streaming",
+         "created_at":"2026-11-25T04:00:00+00:00","updated_at":"2026-11-25T04:00:01+00:00","metadata":{}}
+        """;
+
+    private static PostgresChangeEvent Event(PostgresChangeType type, string table, string? @new, string? old) => new(
+        type, "public", table, DateTimeOffset.UtcNow,
+        @new is null ? null : JsonDocument.Parse(@new).RootElement,
+        old is null ? null : JsonDocument.Parse(old).RootElement,
+        []);
+
+    [Fact]
+    public void Inserts_and_updates_become_typed_rows()
+    {
+        var created = RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Insert, "ai_chat_sessions", SessionRow, null), isSession: true)!;
+        Assert.Equal(ChatChangeKind.SessionCreated, created.Kind);
+        Assert.Equal("T", created.Session!.Title);
+        Assert.True(created.Session.IsActive);
+
+        var updated = RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Update, "ai_chat_messages", MessageRow, MessageRow), isSession: false)!;
+        Assert.Equal(ChatChangeKind.MessageUpdated, updated.Kind);
+        Assert.Equal(MessageStatus.Streaming, updated.Message!.Status);
+        Assert.Equal(updated.Message.Id, updated.Id);
+    }
+
+    [Fact]
+    public void Deletes_carry_only_the_primary_key()
+    {
+        var d = RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Delete, "ai_chat_messages", null, """{"id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff"}"""), isSession: false)!;
+        Assert.Equal(ChatChangeKind.MessageDeleted, d.Kind);
+        Assert.Equal(Guid.Parse("6f9619ff-8b86-d011-b42d-00cf4fc964ff"), d.Id);
+        Assert.Null(d.Message);
+        var s = RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Delete, "ai_chat_sessions", null, """{"id":"11111111-2222-3333-4444-555555555555"}"""), isSession: true)!;
+        Assert.Equal(ChatChangeKind.SessionDeleted, s.Kind);
+    }
+
+    [Theory]
+    [InlineData(PostgresChangeType.Insert, null, null)]
+    [InlineData(PostgresChangeType.Delete, null, "{}")]
+    [InlineData(PostgresChangeType.Delete, null, """{"id":"not-a-uuid"}""")]
+    [InlineData(PostgresChangeType.Update, "[1,2]", null)]
+    public void Payloads_without_a_usable_row_are_dropped(PostgresChangeType type, string? @new, string? old) =>
+        Assert.Null(RealtimeChatChangeFeed.Map(Event(type, "ai_chat_messages", @new, old), isSession: false));
+
+    [Fact]
+    public void A_row_with_wrong_types_throws_a_json_error_that_the_feed_logs_and_drops() =>
+        Assert.Throws<JsonException>(() => RealtimeChatChangeFeed.Map(
+            Event(PostgresChangeType.Insert, "ai_chat_messages", """{"id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff","status":"bogus"}""", null), isSession: false));
+}
