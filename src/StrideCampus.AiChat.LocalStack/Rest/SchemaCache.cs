@@ -26,7 +26,16 @@ internal sealed class SchemaCache(NpgsqlDataSource db, string schema = "public")
             {
                 return current;
             }
-            _snapshot = await LoadAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _snapshot = await LoadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException e) when (e is not PostgresException)
+            {
+                // The database restarted: the pooled catalog connections are broken. Drop them and read once more.
+                db.Clear();
+                _snapshot = await LoadAsync(cancellationToken).ConfigureAwait(false);
+            }
             _loadedAt = DateTimeOffset.UtcNow;
             return _snapshot;
         }

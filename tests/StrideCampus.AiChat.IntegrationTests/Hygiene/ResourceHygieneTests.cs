@@ -92,8 +92,9 @@ public sealed class ResourceHygieneTests(LocalStackFixture fixture, ITestOutputH
         output.WriteLine($"before: {before}");
         output.WriteLine($"after:  {after}");
 
-        Assert.Equal(0, after.Sockets);
-        Assert.Equal(0, after.ServerChannels);
+        // Relative to the baseline: other tests of the run may hold their own clients open meanwhile.
+        Assert.True(after.Sockets <= before.Sockets, $"sockets {before.Sockets} -> {after.Sockets}");
+        Assert.True(after.ServerChannels <= before.ServerChannels, $"LocalStack channels {before.ServerChannels} -> {after.ServerChannels}");
         Assert.True(after.ManagedBytes - before.ManagedBytes < 8 * 1024 * 1024, $"managed memory grew by {(after.ManagedBytes - before.ManagedBytes) / 1024} KB");
         Assert.True(after.Timers <= before.Timers + 8, $"timers {before.Timers} -> {after.Timers}");
         Assert.True(after.Threads <= before.Threads + 16, $"threads {before.Threads} -> {after.Threads}");
