@@ -87,8 +87,11 @@ public sealed class FaultTests(LocalStackFixture fixture, ITestOutputHelper outp
             var outcomes = new ConcurrentQueue<Outcome>();
             var writers = tabs.Select(tab => Task.Run(() => WriteAsync(tab, session.Id, outcomes))).ToList();
             await Task.Delay(400);
+            // A fifth writer outside the proxy keeps writing while the fault hits: the clients must catch up on it.
+            var direct = DirectWritesAsync(user, session.Id, outcomes);
             await inject(proxy);
             await Task.WhenAll(writers);
+            await direct;
 
             // Converge: every tab connected again, then every store equals the database.
             await Chat.Eventually.TrueAsync(() => tabs.All(t => t.Store.IsRealtimeConnected), "every tab reconnects", TimeSpan.FromSeconds(30));
@@ -128,8 +131,8 @@ public sealed class FaultTests(LocalStackFixture fixture, ITestOutputHelper outp
             var ok = outcomes.Count(o => o.Ok);
             var failed = outcomes.Count(o => !o.Ok);
             Totals.Add(fault, outcomes.Count, ok, failed);
-            output.WriteLine($"fault '{fault}': {outcomes.Count} writes by {Tabs} clients ({outcomes.Count(o => o.Kind == "stream")} streamed replies), " +
-                $"{ok} landed exactly once, {failed} failed with ChatOperationException ({string.Join("; ", outcomes.Where(o => !o.Ok).Select(o => o.Error).Distinct().Take(3))}), " +
+            output.WriteLine($"fault '{fault}': {outcomes.Count} writes by {Tabs} clients and a direct writer ({outcomes.Count(o => o.Kind == "stream")} streamed replies), " +
+                $"{ok} landed exactly once, {failed} failed with a typed error (ChatOperationException in the clients, NpgsqlException for the direct writer: {string.Join("; ", outcomes.Where(o => !o.Ok).Select(o => o.Error).Distinct().Take(3))}), " +
                 $"{rows.Count} rows in the database, lost 0, duplicated 0; {proxy.AcceptedConnections} proxied connections; {sw.ElapsedMilliseconds} ms");
         }
         finally
@@ -174,6 +177,27 @@ public sealed class FaultTests(LocalStackFixture fixture, ITestOutputHelper outp
                     outcomes.Enqueue(new Outcome("stream", Guid.Empty, expected, false, e.InnerException?.GetType().Name ?? e.Message));
                 }
             }
+        }
+    }
+
+    private async Task DirectWritesAsync(Guid user, Guid session, ConcurrentQueue<Outcome> outcomes)
+    {
+        for (var i = 0; i < 6; i++)
+        {
+            var id = Guid.NewGuid();
+            var content = $"direct-message{i}";
+            try
+            {
+                await RealtimeTestData.ExecuteAsync(fixture.Stack, "insert into ai_chat_messages (id, session_id, user_id, content) values ($1, $2, $3, $4)", id, session, user, content);
+                outcomes.Enqueue(new Outcome("message", id, content, true, null));
+            }
+            catch (NpgsqlException e)
+            {
+                outcomes.Enqueue(new Outcome("message", id, content, false, e.GetType().Name)); // the database is down
+                NpgsqlConnection.ClearAllPools();
+            }
+
+            await Task.Delay(150);
         }
     }
 
