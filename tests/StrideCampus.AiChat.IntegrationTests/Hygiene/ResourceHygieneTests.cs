@@ -75,6 +75,13 @@ public sealed class ResourceHygieneTests(LocalStackFixture fixture, ITestOutputH
             {
                 await CycleAsync(http, shared, i);
             }
+
+            // While the shared client lives on, every disposed instance has left its channel on the server too.
+            await Chat.Eventually.TrueAsync(() => registry.Count <= before.ServerChannels, $"LocalStack channels back to {before.ServerChannels} with the shared client still open (now {registry.Count})", TimeSpan.FromSeconds(5));
+            GC.Collect();
+            var midway = GC.GetTotalMemory(forceFullCollection: true);
+            output.WriteLine($"midway (shared client open): LocalStack channels {registry.Count}, managed {midway / 1024} KB");
+            Assert.True(midway - before.ManagedBytes < 8 * 1024 * 1024, $"managed memory grew by {(midway - before.ManagedBytes) / 1024} KB with the shared client open");
         }
 
         // ... and some bring their own realtime client and socket, disposed with them.
