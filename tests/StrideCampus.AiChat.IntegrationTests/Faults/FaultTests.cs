@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
+using StrideCampus.AiChat.LocalStack.Realtime;
 using Xunit.Abstractions;
 
 namespace StrideCampus.AiChat.IntegrationTests.Faults;
@@ -11,7 +13,8 @@ namespace StrideCampus.AiChat.IntegrationTests.Faults;
 /// <summary>
 /// Four clients (MessageStores) of one user write messages and stream replies through a <see cref="FaultProxy"/>
 /// while a fault hits: every connection dropped, connections stalled (only heartbeats notice), every chunk
-/// delayed, an outage (connections refused), a PostgreSQL restart under LocalStack. Afterwards every store
+/// delayed, an outage (connections refused), a PostgreSQL restart under LocalStack, a restart of LocalStack's
+/// realtime replication stream. Afterwards every store
 /// equals the database: nothing lost, nothing duplicated, order exact, streamed contents exact; every write
 /// either landed exactly once or failed with a typed <see cref="ChatOperationException"/>.
 /// Sizes: 4 x 8 messages and 4 streamed replies of 40 tokens; AICHAT_SOAK=1 runs 4 x 60 and 400 tokens.
@@ -65,6 +68,20 @@ public sealed class FaultTests(LocalStackFixture fixture, ITestOutputHelper outp
         await fixture.Stack.Postgres.RestartAsync();
         // This test process's own pooled superuser connections died with the server (LocalStack clears its own).
         NpgsqlConnection.ClearAllPools();
+    });
+
+    /// <summary>
+    /// LocalStack exposes no restart of its realtime service as a whole; its stateful part is the replication
+    /// stream, so this kills its walsender (the realtime service's database connection): sockets stay open, the
+    /// service reconnects replication on a new slot and must make the clients catch up on the gap.
+    /// </summary>
+    [Fact]
+    public Task Restart_the_realtime_replication_stream() => RunAsync("realtime replication restart", async _ =>
+    {
+        var replication = fixture.Stack.Services.GetRequiredService<RealtimeService>().Replication;
+        var slot = replication.SlotName;
+        await RealtimeTestData.ExecuteAsync(fixture.Stack, "select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1", slot);
+        await Chat.Eventually.TrueAsync(() => replication.SlotName != slot && replication.IsStreaming, "replication resumes on a new slot");
     });
 
     private async Task RunAsync(string fault, Func<FaultProxy, Task> inject)
