@@ -82,6 +82,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         var pg = new EmbeddedPostgres(options, logger, binDir, dataDir, throwawayRoot);
         try
         {
+            if (throwawayRoot is not null)
+            {
+                await OrphanClusterReaper.ReapAsync((args, ct) => pg.RunAsync("pg_ctl", args, ct), logger, cancellationToken).ConfigureAwait(false);
+            }
             await pg.InitializeAsync(cancellationToken).ConfigureAwait(false);
             await pg.StartServerAsync(cancellationToken).ConfigureAwait(false);
             if (options.ApplySchema)
@@ -197,6 +201,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         AuthenticatorPassword = NewSecret();
         var root = _throwawayRoot ?? Path.GetDirectoryName(DataDirectory)!;
         Directory.CreateDirectory(root);
+        if (_throwawayRoot is not null)
+        {
+            OrphanClusterReaper.WriteOwner(_throwawayRoot);
+        }
         Directory.CreateDirectory(DataDirectory);
         var pwFile = Path.Combine(root, ".initdb-pw-" + Guid.NewGuid().ToString("N"));
         await File.WriteAllTextAsync(pwFile, Password, cancellationToken).ConfigureAwait(false);

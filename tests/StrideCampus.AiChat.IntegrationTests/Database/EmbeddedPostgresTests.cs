@@ -68,3 +68,31 @@ public sealed class EmbeddedPostgresTests
         Assert.True(File.Exists(Path.Combine(dir, "initdb")));
     }
 }
+
+public sealed class OrphanClusterTests
+{
+    [Fact]
+    public async Task A_cluster_whose_owner_process_died_is_stopped_and_removed_by_the_next_start()
+    {
+        var orphan = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { ApplySchema = false });
+        var orphanRoot = Path.GetDirectoryName(orphan.DataDirectory)!;
+        // Pretend the owner was a process that has exited.
+        using (var dead = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!)
+        {
+            await dead.WaitForExitAsync();
+            await File.WriteAllTextAsync(Path.Combine(orphanRoot, "owner"), $"{dead.Id} 0");
+        }
+        var connectionString = orphan.ConnectionString;
+
+        await using (var next = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { ApplySchema = false }))
+        {
+            Assert.False(Directory.Exists(orphanRoot));
+            Assert.True(Directory.Exists(next.DataDirectory), "a live owner's cluster is kept");
+        }
+        await using (var conn = new NpgsqlConnection(connectionString + ";Timeout=2;Pooling=false"))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => conn.OpenAsync());
+        }
+        await orphan.DisposeAsync(); // already gone: disposal must not throw
+    }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace StrideCampus.AiChat.LocalStack.Postgres;
+
+/// <summary>
+/// Throwaway clusters record the process that owns them. A host killed before it could dispose
+/// (a test run stopped by a timeout, say) leaves its server running; the next start stops such
+/// servers and removes their directories, so orphans never pile up.
+/// </summary>
+internal static class OrphanClusterReaper
+{
+    internal const string Prefix = "stridecampus-pg-";
+    private const string OwnerFile = "owner";
+
+    public static void WriteOwner(string throwawayRoot)
+    {
+        using var self = Process.GetCurrentProcess();
+        File.WriteAllText(Path.Combine(throwawayRoot, OwnerFile),
+            string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId} {self.StartTime.ToUniversalTime().Ticks}"));
+    }
+
+    /// <summary>Stops and removes every throwaway cluster under the temp directory whose owner is gone.</summary>
+    /// <returns>How many were reaped.</returns>
+    public static async Task<int> ReapAsync(Func<string[], CancellationToken, Task> runPgCtl, ILogger logger, CancellationToken cancellationToken)
+    {
+        var reaped = 0;
+        foreach (var root in Directory.EnumerateDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            var ownerPath = Path.Combine(root, OwnerFile);
+            if (!File.Exists(ownerPath) || OwnerAlive(ownerPath))
+            {
+                continue; // Still being created, or in use.
+            }
+            var data = Path.Combine(root, "data");
+            try
+            {
+                if (File.Exists(Path.Combine(data, "postmaster.pid")))
+                {
+                    await runPgCtl(["-D", data, "-m", "immediate", "-w", "-t", "10", "stop"], cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (EmbeddedPostgresException ex)
+            {
+                // Already stopped (stale postmaster.pid): nothing left to stop.
+                logger.LogDebug(ex, "pg_ctl stop of orphan {Directory} failed", root);
+            }
+            try
+            {
+                Directory.Delete(root, recursive: true);
+                reaped++;
+                logger.LogInformation("Removed orphaned PostgreSQL cluster {Directory}", root);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(ex, "Could not remove orphaned cluster {Directory}", root);
+            }
+        }
+        return reaped;
+    }
+
+    private static bool OwnerAlive(string ownerPath)
+    {
+        try
+        {
+            var parts = File.ReadAllText(ownerPath).Split(' ');
+            var pid = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            var startTicks = long.Parse(parts[1], CultureInfo.InvariantCulture);
+            using var owner = Process.GetProcessById(pid);
+            // A recycled pid belongs to a process that started later than the recorded owner.
+            return Math.Abs(owner.StartTime.ToUniversalTime().Ticks - startTicks) < TimeSpan.TicksPerSecond;
+        }
+        catch (ArgumentException)
+        {
+            return false; // No such process.
+        }
+        catch (Exception ex) when (ex is FormatException or IndexOutOfRangeException or IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return true; // Unreadable: leave it alone rather than remove something in use.
+        }
+    }
+}
