@@ -14,6 +14,8 @@ public sealed class RealtimeSecurityTests(LocalStackFixture fixture, ITestOutput
 {
     private const string WrongSecret = "not-the-secret-of-this-stack-0123456789abcdef";
 
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
     private RealtimeClient NewClient(IAccessTokenProvider tokens) => new(
         new RealtimeClientOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey, Timeout = TimeSpan.FromSeconds(5) }, tokens);
 
@@ -113,8 +115,9 @@ public sealed class RealtimeSecurityTests(LocalStackFixture fixture, ITestOutput
     {
         var user = await RealtimeTestData.CreateUserAsync(fixture.Stack);
         var session = await RealtimeTestData.CreateSessionAsync(fixture.Stack, user);
-        // The first token lives 3 s: without the refresh, the server closes the channel when it expires.
-        var tokens = new StaticAccessTokenProvider(RealtimeTestData.Token(fixture.Stack, user, TimeSpan.FromSeconds(3)));
+        // The first token lives 4 s: without the refresh, the server closes the channel when it expires.
+        var start = DateTimeOffset.UtcNow;
+        var tokens = new StaticAccessTokenProvider(RealtimeTestData.Token(fixture.Stack, user, TimeSpan.FromSeconds(4)));
         await using var client = NewClient(tokens);
         await client.ConnectAsync();
         var states = new ConcurrentQueue<ConnectionState>();
@@ -139,6 +142,7 @@ public sealed class RealtimeSecurityTests(LocalStackFixture fixture, ITestOutput
 
         // Refresh through the provider (what SupabaseAuthClient does), then through SetAuthAsync; write at once after each.
         tokens.SetToken(RealtimeTestData.Token(fixture.Stack, user, TimeSpan.FromSeconds(5)));
+        var secondExpiry = DateTimeOffset.UtcNow.AddSeconds(5);
         for (var i = 0; i < 3; i++)
         {
             expected.Add($"after-provider-{i}");
@@ -152,8 +156,13 @@ public sealed class RealtimeSecurityTests(LocalStackFixture fixture, ITestOutput
             await WriteAsync(expected[^1]);
         }
 
-        // Past the first two tokens' expiry: still delivered, so the server holds the refreshed token.
-        await Task.Delay(TimeSpan.FromSeconds(6));
+        // Past the first two tokens' expiry (the server checks every second): still delivered, so the server
+        // holds the refreshed token.
+        var wait = Max(start.AddSeconds(4), secondExpiry).AddSeconds(1.5) - DateTimeOffset.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
         for (var i = 0; i < 3; i++)
         {
             expected.Add($"after-expiry-{i}");
