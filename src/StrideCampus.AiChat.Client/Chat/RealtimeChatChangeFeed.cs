@@ -171,6 +171,18 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         if (change is null)
         {
             ChatLog.RealtimePayloadDropped(_logger, e.Table, e.Errors.Count > 0 ? string.Join("; ", e.Errors) : "no row in the payload");
+            if (e.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
+            {
+                // A change happened but its row did not arrive whole: ask the consumers to refetch, as after a rejoin.
+                lock (_gate)
+                {
+                    if (!_disposed)
+                    {
+                        _resubscribed.OnNext(_subscribedCount);
+                    }
+                }
+            }
+
             return;
         }
 
@@ -188,7 +200,8 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         switch (e.Type)
         {
             case PostgresChangeType.Insert or PostgresChangeType.Update:
-                if (e.New is not { ValueKind: JsonValueKind.Object } row)
+                // With errors (Supabase's "Error 413: Payload Too Large"), the record lacks every long value: not a row.
+                if (e.Errors.Count > 0 || e.New is not { ValueKind: JsonValueKind.Object } row)
                 {
                     return null;
                 }
@@ -197,11 +210,11 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
                 if (isSession)
                 {
                     var session = row.Deserialize(ChatJsonContext.Default.ChatSession);
-                    return session is null ? null : insert ? ChatChange.Created(session) : ChatChange.Updated(session);
+                    return session?.Title is null ? null : insert ? ChatChange.Created(session) : ChatChange.Updated(session);
                 }
 
                 var message = row.Deserialize(ChatJsonContext.Default.ChatMessage);
-                return message is null ? null : insert ? ChatChange.Created(message) : ChatChange.Updated(message);
+                return message?.Content is null ? null : insert ? ChatChange.Created(message) : ChatChange.Updated(message);
             case PostgresChangeType.Delete:
                 if (e.Old is not { ValueKind: JsonValueKind.Object } old || !old.TryGetProperty("id", out var idElement) ||
                     !idElement.TryGetGuid(out var id))
