@@ -831,7 +831,7 @@ public class RealtimeChannel : IAsyncDisposable
         {
             foreach (var binding in bindings)
             {
-                if (binding.HasServerId && ids.Contains(binding.ServerId))
+                if (binding.HasServerId && ids.Contains(binding.ServerId) && binding.AcceptsType(change.Type))
                 {
                     binding.Subject.OnNext(change);
                 }

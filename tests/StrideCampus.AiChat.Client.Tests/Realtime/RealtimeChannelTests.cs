@@ -69,6 +69,28 @@ public class RealtimeChannelTests : RealtimeTestBase
     }
 
     [Fact]
+    public async Task A_binding_for_one_event_does_not_receive_other_events_listed_under_its_id()
+    {
+        // Supabase Realtime before its server-side action filter (2026) listed a binding's id for every change that
+        // passed its filter, whatever the event; realtime-js also checks the event type, so must we.
+        var client = NewClient();
+        var channel = client.Channel("db");
+        var inserts = channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.Insert, "public", "ai_chat_messages")).Record();
+        var deletes = channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.Delete, "public", "ai_chat_messages")).Record();
+        var (connection, join) = await SubscribeAsync(channel, JoinResponse((22, "INSERT", "ai_chat_messages", null), (33, "DELETE", "ai_chat_messages", null)));
+
+        await connection.PushAsync(join, "postgres_changes", Change("UPDATE", "ai_chat_messages", "m1", 22, 33));
+        await connection.PushAsync(join, "postgres_changes", Change("DELETE", "ai_chat_messages", "m2", 22, 33));
+        await connection.PushAsync(join, "postgres_changes", Change("INSERT", "ai_chat_messages", "m3", 22, 33));
+
+        await inserts.WaitCountAsync(1);
+        await deletes.WaitCountAsync(1);
+        await Task.Delay(100);
+        Assert.Equal(["m3"], inserts.Items.Select(c => c.New!.Value.GetProperty("id").GetString()));
+        Assert.Equal(["m2"], deletes.Items.Select(c => c.New!.Value.GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task A_binding_mismatch_is_a_channel_error()
     {
         var client = NewClient();
