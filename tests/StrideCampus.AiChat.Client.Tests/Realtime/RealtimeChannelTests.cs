@@ -375,6 +375,32 @@ public class RealtimeChannelTests : RealtimeTestBase
     }
 
     [Fact]
+    public async Task Postgres_changes_recovering_after_a_system_error_report_subscribed_again()
+    {
+        // Supabase Realtime keeps the channel joined when it cannot subscribe to the database yet (for example
+        // "Realtime was unable to connect to the project database"), retries, and then sends "Subscribed to PostgreSQL".
+        var client = NewClient();
+        var channel = client.Channel("db");
+        channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", "t"));
+        var statuses = channel.Statuses.Record();
+        var (connection, join) = await SubscribeAsync(channel, JoinResponse((7, "*", "t", null)));
+
+        await connection.PushAsync(join, "system", "{\"status\":\"ok\",\"message\":\"Subscribed to PostgreSQL\",\"extension\":\"postgres_changes\",\"channel\":\"db\"}");
+        await connection.PushAsync(join, "system", "{\"status\":\"error\",\"message\":\"Realtime was unable to connect to the project database\",\"extension\":\"postgres_changes\",\"channel\":\"db\"}");
+        await statuses.WaitCountAsync(2);
+        Assert.Equal(SubscribeStatus.ChannelError, statuses.Items[1].Status);
+
+        await connection.PushAsync(join, "system", "{\"status\":\"ok\",\"message\":\"Subscribed to PostgreSQL\",\"extension\":\"postgres_changes\",\"channel\":\"db\"}");
+        await statuses.WaitCountAsync(3);
+        Assert.Equal(SubscribeStatus.Subscribed, statuses.Items[2].Status);
+        Assert.Equal(ChannelState.Joined, channel.State);
+
+        await connection.PushAsync(join, "system", "{\"status\":\"ok\",\"message\":\"Subscribed to PostgreSQL\",\"extension\":\"postgres_changes\",\"channel\":\"db\"}");
+        await Task.Delay(200);
+        Assert.Equal(3, statuses.Items.Count);
+    }
+
+    [Fact]
     public async Task Unsubscribe_sends_a_leave_and_closes()
     {
         var client = NewClient();
