@@ -27,7 +27,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     private readonly CompositeDisposable _subscriptions = [];
     private long _subscribedCount;
     private bool _startFailed;
-    private bool _disposed;
+    private int _disposed;
 
     public RealtimeChatChangeFeed(RealtimeClient client, Guid userId, Guid? sessionId, ILogger? logger)
     {
@@ -80,34 +80,29 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
 
     public async ValueTask DisposeAsync()
     {
-        lock (_gate)
+        // No lock here: an observer running on the realtime thread (under the gate) may be waiting for this disposal.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
+            return;
         }
 
         _subscriptions.Dispose();
         // Disposing the channel sends phx_leave, so the server drops the subscription at once.
         await _channel.DisposeAsync().ConfigureAwait(false);
-        lock (_gate)
-        {
-            _status.OnNext(new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed"));
-            _changes.OnCompleted();
-            _status.OnCompleted();
-            _resubscribed.OnCompleted();
-        }
+        _status.OnNext(new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed"));
+        _changes.OnCompleted();
+        _status.OnCompleted();
+        _resubscribed.OnCompleted();
     }
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     private void OnChannelStatus(ChannelStatusChange change)
     {
         long resubscribed = 0;
         lock (_gate)
         {
-            if (_disposed)
+            if (IsDisposed)
             {
                 return;
             }
@@ -143,7 +138,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     {
         lock (_gate)
         {
-            if (_disposed || _subscribedCount == 0 && !_startFailed)
+            if (IsDisposed || _subscribedCount == 0 && !_startFailed)
             {
                 return; // before the first join the channel status says it all
             }
@@ -174,24 +169,19 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
             if (e.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
             {
                 // A change happened but its row did not arrive whole: ask the consumers to refetch, as after a rejoin.
-                lock (_gate)
+                if (!IsDisposed)
                 {
-                    if (!_disposed)
-                    {
-                        _resubscribed.OnNext(_subscribedCount);
-                    }
+                    _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
                 }
             }
 
             return;
         }
 
-        lock (_gate)
+        // Changes come one at a time from the socket's receive loop: no lock while observers run.
+        if (!IsDisposed)
         {
-            if (!_disposed)
-            {
-                _changes.OnNext(change);
-            }
+            _changes.OnNext(change);
         }
     }
 
@@ -232,7 +222,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     {
         lock (_gate)
         {
-            if (!_disposed)
+            if (!IsDisposed)
             {
                 PublishLocked(status);
             }

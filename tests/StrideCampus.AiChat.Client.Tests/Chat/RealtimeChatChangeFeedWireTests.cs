@@ -62,4 +62,34 @@ public class RealtimeChatChangeFeedWireTests : RealtimeTestBase
         Assert.Equal(new DateTimeOffset(2026, 11, 25, 4, 0, 0, TimeSpan.Zero).AddTicks(1234560), message.CreatedAt);
         Assert.Equal("x", message.Metadata!["model"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task An_observer_that_waits_for_another_thread_disposing_the_feed_does_not_deadlock()
+    {
+        var client = NewClient();
+        var feed = new RealtimeChatChangeFeed(client, UserId, null, null);
+        var observed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var s1 = feed.Changes.Subscribe(_ =>
+        {
+            // Like Dispatcher.Invoke onto a UI thread that is disposing the feed.
+            var dispose = Task.Run(async () => await feed.DisposeAsync());
+            observed.TrySetResult(dispose.Wait(TimeSpan.FromSeconds(3)));
+        });
+
+        var start = feed.StartAsync(CancellationToken.None);
+        var connection = await Server.AcceptAsync();
+        var join = await connection.ExpectAsync("phx_join");
+        var bindings = JsonNode.Parse(join.Payload.GetProperty("config").GetProperty("postgres_changes").GetRawText())!.AsArray();
+        for (var i = 0; i < bindings.Count; i++)
+        {
+            bindings[i]!["id"] = 100 + i;
+        }
+
+        await connection.ReplyAsync(join, "ok", "{\"postgres_changes\":" + bindings.ToJsonString() + "}");
+        await start.WaitAsync(TimeSpan.FromSeconds(10));
+        var messagesId = 100 + bindings.Select((b, i) => (b, i)).Single(x => x.b!["table"]!.GetValue<string>() == "ai_chat_messages").i;
+
+        await connection.PushAsync(join, "postgres_changes", Frame(messagesId, "INSERT", FullRecord, "[]"));
+        Assert.True(await observed.Task.WaitAsync(TimeSpan.FromSeconds(10)), "the other thread could not dispose the feed");
+    }
 }
