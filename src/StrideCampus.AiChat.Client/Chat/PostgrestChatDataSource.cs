@@ -29,25 +29,23 @@ internal sealed class PostgrestChatDataSource : IChatDataSource
         GetAllAsync(
             _rest.From(SessionsTable, ChatJsonContext.Default.ChatSessionRow)
                 .Select("*," + MessagesTable + "(*)")
-                .Eq("user_id", _userId)
-                .Order("updated_at", ascending: false)
-                .Order("id"),
+                .Eq("user_id", _userId),
             static r => r.Id,
             cancellationToken);
 
     public Task<IReadOnlyList<ChatSession>> LoadSessionsAsync(CancellationToken cancellationToken) =>
-        GetAllAsync(Sessions.Eq("user_id", _userId).Order("id"), static s => s.Id, cancellationToken);
+        GetAllAsync(Sessions.Eq("user_id", _userId), static s => s.Id, cancellationToken);
 
     public async Task<IReadOnlyList<Guid>> LoadMessageIdsAsync(Guid? sessionId, CancellationToken cancellationToken)
     {
         var query = _rest.From(MessagesTable, ChatJsonContext.Default.ChatRowId).Select("id");
         query = sessionId is { } sid ? query.Eq("session_id", Format(sid)) : query.Eq("user_id", _userId);
-        var rows = await GetAllAsync(query.Order("id"), static r => r.Id, cancellationToken).ConfigureAwait(false);
+        var rows = await GetAllAsync(query, static r => r.Id, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => r.Id)];
     }
 
     public Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken) =>
-        GetAllAsync(Messages.Eq("session_id", Format(sessionId)).Order("created_at").Order("id"), static m => m.Id, cancellationToken);
+        GetAllAsync(Messages.Eq("session_id", Format(sessionId)), static m => m.Id, cancellationToken);
 
     public async Task<ChatSession> UpsertSessionAsync(ChatSession session, CancellationToken cancellationToken)
     {
@@ -96,33 +94,30 @@ internal sealed class PostgrestChatDataSource : IChatDataSource
     }
 
     /// <summary>
-    /// Reads every row of <paramref name="query"/>. Supabase answers a read with at most the project's "Max rows"
-    /// (PostgREST <c>db-max-rows</c>, 1000 by default) and no error, so the first page asks for the exact count and
-    /// further pages (of the size the server returned) follow until it is reached; rows seen twice (shifted by a
-    /// concurrent change) are kept once.
+    /// Reads every row of <paramref name="query"/>, ordered by <c>id</c> (the store sorts by itself). Supabase answers
+    /// a read with at most the project's "Max rows" (PostgREST <c>db-max-rows</c>, 1000 by default) and no error, so
+    /// the first page asks for the exact count, and further pages continue after the last id read (keyset paging:
+    /// rows changed, added or removed meanwhile cannot shift a row out of the result) until it is reached.
     /// </summary>
     private static async Task<IReadOnlyList<T>> GetAllAsync<T>(PostgrestQuery<T> query, Func<T, Guid> id, CancellationToken cancellationToken)
     {
+        query = query.Order("id");
         var first = await query.GetWithCountAsync(cancellationToken).ConfigureAwait(false);
-        var pageSize = first.Items.Count;
-        if (first.TotalCount is not { } total || pageSize == 0 || pageSize >= total)
+        if (first.TotalCount is not { } total || first.Items.Count == 0 || first.Items.Count >= total)
         {
             return first.Items;
         }
 
         var rows = new List<T>(first.Items);
-        var seen = new HashSet<Guid>(rows.Select(id));
-        var offset = pageSize;
-        while (offset < total)
+        while (rows.Count < total)
         {
-            var page = await query.Range(offset, offset + pageSize - 1).GetAsync(cancellationToken).ConfigureAwait(false);
+            var page = await query.Gt("id", Format(id(rows[^1]))).GetAsync(cancellationToken).ConfigureAwait(false);
             if (page.Count == 0)
             {
                 break;
             }
 
-            offset += page.Count;
-            rows.AddRange(page.Where(row => seen.Add(id(row))));
+            rows.AddRange(page);
         }
 
         return rows;

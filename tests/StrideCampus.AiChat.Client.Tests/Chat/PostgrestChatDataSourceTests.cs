@@ -54,8 +54,11 @@ public sealed class PostgrestChatDataSourceTests : IDisposable
         var requests = _handler.Requests;
         Assert.Equal(3, requests.Count);
         Assert.Contains("count=exact", requests[0].Header("Prefer"));
-        Assert.Contains("offset=2", requests[1].Uri.Query);
-        Assert.Contains("offset=4", requests[2].Uri.Query);
+        Assert.Contains("order=id.asc", requests[0].Uri.Query);
+        // Keyset paging: each page continues after the last id read.
+        Assert.Contains("id=gt.00000000-0000-0000-0000-000000000002", requests[1].Uri.Query);
+        Assert.Contains("id=gt.00000000-0000-0000-0000-000000000004", requests[2].Uri.Query);
+        Assert.DoesNotContain("offset", requests[2].Uri.Query);
     }
 
     [Fact]
