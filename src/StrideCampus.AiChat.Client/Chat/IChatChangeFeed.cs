@@ -12,7 +12,7 @@ internal interface IChatChangeFeed : IAsyncDisposable
     /// <summary>Connection status; replays the current value to a new subscriber.</summary>
     IObservable<ChatConnectionStatus> Status { get; }
 
-    /// <summary>Fires after every subscription that is not the first (a reconnect or rejoin).</summary>
+    /// <summary>Fires after every subscription that is not the first (a reconnect or rejoin), and when a change arrived without its whole row: consumers refetch.</summary>
     IObservable<long> Resubscribed { get; }
 
     /// <summary>Subscribes; completes when changes flow (or throws when the subscription fails).</summary>

@@ -26,25 +26,26 @@ internal sealed class PostgrestChatDataSource : IChatDataSource
     private PostgrestQuery<ChatMessage> Messages => _rest.From(MessagesTable, ChatJsonContext.Default.ChatMessage);
 
     public Task<IReadOnlyList<ChatSessionRow>> LoadSessionsWithMessagesAsync(CancellationToken cancellationToken) =>
-        _rest.From(SessionsTable, ChatJsonContext.Default.ChatSessionRow)
-            .Select("*," + MessagesTable + "(*)")
-            .Eq("user_id", _userId)
-            .Order("updated_at", ascending: false)
-            .GetAsync(cancellationToken);
+        GetAllAsync(
+            _rest.From(SessionsTable, ChatJsonContext.Default.ChatSessionRow)
+                .Select("*," + MessagesTable + "(*)")
+                .Eq("user_id", _userId),
+            static r => r.Id,
+            cancellationToken);
 
     public Task<IReadOnlyList<ChatSession>> LoadSessionsAsync(CancellationToken cancellationToken) =>
-        Sessions.Eq("user_id", _userId).GetAsync(cancellationToken);
+        GetAllAsync(Sessions.Eq("user_id", _userId), static s => s.Id, cancellationToken);
 
     public async Task<IReadOnlyList<Guid>> LoadMessageIdsAsync(Guid? sessionId, CancellationToken cancellationToken)
     {
         var query = _rest.From(MessagesTable, ChatJsonContext.Default.ChatRowId).Select("id");
         query = sessionId is { } sid ? query.Eq("session_id", Format(sid)) : query.Eq("user_id", _userId);
-        var rows = await query.GetAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await GetAllAsync(query, static r => r.Id, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => r.Id)];
     }
 
     public Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken) =>
-        Messages.Eq("session_id", Format(sessionId)).Order("created_at").Order("id").GetAsync(cancellationToken);
+        GetAllAsync(Messages.Eq("session_id", Format(sessionId)), static m => m.Id, cancellationToken);
 
     public async Task<ChatSession> UpsertSessionAsync(ChatSession session, CancellationToken cancellationToken)
     {
@@ -90,6 +91,36 @@ internal sealed class PostgrestChatDataSource : IChatDataSource
         var rows = await _rest.RpcAsync(SetActiveSessionFunction, args, ChatJsonContext.Default.IReadOnlyListChatSession, cancellationToken)
             .ConfigureAwait(false);
         return rows ?? [];
+    }
+
+    /// <summary>
+    /// Reads every row of <paramref name="query"/>, ordered by <c>id</c> (the store sorts by itself). Supabase answers
+    /// a read with at most the project's "Max rows" (PostgREST <c>db-max-rows</c>, 1000 by default) and no error, so
+    /// the first page asks for the exact count, and further pages continue after the last id read (keyset paging:
+    /// rows changed, added or removed meanwhile cannot shift a row out of the result) until it is reached.
+    /// </summary>
+    private static async Task<IReadOnlyList<T>> GetAllAsync<T>(PostgrestQuery<T> query, Func<T, Guid> id, CancellationToken cancellationToken)
+    {
+        query = query.Order("id");
+        var first = await query.GetWithCountAsync(cancellationToken).ConfigureAwait(false);
+        if (first.TotalCount is not { } total || first.Items.Count == 0 || first.Items.Count >= total)
+        {
+            return first.Items;
+        }
+
+        var rows = new List<T>(first.Items);
+        while (rows.Count < total)
+        {
+            var page = await query.Gt("id", Format(id(rows[^1]))).GetAsync(cancellationToken).ConfigureAwait(false);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            rows.AddRange(page);
+        }
+
+        return rows;
     }
 
     private static string Format(Guid id) => id.ToString("D", CultureInfo.InvariantCulture);

@@ -32,6 +32,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     private readonly HashSet<Guid> _messageIds = [];
     private readonly SerialDisposable _pendingNull = new();
     private Guid? _activeId;
+    private object? _activeBoxed; // _activeId for lock-free reads (observers may run under the gate)
     private bool _started;
     private int _disposed;
 
@@ -126,10 +127,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     {
         get
         {
-            lock (_gate)
-            {
-                return _activeId;
-            }
+            return Volatile.Read(ref _activeBoxed) is Guid id ? id : null;
         }
     }
 
@@ -166,7 +164,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                     _sessionIds.Add(s.Id);
                     if (s.IsActive)
                     {
-                        _activeId = s.Id;
+                        SetActiveLocked(s.Id);
                     }
                 }
 
@@ -202,12 +200,16 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
             await _owned.DisposeAsync().ConfigureAwait(false);
         }
 
-        lock (_gate)
-        {
-            _changes.OnCompleted();
-            _active.OnCompleted();
-            _status.OnCompleted();
-        }
+        // No lock here: an observer running under the gate may be waiting for this disposal.
+        _changes.OnCompleted();
+        _active.OnCompleted();
+        _status.OnCompleted();
+    }
+
+    private void SetActiveLocked(Guid? id)
+    {
+        _activeId = id;
+        Volatile.Write(ref _activeBoxed, id is { } value ? value : null);
     }
 
     private IObservable<T> Notify<T>(IObservable<T> source) =>
@@ -287,7 +289,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                 if (_activeId != change.Id)
                 {
                     _pendingNull.Disposable = null;
-                    _activeId = change.Id;
+                    SetActiveLocked(change.Id);
                     ChatLog.ActiveSessionChanged(_logger, change.Id);
                     _active.OnNext(change.Id);
                 }
@@ -295,7 +297,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                 break;
             case ChatChangeKind.SessionUpdated or ChatChangeKind.SessionDeleted when _activeId == change.Id:
                 // A switch is a deactivation followed by an activation: report null only if none follows.
-                _activeId = null;
+                SetActiveLocked(null);
                 _pendingNull.Disposable = _timer.Schedule(_options.ActiveSessionSettleDelay, ReportNoActiveSession);
                 break;
         }

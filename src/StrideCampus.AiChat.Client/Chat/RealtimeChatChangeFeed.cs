@@ -27,7 +27,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     private readonly CompositeDisposable _subscriptions = [];
     private long _subscribedCount;
     private bool _startFailed;
-    private bool _disposed;
+    private int _disposed;
 
     public RealtimeChatChangeFeed(RealtimeClient client, Guid userId, Guid? sessionId, ILogger? logger)
     {
@@ -80,34 +80,29 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
 
     public async ValueTask DisposeAsync()
     {
-        lock (_gate)
+        // No lock here: an observer running on the realtime thread (under the gate) may be waiting for this disposal.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
+            return;
         }
 
         _subscriptions.Dispose();
         // Disposing the channel sends phx_leave, so the server drops the subscription at once.
         await _channel.DisposeAsync().ConfigureAwait(false);
-        lock (_gate)
-        {
-            _status.OnNext(new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed"));
-            _changes.OnCompleted();
-            _status.OnCompleted();
-            _resubscribed.OnCompleted();
-        }
+        _status.OnNext(new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed"));
+        _changes.OnCompleted();
+        _status.OnCompleted();
+        _resubscribed.OnCompleted();
     }
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     private void OnChannelStatus(ChannelStatusChange change)
     {
         long resubscribed = 0;
         lock (_gate)
         {
-            if (_disposed)
+            if (IsDisposed)
             {
                 return;
             }
@@ -143,7 +138,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     {
         lock (_gate)
         {
-            if (_disposed || _subscribedCount == 0 && !_startFailed)
+            if (IsDisposed || _subscribedCount == 0 && !_startFailed)
             {
                 return; // before the first join the channel status says it all
             }
@@ -171,15 +166,22 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         if (change is null)
         {
             ChatLog.RealtimePayloadDropped(_logger, e.Table, e.Errors.Count > 0 ? string.Join("; ", e.Errors) : "no row in the payload");
+            if (e.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
+            {
+                // A change happened but its row did not arrive whole: ask the consumers to refetch, as after a rejoin.
+                if (!IsDisposed)
+                {
+                    _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
+                }
+            }
+
             return;
         }
 
-        lock (_gate)
+        // Changes come one at a time from the socket's receive loop: no lock while observers run.
+        if (!IsDisposed)
         {
-            if (!_disposed)
-            {
-                _changes.OnNext(change);
-            }
+            _changes.OnNext(change);
         }
     }
 
@@ -195,7 +197,8 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         switch (e.Type)
         {
             case PostgresChangeType.Insert or PostgresChangeType.Update:
-                if (e.New is not { ValueKind: JsonValueKind.Object } row)
+                // With errors (Supabase's "Error 413: Payload Too Large"), the record lacks every long value: not a row.
+                if (e.Errors.Count > 0 || e.New is not { ValueKind: JsonValueKind.Object } row)
                 {
                     return null;
                 }
@@ -236,7 +239,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     {
         lock (_gate)
         {
-            if (!_disposed)
+            if (!IsDisposed)
             {
                 PublishLocked(status);
             }

@@ -46,13 +46,19 @@ internal sealed class PostgresBinding(PostgresChangesFilter filter, SafeSubject<
     public bool Accepts(PostgresChangeEvent change) =>
         change.Schema == Filter.Schema
         && change.Table == Filter.Table
-        && Filter.Event switch
-        {
-            PostgresChangeEventFilter.Insert => change.Type == PostgresChangeType.Insert,
-            PostgresChangeEventFilter.Update => change.Type == PostgresChangeType.Update,
-            PostgresChangeEventFilter.Delete => change.Type == PostgresChangeType.Delete,
-            _ => true,
-        };
+        && AcceptsType(change.Type);
+
+    /// <summary>
+    /// Whether the binding asked for this event type. Servers before Supabase's action filter list a binding's id
+    /// for every change that passes its filter, so (as realtime-js does) an id match alone is not enough.
+    /// </summary>
+    public bool AcceptsType(PostgresChangeType type) => Filter.Event switch
+    {
+        PostgresChangeEventFilter.Insert => type == PostgresChangeType.Insert,
+        PostgresChangeEventFilter.Update => type == PostgresChangeType.Update,
+        PostgresChangeEventFilter.Delete => type == PostgresChangeType.Delete,
+        _ => true,
+    };
 
     private static string? Text(JsonElement entry, ReadOnlySpan<byte> name) =>
         entry.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

@@ -36,6 +36,7 @@ public class RealtimeChannel : IAsyncDisposable
     private ITimer? _rejoinTimer;
     private TaskCompletionSource? _subscribed;
     private string? _rejectedToken;
+    private bool _postgresFailed;
 
     internal RealtimeChannel(RealtimeClient client, string topic, RealtimeChannelOptions options)
     {
@@ -462,6 +463,7 @@ public class RealtimeChannel : IAsyncDisposable
             joinRef = _client.MakeRef();
             _joinRef = joinRef;
             _state = ChannelState.Joining;
+            _postgresFailed = false;
             _presenceTracker.Reset();
         }
 
@@ -833,7 +835,7 @@ public class RealtimeChannel : IAsyncDisposable
         {
             foreach (var binding in bindings)
             {
-                if (binding.HasServerId && ids.Contains(binding.ServerId))
+                if (binding.HasServerId && ids.Contains(binding.ServerId) && binding.AcceptsType(change.Type))
                 {
                     binding.Subject.OnNext(change);
                 }
@@ -927,12 +929,14 @@ public class RealtimeChannel : IAsyncDisposable
 
         if (status == "error")
         {
-            if (message is not null && message.Contains("token", StringComparison.OrdinalIgnoreCase))
+            lock (_gate)
             {
-                lock (_gate)
+                if (message is not null && message.Contains("token", StringComparison.OrdinalIgnoreCase))
                 {
                     _rejectedToken = _joinToken ?? "";
                 }
+
+                _postgresFailed |= extension == "postgres_changes";
             }
 
             RealtimeLog.SystemError(_logger, Topic, extension, message);
@@ -944,6 +948,23 @@ public class RealtimeChannel : IAsyncDisposable
         else
         {
             RealtimeLog.SystemMessage(_logger, Topic, extension, message);
+            var resumed = false;
+            lock (_gate)
+            {
+                // The server keeps the channel joined and retries its database subscription after an error; its
+                // "Subscribed to PostgreSQL" then ends the error, and changes made meanwhile were missed: report
+                // Subscribed again so that consumers refetch.
+                if (status == "ok" && extension == "postgres_changes" && _postgresFailed && _state == ChannelState.Joined)
+                {
+                    _postgresFailed = false;
+                    resumed = true;
+                }
+            }
+
+            if (resumed)
+            {
+                _statuses.OnNext(new ChannelStatusChange(SubscribeStatus.Subscribed, "postgres_changes resumed"));
+            }
         }
     }
 

@@ -22,6 +22,36 @@ public class RealtimeAIChatsTests
         new(Guid.NewGuid(), session, user ?? User, "m", true, MessageStatus.Complete, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, []);
 
     [Fact]
+    public async Task An_observer_that_waits_for_another_thread_reading_the_active_session_does_not_deadlock()
+    {
+        // Without a scheduler, observers run on the realtime thread; one that hands work to a UI thread and waits
+        // (Dispatcher.Invoke) must not deadlock with that thread reading ActiveSessionId.
+        var (chats, feed, _) = await StartAsync();
+        await using var _ = chats;
+        using var s = chats.MessageCreated.Subscribe(m =>
+        {
+            var read = Task.Run(() => chats.ActiveSessionId);
+            Assert.True(read.Wait(TimeSpan.FromSeconds(3)), "the other thread could not read ActiveSessionId");
+        });
+
+        await Task.Run(() => feed.Emit(ChatChange.Created(Msg(Guid.NewGuid())))).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task An_observer_that_waits_for_another_thread_disposing_the_chats_does_not_deadlock()
+    {
+        var (chats, feed, _) = await StartAsync();
+        using var s = chats.MessageCreated.Subscribe(m =>
+        {
+            var dispose = Task.Run(async () => await chats.DisposeAsync());
+            Assert.True(dispose.Wait(TimeSpan.FromSeconds(3)), "the other thread could not dispose");
+        });
+
+        await Task.Run(() => feed.Emit(ChatChange.Created(Msg(Guid.NewGuid())))).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(feed.Disposed);
+    }
+
+    [Fact]
     public async Task Each_kind_of_change_goes_to_its_own_stream()
     {
         var (chats, feed, db) = await StartAsync();

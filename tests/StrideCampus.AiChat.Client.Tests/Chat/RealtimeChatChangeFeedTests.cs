@@ -61,3 +61,43 @@ public class RealtimeChatChangeFeedTests
         Assert.Throws<JsonException>(() => RealtimeChatChangeFeed.Map(
             Event(PostgresChangeType.Insert, "ai_chat_messages", """{"id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff","status":"bogus"}""", null), isSession: false));
 }
+
+public class RealtimeChatChangeFeedPartialRowTests
+{
+    // Supabase Realtime (apply_rls) drops every value longer than 64 bytes from a record whose WAL entry exceeds
+    // max_record_bytes and reports "Error 413: Payload Too Large": the long content is simply absent.
+    private const string TruncatedMessageRow = """
+        {"id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff","session_id":"11111111-2222-3333-4444-555555555555",
+         "user_id":"0f8fad5b-d9cb-469f-a165-70867728950e","is_user":false,"status":"complete",
+         "created_at":"2026-11-25T04:00:00.123456+00:00","updated_at":"2026-11-25T04:00:01.654321+00:00","metadata":{}}
+        """;
+
+    private static PostgresChangeEvent Event(PostgresChangeType type, string row, params string[] errors) => new(
+        type, "public", "ai_chat_messages", DateTimeOffset.UtcNow, JsonDocument.Parse(row).RootElement, null, errors);
+
+    [Theory]
+    [InlineData(PostgresChangeType.Insert)]
+    [InlineData(PostgresChangeType.Update)]
+    public void A_record_truncated_by_the_server_is_not_turned_into_a_message_without_content(PostgresChangeType type) =>
+        Assert.Null(RealtimeChatChangeFeed.Map(Event(type, TruncatedMessageRow, "Error 413: Payload Too Large"), isSession: false));
+
+    [Fact]
+    public void A_message_row_without_content_is_dropped_even_without_errors() =>
+        Assert.Null(RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Update, TruncatedMessageRow), isSession: false));
+
+    [Fact]
+    public void A_session_row_without_title_is_dropped() =>
+        Assert.Null(RealtimeChatChangeFeed.Map(new PostgresChangeEvent(
+            PostgresChangeType.Update, "public", "ai_chat_sessions", DateTimeOffset.UtcNow,
+            JsonDocument.Parse("""{"id":"11111111-2222-3333-4444-555555555555","user_id":"0f8fad5b-d9cb-469f-a165-70867728950e","is_active":true,"created_at":"2026-11-25T04:00:00+00:00","updated_at":"2026-11-25T04:00:00+00:00"}""").RootElement,
+            null, ["Error 413: Payload Too Large"]), isSession: true));
+
+    [Fact]
+    public void A_delete_with_errors_still_removes_by_primary_key()
+    {
+        var change = RealtimeChatChangeFeed.Map(new PostgresChangeEvent(
+            PostgresChangeType.Delete, "public", "ai_chat_messages", DateTimeOffset.UtcNow, null,
+            JsonDocument.Parse("""{"id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff"}""").RootElement, ["Error 413: Payload Too Large"]), isSession: false);
+        Assert.Equal(ChatChangeKind.MessageDeleted, change!.Kind);
+    }
+}

@@ -69,6 +69,28 @@ public class RealtimeChannelTests : RealtimeTestBase
     }
 
     [Fact]
+    public async Task A_binding_for_one_event_does_not_receive_other_events_listed_under_its_id()
+    {
+        // Supabase Realtime before its server-side action filter (2026) listed a binding's id for every change that
+        // passed its filter, whatever the event; realtime-js also checks the event type, so must we.
+        var client = NewClient();
+        var channel = client.Channel("db");
+        var inserts = channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.Insert, "public", "ai_chat_messages")).Record();
+        var deletes = channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.Delete, "public", "ai_chat_messages")).Record();
+        var (connection, join) = await SubscribeAsync(channel, JoinResponse((22, "INSERT", "ai_chat_messages", null), (33, "DELETE", "ai_chat_messages", null)));
+
+        await connection.PushAsync(join, "postgres_changes", Change("UPDATE", "ai_chat_messages", "m1", 22, 33));
+        await connection.PushAsync(join, "postgres_changes", Change("DELETE", "ai_chat_messages", "m2", 22, 33));
+        await connection.PushAsync(join, "postgres_changes", Change("INSERT", "ai_chat_messages", "m3", 22, 33));
+
+        await inserts.WaitCountAsync(1);
+        await deletes.WaitCountAsync(1);
+        await Task.Delay(100);
+        Assert.Equal(["m3"], inserts.Items.Select(c => c.New!.Value.GetProperty("id").GetString()));
+        Assert.Equal(["m2"], deletes.Items.Select(c => c.New!.Value.GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task A_binding_mismatch_is_a_channel_error()
     {
         var client = NewClient();
@@ -350,6 +372,32 @@ public class RealtimeChannelTests : RealtimeTestBase
         await statuses.WaitForAsync(s => s[^1].Status == SubscribeStatus.Closed, "closed");
         Assert.Equal(ChannelState.Closed, channel.State);
         Assert.Null(await connection.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task Postgres_changes_recovering_after_a_system_error_report_subscribed_again()
+    {
+        // Supabase Realtime keeps the channel joined when it cannot subscribe to the database yet (for example
+        // "Realtime was unable to connect to the project database"), retries, and then sends "Subscribed to PostgreSQL".
+        var client = NewClient();
+        var channel = client.Channel("db");
+        channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", "t"));
+        var statuses = channel.Statuses.Record();
+        var (connection, join) = await SubscribeAsync(channel, JoinResponse((7, "*", "t", null)));
+
+        await connection.PushAsync(join, "system", "{\"status\":\"ok\",\"message\":\"Subscribed to PostgreSQL\",\"extension\":\"postgres_changes\",\"channel\":\"db\"}");
+        await connection.PushAsync(join, "system", "{\"status\":\"error\",\"message\":\"Realtime was unable to connect to the project database\",\"extension\":\"postgres_changes\",\"channel\":\"db\"}");
+        await statuses.WaitCountAsync(2);
+        Assert.Equal(SubscribeStatus.ChannelError, statuses.Items[1].Status);
+
+        await connection.PushAsync(join, "system", "{\"status\":\"ok\",\"message\":\"Subscribed to PostgreSQL\",\"extension\":\"postgres_changes\",\"channel\":\"db\"}");
+        await statuses.WaitCountAsync(3);
+        Assert.Equal(SubscribeStatus.Subscribed, statuses.Items[2].Status);
+        Assert.Equal(ChannelState.Joined, channel.State);
+
+        await connection.PushAsync(join, "system", "{\"status\":\"ok\",\"message\":\"Subscribed to PostgreSQL\",\"extension\":\"postgres_changes\",\"channel\":\"db\"}");
+        await Task.Delay(200);
+        Assert.Equal(3, statuses.Items.Count);
     }
 
     [Fact]
