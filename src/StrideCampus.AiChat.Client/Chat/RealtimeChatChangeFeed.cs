@@ -207,21 +207,31 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
                 if (isSession)
                 {
                     var session = row.Deserialize(ChatJsonContext.Default.ChatSession);
-                    if (session is not null && (session.Id == Guid.Empty || session.UserId == Guid.Empty || session.Title is null))
+                    if (session is null || session.Title is null)
                     {
-                        throw new InvalidOperationException("the session row lacks id, user_id or title");
+                        return null;
                     }
 
-                    return session is null ? null : insert ? ChatChange.Created(session) : ChatChange.Updated(session);
+                    if (session.Id == Guid.Empty || session.UserId == Guid.Empty)
+                    {
+                        throw new InvalidOperationException("the session row lacks its id or user_id");
+                    }
+
+                    return insert ? ChatChange.Created(session) : ChatChange.Updated(session);
                 }
 
                 var message = row.Deserialize(ChatJsonContext.Default.ChatMessage);
-                if (message is not null && (message.Id == Guid.Empty || message.SessionId == Guid.Empty || message.Content is null))
+                if (message is null || message.Content is null)
                 {
-                    throw new InvalidOperationException("the message row lacks id, session_id or content");
+                    return null;
                 }
 
-                return message is null ? null : insert ? ChatChange.Created(message) : ChatChange.Updated(message);
+                if (message.Id == Guid.Empty || message.SessionId == Guid.Empty)
+                {
+                    throw new InvalidOperationException("the message row lacks its id or session_id");
+                }
+
+                return insert ? ChatChange.Created(message) : ChatChange.Updated(message);
             case PostgresChangeType.Delete:
                 if (e.Old is not { ValueKind: JsonValueKind.Object } old || !old.TryGetProperty("id", out var idElement) ||
                     !idElement.TryGetGuid(out var id))

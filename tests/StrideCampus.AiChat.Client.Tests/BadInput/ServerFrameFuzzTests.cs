@@ -50,7 +50,7 @@ public sealed class ServerFrameFuzzTests(ITestOutputHelper output) : RealtimeTes
     private async Task RunAsync(int seed)
     {
         var client = NewClient(o => o.MaxMessageSize = MaxMessageSize);
-        var http = new RecordingHandler();
+        var http = new FakeRestDatabase();
         using var httpClient = new HttpClient(http);
         var rest = new PostgrestClient(httpClient, new PostgrestClientOptions { Url = new Uri("http://rest.invalid"), ApiKey = "anon" });
         var states = new ConcurrentQueue<ConnectionState>();
@@ -73,6 +73,7 @@ public sealed class ServerFrameFuzzTests(ITestOutputHelper output) : RealtimeTes
         var random = new Random(seed);
         var expected = new List<string>();
         var time = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        http.SetSession(SessionRow(time));
         await connection.PushAsync(join, "postgres_changes", Change("INSERT", "ai_chat_sessions", SessionRow(time), sessionIds));
         var hostile = 0;
         for (var i = 0; i < 30; i++)
@@ -87,13 +88,17 @@ public sealed class ServerFrameFuzzTests(ITestOutputHelper output) : RealtimeTes
             var created = time.AddSeconds(10 + ((i % 2 == 0) ? i : i - 2 + 0.5));
             var content = $"valid {i} \"quoted\" ünïcode 😀";
             expected.Add($"{created:O}|{content}");
-            await connection.PushAsync(join, "postgres_changes", Change("INSERT", "ai_chat_messages", MessageRow(Guid.NewGuid(), content, created), messageIds));
+            var row = MessageRow(Guid.NewGuid(), content, created);
+            http.AddMessage(row); // committed, then streamed
+            await connection.PushAsync(join, "postgres_changes", Change("INSERT", "ai_chat_messages", row, messageIds));
         }
 
         // A valid event after all the garbage is still delivered, and the store holds exactly the valid ones in order.
         var last = time.AddHours(1);
         expected.Add($"{last:O}|the end");
-        await connection.PushAsync(join, "postgres_changes", Change("INSERT", "ai_chat_messages", MessageRow(Guid.NewGuid(), "the end", last), messageIds));
+        var lastRow = MessageRow(Guid.NewGuid(), "the end", last);
+        http.AddMessage(lastRow);
+        await connection.PushAsync(join, "postgres_changes", Change("INSERT", "ai_chat_messages", lastRow, messageIds));
         await Eventually.TrueAsync(() => store.GetSessionById(Session)?.Messages.Any(m => m.Content == "the end") == true, "the last valid event arrives");
 
         expected.Sort(StringComparer.Ordinal);
@@ -106,7 +111,7 @@ public sealed class ServerFrameFuzzTests(ITestOutputHelper output) : RealtimeTes
         Assert.Equal(1, Server.ConnectionCount);
         // The dropped frames were logged (malformed frames, unknown refs/topics, unusable changes).
         var dropped = Logs.Entries.Count(e => e.Id.Id is 5006 or 5007 or 5008 or 5014 or 5028 or 5032 or 5033 or 5031 or 6012);
-        output.WriteLine($"seed {seed}: {hostile} hostile frames, {dropped} drop/ignore log events, {expected.Count} valid messages kept in order");
+        output.WriteLine($"seed {seed}: {hostile} hostile frames, {dropped} drop/ignore log events, {store.Current.Stats.Reconciliations} refetches, {expected.Count} valid messages kept in order");
         Assert.True(dropped >= hostile / 3, $"{dropped} logged drops for {hostile} hostile frames");
         Assert.DoesNotContain(Logs.Entries, e => e.Id.Id is 5009 or 5012);
     }
