@@ -636,11 +636,14 @@ public class RealtimeClient : IAsyncDisposable
         {
             if (frame.IsCurrent is null || frame.IsCurrent())
             {
+                // A frame already being written finishes under the connection's lifetime: cancelling a
+                // WebSocket send aborts the socket, which would lose a leave queued just before a disconnect.
+                ct.ThrowIfCancellationRequested();
                 await connection.Socket.SendAsync(
                     frame.Data,
                     frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text,
                     endOfMessage: true,
-                    ct).ConfigureAwait(false);
+                    connection.Lifetime).ConfigureAwait(false);
             }
 
             reader.TryRead(out _);
@@ -818,6 +821,9 @@ public class RealtimeClient : IAsyncDisposable
         public WebSocket Socket { get; } = socket;
 
         public long Epoch { get; } = epoch;
+
+        /// <summary>Cancelled only when the connection is torn down, after any graceful close.</summary>
+        public CancellationToken Lifetime { get; } = cts.Token;
 
         public volatile bool IsOpen = true;
 

@@ -17,6 +17,12 @@ public sealed class LocalStackOptions
     /// <summary>Realtime closes a socket that sends nothing (not even a heartbeat) for this long (Phoenix's default is 60 s).</summary>
     public TimeSpan RealtimeHeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The most rows one REST read returns, as a Supabase project's API setting "Max rows"
+    /// (1,000 by default there and here); 0 means no cap.
+    /// </summary>
+    public int MaxRows { get; set; } = 1000;
+
     /// <summary>The embedded PostgreSQL settings (data directory, port, binaries).</summary>
     public EmbeddedPostgresOptions Postgres { get; set; } = new();
 }
