@@ -52,7 +52,10 @@ internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Ac
     {
         var session = a.Store.GetActiveSession()?.Id ?? (await a.Store.CreateSessionAsync("Interactive chat", activate: true, cancellationToken)).Id;
         await a.Store.AddMessageAsync(session, text, cancellationToken: cancellationToken);
-        await a.Store.StreamAssistantReplyAsync(session, assistant, cancellationToken: cancellationToken);
+        var reply = await a.Store.StreamAssistantReplyAsync(session, assistant, cancellationToken: cancellationToken);
+        // The turn ends when the other tab shows the finished reply too (the live view stops drawing then).
+        await WaitUntilAsync(b, s => s.GetMessage(reply.Id) is { Status: MessageStatus.Complete } m && m.Content == reply.Content,
+            "the complete reply reaches " + b.Name, cancellationToken);
     }
 
     private void AssertSameState()

@@ -65,6 +65,8 @@ try
             {
                 break;
             }
+            // Start each turn's live view at the top, so a screen taller than what is left below the prompt is not cropped.
+            AnsiConsole.Clear();
             await AnsiConsole.Live(Screen(tabA, tabB, log)).StartAsync(async ctx =>
             {
                 var send = script.SendAsync(text, cts.Token);
