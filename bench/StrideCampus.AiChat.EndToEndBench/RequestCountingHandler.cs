@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace StrideCampus.AiChat.EndToEndBench;
+
+/// <summary>
+/// Counts the HTTP requests a client sends, by method (to count the database writes a stream causes), and times each
+/// exchange from the request leaving the SDK to its response body being read (to split the SDK's share from the wire's).
+/// </summary>
+internal sealed class RequestCountingHandler() : DelegatingHandler(new SocketsHttpHandler())
+{
+    private int _posts;
+    private int _patches;
+
+    /// <summary>Round trip of each exchange in milliseconds (drained by <see cref="TakeExchanges"/>).</summary>
+    private readonly ConcurrentQueue<double> _exchanges = new();
+
+    public double[] TakeExchanges()
+    {
+        var taken = new List<double>();
+        while (_exchanges.TryDequeue(out var ms))
+        {
+            taken.Add(ms);
+        }
+
+        return [.. taken];
+    }
+
+    public int Posts => Volatile.Read(ref _posts);
+
+    public int Patches => Volatile.Read(ref _patches);
+
+    public void Reset()
+    {
+        Volatile.Write(ref _posts, 0);
+        Volatile.Write(ref _patches, 0);
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Method == HttpMethod.Post)
+        {
+            Interlocked.Increment(ref _posts);
+        }
+        else if (request.Method == HttpMethod.Patch)
+        {
+            Interlocked.Increment(ref _patches);
+        }
+
+        return TimedAsync(request, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> TimedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        // Buffer the body here so the time covers the whole response, as the SDK then reads it from memory.
+        await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+        _exchanges.Enqueue(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        return response;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using StrideCampus.AiChat.Client.Chat;
+
+namespace StrideCampus.AiChat.EndToEndBench;
+
+/// <summary>
+/// A streamed assistant reply: store A streams a paced token source with <c>StreamAssistantReplyAsync</c>; store B of
+/// the same user watches the message grow through <see cref="ChatChangeKind.MessageUpdated"/>. Per token: the lag from
+/// its production to the first moment B's copy contains it. Plus the database writes the stream caused.
+/// </summary>
+internal sealed class StreamingBench(BenchArguments args)
+{
+    private readonly int _tokens = args.Int("tokens", 2000);
+    private readonly double _rate = args.Double("rate", 200);
+    private readonly double[] _writeRates = args.Doubles("writes-per-second", [10, 20, 50]);
+
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        await using var stack = await BenchStack.StartAsync(ct);
+        var user = (await stack.CreateUsersAsync(1, "streaming", ct))[0];
+        await using var b = await SdkTab.OpenAsync(stack, user, new MessageStoreOptions(), ct);
+        await b.WaitConnectedAsync(ct);
+        var writesBySession = new System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<long>>();
+        await using var listener = await PgOutputListener.StartAsync(
+            stack.ConnectionString,
+            row =>
+            {
+                if (row.Table == "ai_chat_messages" && row.Columns.Count > 1 && row.Columns[1] is { } session)
+                {
+                    writesBySession.GetOrAdd(session, _ => new()).Enqueue(row.ReceivedAt);
+                }
+            },
+            ct);
+
+        var results = new List<(double WritesPerSecond, RunResult Result)>();
+        var ok = true;
+        // A short warm-up stream so JIT and connection set-up do not land in the first measured run.
+        await RunOnceAsync(stack, user, b, writesBySession, 10, 100, _writeRates[0], ct);
+        foreach (var writeRate in _writeRates)
+        {
+            var result = await RunOnceAsync(stack, user, b, writesBySession, _tokens, _rate, writeRate, ct);
+            results.Add((writeRate, result));
+            ok &= result.ContentExact && result.StatusComplete;
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"== streaming: {_tokens} tokens at {_rate}/s, lag = token produced in A -> B's copy first contains it");
+        Console.WriteLine($"{"max writes/s",12} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"REST writes",11} {"WAL rows",8} {"max in 1 s",10} {"stream s",8} {"B events",8}  final");
+        foreach (var (writeRate, r) in results)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{writeRate,12:F0} {r.Lag.P50,8:F2} {r.Lag.P90,8:F2} {r.Lag.P99,8:F2} {r.Lag.Max,8:F2} {r.RestWrites,11} {r.WalRows,8} {r.WritesPerSecond,10} {r.StreamSeconds,8:F2} {r.Events,8}  {(r.ContentExact ? "exact" : "WRONG TEXT")}, {(r.StatusComplete ? "complete" : "NOT complete")}"));
+        }
+
+        if (results.FirstOrDefault(r => r.WritesPerSecond == 10) is { Result: { } atDefault })
+        {
+            Console.WriteLine($"targets at the default 10 writes/s: lag p99 < 50 ms {(atDefault.Lag.P99 < 50 ? "MET" : "MISSED")}, <= 10 writes/s {(atDefault.WritesPerSecond <= 10 ? "MET" : "MISSED")}");
+            Console.WriteLine("  (a token waits for the next write, which starts at most every 1/writes-per-second: at 10/s up to 100 ms, plus the write and its propagation)");
+        }
+
+        return ok ? 0 : 1;
+    }
+
+    private static async Task<RunResult> RunOnceAsync(
+        BenchStack stack, Guid user, SdkTab b, System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<long>> walRows,
+        int tokens, double rate, double writesPerSecond, CancellationToken ct)
+    {
+        await using var a = await SdkTab.OpenAsync(stack, user, new MessageStoreOptions { MaxStreamWritesPerSecond = writesPerSecond }, ct);
+        await a.WaitConnectedAsync(ct);
+        var session = await a.Store.CreateSessionAsync($"stream at {writesPerSecond} writes/s", cancellationToken: ct);
+        for (var i = 0; i < 200 && b.Store.GetSessionById(session.Id) is null; i++)
+        {
+            await Task.Delay(10, ct);
+        }
+
+        var source = new PacedTokenSource(tokens, rate);
+        var seenAt = new long[tokens];
+        var next = 0;
+        var events = 0;
+        ChatMessage? lastSeen = null;
+        using var subscription = b.Store.Changes.Subscribe(change =>
+        {
+            if (change.Kind is not (ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated) || change.Message is not { IsUser: false } message
+                || message.SessionId != session.Id)
+            {
+                return;
+            }
+
+            // Changes arrive one at a time (the store serialises them), so no lock is needed here.
+            var now = Stopwatch.GetTimestamp();
+            events++;
+            lastSeen = message;
+            while (next < tokens && source.CumulativeLength[next] <= message.Content.Length)
+            {
+                seenAt[next++] = now;
+            }
+        });
+
+        a.Requests.Reset();
+        var started = Stopwatch.GetTimestamp();
+        var row = await a.Store.StreamAssistantReplyAsync(session.Id, source.ProduceAsync(ct), ct);
+        var streamSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var restWrites = a.Requests.Posts + a.Requests.Patches;
+        for (var i = 0; i < 500 && (Volatile.Read(ref next) < tokens || lastSeen?.Status != MessageStatus.Complete); i++)
+        {
+            await Task.Delay(10, ct);
+        }
+
+        await Task.Delay(200, ct); // let the last WAL rows reach the counter
+        var lag = Enumerable.Range(0, tokens).Where(i => seenAt[i] != 0).Select(i => Stopwatch.GetElapsedTime(source.ProducedAt[i], seenAt[i]).TotalMilliseconds);
+        var inB = b.Store.GetSessionById(session.Id)?.Messages.FirstOrDefault(m => m.Id == row.Id);
+        var writes = walRows.TryGetValue(session.Id.ToString(), out var queue) ? queue.ToArray() : [];
+        return new RunResult(
+            LatencySummary.Of(lag),
+            restWrites,
+            writes.Length,
+            MaxInAnySecond(writes),
+            streamSeconds,
+            events,
+            inB?.Content == source.FullText && lastSeen?.Content == source.FullText,
+            inB?.Status == MessageStatus.Complete && lastSeen?.Status == MessageStatus.Complete);
+    }
+
+    /// <summary>The most writes that reached the WAL within any one-second window (the rate cap's real test).</summary>
+    private static int MaxInAnySecond(long[] timestamps)
+    {
+        Array.Sort(timestamps);
+        var max = 0;
+        for (int first = 0, last = 0; last < timestamps.Length; last++)
+        {
+            while (Stopwatch.GetElapsedTime(timestamps[first], timestamps[last]) >= TimeSpan.FromSeconds(1))
+            {
+                first++;
+            }
+
+            max = Math.Max(max, last - first + 1);
+        }
+
+        return max;
+    }
+
+    private sealed record RunResult(
+        LatencySummary Lag, int RestWrites, int WalRows, int WritesPerSecond, double StreamSeconds, int Events, bool ContentExact, bool StatusComplete);
+}
