@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Reactive.Concurrency;
+using BenchmarkDotNet.Attributes;
+using StrideCampus.AiChat.Benchmarks.Infrastructure;
+using StrideCampus.AiChat.Client.Chat;
+
+namespace StrideCampus.AiChat.Benchmarks.Decode;
+
+/// <summary>
+/// One operation = the 100,000 recorded frames decoded by <c>RealtimeClient.Dispatch</c> and applied to a fresh,
+/// joined <see cref="MessageStore"/> (a new store per iteration: deletes leave tombstones, so a store cannot
+/// replay the same inserts twice). The store is joined through LocalStack with the recording's user, so the
+/// binding ids LocalStack assigns equal those in the frames.
+/// </summary>
+[MemoryDiagnoser]
+public class DecodeApplyBenchmark
+{
+    private BenchServer? _server;
+    private UserClients? _clients;
+    private MessageStore? _store;
+
+    /// <summary>Set by the decode command before BenchmarkDotNet runs (in-process).</summary>
+    internal static FrameRecording? Recording { get; set; }
+
+    internal static ReplayFrames? Replay { get; set; }
+
+    /// <summary>What the last iteration's store ended with, for the command to print.</summary>
+    internal static string? LastVerification { get; private set; }
+
+    [GlobalSetup]
+    public void Setup() => SetupAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    [IterationSetup]
+    public void CreateStore()
+    {
+        var (store, topic) = _clients!.CreateStoreAsync(new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance }, CancellationToken.None)
+            .GetAwaiter().GetResult();
+        _store = store;
+        Replay!.SetTopic(topic);
+    }
+
+    [Benchmark(Description = "decode+apply 100,000 recorded postgres_changes")]
+    public int DecodeAndApply()
+    {
+        var realtime = _clients!.Realtime;
+        var frames = Replay!.Frames;
+        for (var i = 0; i < frames.Length; i++)
+        {
+            realtime.Dispatch(frames[i], binary: false);
+        }
+
+        return frames.Length;
+    }
+
+    [IterationCleanup]
+    public void VerifyAndDisposeStore()
+    {
+        var store = _store!;
+        _store = null;
+        try
+        {
+            LastVerification = Verify(store.Current, Recording!.Header);
+        }
+        finally
+        {
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _clients?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Fails the run when the frames did not reach the store (so it cannot measure nothing).</summary>
+    internal static string Verify(MessageStoreState state, FrameRecordingHeader header)
+    {
+        var stats = state.Stats;
+        var messages = state.Sessions.SelectMany(s => s.Messages).ToList();
+        var wrong = messages.Count(m => !m.Content.EndsWith(header.ExpectedContentSuffix, StringComparison.Ordinal) || m.Status != MessageStatus.Complete);
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"store after replay: {stats.MessageCount:N0} messages in {stats.SessionCount} sessions, {stats.RealtimeEventsApplied:N0} events applied, {stats.RealtimeEventsIgnored:N0} ignored, {wrong} with unexpected content");
+        if (stats.MessageCount != header.ExpectedMessages || stats.RealtimeEventsApplied != header.FrameCount || wrong != 0)
+        {
+            throw new InvalidOperationException("the frames did not reach the store as expected: " + summary);
+        }
+
+        return summary;
+    }
+
+    private async Task SetupAsync(CancellationToken cancellationToken)
+    {
+        var header = Recording!.Header;
+        _server = await BenchServer.StartAsync(cancellationToken).ConfigureAwait(false);
+        // Same user id and filters as the recording: LocalStack's binding ids (a hash of them) match the frames'.
+        await _server.CreateUserAsync(header.UserId, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < header.SessionIds.Length; i++)
+        {
+            await _server.ExecuteAsync(
+                "insert into public.ai_chat_sessions (id, user_id, title) values ($1, $2, $3)", cancellationToken,
+                header.SessionIds[i], header.UserId, "bench " + i.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
+        }
+
+        _clients = new UserClients(_server, header.UserId);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Text;
+using System.Text.Json;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using StrideCampus.AiChat.Benchmarks.Infrastructure;
+
+namespace StrideCampus.AiChat.Benchmarks.Decode;
+
+/// <summary>
+/// <c>decode</c>: records (once) 100,000 postgres_changes frames from LocalStack, measures the SDK decoding and
+/// applying them to a MessageStore with BenchmarkDotNet, then realtime-js on the same frames in Node.
+/// </summary>
+internal static class DecodeCommand
+{
+    public static async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var path = FrameRecording.DefaultPath;
+        var recording = FrameRecording.TryLoad(path);
+        if (recording is null)
+        {
+            Console.WriteLine($"recording frames from LocalStack into {path}");
+            await using var server = await BenchServer.StartAsync(cancellationToken).ConfigureAwait(false);
+            recording = await FrameRecorder.RecordAsync(server, cancellationToken).ConfigureAwait(false);
+            recording.Save(path);
+        }
+        else
+        {
+            Console.WriteLine($"using the recorded frames in {path}");
+        }
+
+        var carried = CarriedBytes.Measure(recording);
+        DecodeApplyBenchmark.Recording = recording;
+        DecodeApplyBenchmark.Replay = new ReplayFrames(recording);
+
+        var job = Job.Dry
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithWarmupCount(1)
+            .WithIterationCount(5)
+            .WithInvocationCount(1)
+            .WithUnrollFactor(1)
+            .WithId("short");
+        var config = ManualConfig.CreateEmpty()
+            .AddJob(job)
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddLogger(ConsoleLogger.Default)
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .WithOptions(ConfigOptions.DisableLogFile);
+        var summary = BenchmarkRunner.Run<DecodeApplyBenchmark>(config);
+        var report = summary.Reports.SingleOrDefault();
+        if (report?.ResultStatistics is null || !report.Success)
+        {
+            Console.Error.WriteLine("the C# benchmark failed (see above)");
+            return 1;
+        }
+
+        var events = recording.Frames.Count;
+        var medianSeconds = report.ResultStatistics.Median / 1e9;
+        var csharpRate = events / medianSeconds;
+        var bestRate = events / (report.ResultStatistics.Min / 1e9);
+        var allocatedPerOp = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? 0;
+        var perEvent = allocatedPerOp / (double)events;
+
+        Console.WriteLine();
+        Console.WriteLine("realtime-js 2.109.0 on the same frames (3 node processes x 5 timed passes)...");
+        var js = await JsDecodeRunner.RunAsync(path, 3, cancellationToken).ConfigureAwait(false);
+
+        Console.WriteLine();
+        Console.WriteLine("=== decode: 100,000 recorded postgres_changes frames, decode + apply ===");
+        Console.WriteLine(DecodeApplyBenchmark.LastVerification);
+        Console.WriteLine($"frames: {carried.FrameBytes / (double)events:N0} B per frame on average; row images {carried.RowImageBytes / (double)events:N0} B per event");
+        Console.WriteLine($"C#  (MessageStore):      {csharpRate,12:N0} events/s median ({bestRate:N0} best) of {report.ResultStatistics.N} iterations");
+        Console.WriteLine($"JS  (realtime-js + Map): {js.Median,12:N0} events/s median ({js.Best:N0} best) of {js.Rates.Count} passes, node {js.NodeVersion}");
+        var ratio = csharpRate / js.Median;
+        Console.WriteLine($"ratio C#/JS (medians):   {ratio,12:F2}x  (best/best {bestRate / js.Best:F2}x)  target >= 3x: {(ratio >= 3 ? "MET" : "MISSED")}");
+        Console.WriteLine($"allocated:               {perEvent,12:N0} B per event in total");
+        var beyondRows = (allocatedPerOp - carried.RowImageBytes) / (double)events;
+        var beyondStrings = (allocatedPerOp - carried.RowImageBytes - carried.DecodedStringBytes) / (double)events;
+        Console.WriteLine($"beyond the row images:   {beyondRows,12:N0} B per event (row images copied as JSON: {carried.RowImageBytes / (double)events:N0} B/event)  target < 1 KB: {(beyondRows < 1024 ? "MET" : "MISSED")}");
+        Console.WriteLine($"beyond images + strings: {beyondStrings,12:N0} B per event (also minus the decoded content/id strings: {carried.DecodedStringBytes / (double)events:N0} B/event)");
+        return 0;
+    }
+
+    /// <summary>What the events carry, measured on the recording.</summary>
+    private sealed record CarriedBytes(long FrameBytes, long RowImageBytes, long DecodedStringBytes)
+    {
+        // A byte[] or string object header + length on 64-bit .NET.
+        private const int ArrayOverhead = 24;
+        private const int StringOverhead = 22;
+
+        public static CarriedBytes Measure(FrameRecording recording)
+        {
+            long frames = 0, images = 0, strings = 0;
+            foreach (var frame in recording.Frames)
+            {
+                frames += Encoding.UTF8.GetByteCount(frame);
+                using var doc = JsonDocument.Parse(frame);
+                var data = doc.RootElement[4].GetProperty("data");
+                foreach (var name in (string[])["record", "old_record"])
+                {
+                    // The SDK copies each non-empty row image (JsonElement.ParseValue): that copy is the payload.
+                    if (data.TryGetProperty(name, out var image) && image.ValueKind == JsonValueKind.Object && image.EnumerateObject().Any())
+                    {
+                        images += Encoding.UTF8.GetByteCount(image.GetRawText()) + ArrayOverhead;
+                    }
+                }
+
+                // The decoded message's string: its content (ids and times are structs).
+                if (data.TryGetProperty("record", out var record) && record.ValueKind == JsonValueKind.Object &&
+                    record.TryGetProperty("content", out var content) && content.GetString() is { } text)
+                {
+                    strings += StringOverhead + 2 * text.Length;
+                }
+            }
+
+            return new CarriedBytes(frames, images, strings);
+        }
+    }
+}
