@@ -301,11 +301,6 @@ internal sealed class MessageStoreCore
                 }
 
                 seen.Add(row.Id);
-                if (touched.Contains(row.Id))
-                {
-                    continue;
-                }
-
                 ReconcileSession(row, touched, nowTicks);
             }
 
@@ -324,6 +319,50 @@ internal sealed class MessageStoreCore
     }
 
     private void ReconcileSession(ChatSessionRow row, HashSet<Guid> touched, long nowTicks)
+    {
+        SessionEntry? s;
+        if (touched.Contains(row.Id))
+        {
+            // A change newer than the snapshot decided the session row (or deleted it); the messages
+            // still come from the snapshot, or those missed while disconnected would stay missing.
+            if (!_sessions.TryGetValue(row.Id, out s) || s.Row.Server is null)
+            {
+                return;
+            }
+        }
+        else
+        {
+            s = ReconcileSessionRow(row, nowTicks);
+        }
+
+        if (s.Messages is null || row.AiChatMessages is null)
+        {
+            return;
+        }
+
+        var seen = new HashSet<Guid>();
+        foreach (var message in row.AiChatMessages)
+        {
+            seen.Add(message.Id);
+            if (touched.Contains(message.Id) || !IsOwn(message.UserId))
+            {
+                continue;
+            }
+
+            _deleted.Remove(message.Id);
+            ServerMessageAuthoritative(s, message);
+        }
+
+        foreach (var (id, m) in s.Messages.ToList())
+        {
+            if (m.Row.Server is not null && !seen.Contains(id) && !touched.Contains(id))
+            {
+                ServerMessageDeleted(id);
+            }
+        }
+    }
+
+    private SessionEntry ReconcileSessionRow(ChatSessionRow row, long nowTicks)
     {
         var session = row.ToSession();
         _deleted.Remove(row.Id);
@@ -353,31 +392,7 @@ internal sealed class MessageStoreCore
             AfterSessionChange(s, before);
         }
 
-        if (s.Messages is null || row.AiChatMessages is null)
-        {
-            return;
-        }
-
-        var seen = new HashSet<Guid>();
-        foreach (var message in row.AiChatMessages)
-        {
-            seen.Add(message.Id);
-            if (touched.Contains(message.Id) || !IsOwn(message.UserId))
-            {
-                continue;
-            }
-
-            _deleted.Remove(message.Id);
-            ServerMessageAuthoritative(s, message);
-        }
-
-        foreach (var (id, m) in s.Messages.ToList())
-        {
-            if (m.Row.Server is not null && !seen.Contains(id) && !touched.Contains(id))
-            {
-                ServerMessageDeleted(id);
-            }
-        }
+        return s;
     }
 
     private void ServerMessageAuthoritative(SessionEntry s, ChatMessage row)

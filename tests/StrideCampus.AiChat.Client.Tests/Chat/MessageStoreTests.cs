@@ -434,6 +434,39 @@ public class MessageStoreTests
     }
 
     [Fact]
+    public async Task A_session_changed_while_the_refetch_runs_still_gets_the_messages_it_missed()
+    {
+        ChatSession s = null!;
+        await using var h = await StoreHarness.StartAsync(db => { s = db.SeedSession("s"); db.SeedMessage(s.Id, "before"); });
+        // Written while this client was disconnected: no realtime event reaches it.
+        h.Db.SeedMessage(s.Id, "missed 1");
+        h.Db.SeedMessage(s.Id, "missed 2");
+        var fetched = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        h.Db.BeforeCall = async name =>
+        {
+            if (name == nameof(IChatDataSource.LoadSessionsWithMessagesAsync))
+            {
+                fetched.TrySetResult();
+                await release.Task;
+            }
+        };
+
+        h.Feed.Reconnect();
+        await fetched.Task;
+        // Another tab renames the session while the snapshot is in flight: the newer row wins, but the
+        // snapshot must still bring the messages this client missed.
+        h.Feed.Emit(ChatChange.Updated(h.Db.RenameDirect(s.Id, "renamed")));
+        release.SetResult();
+        await h.Store.WhenReconciledAsync();
+
+        var session = h.Store.GetSessionById(s.Id)!;
+        Assert.Equal("renamed", session.Title);
+        Assert.Equal(["before", "missed 1", "missed 2"], session.Messages.Select(x => x.Content));
+        Assert.Equal(h.DumpDb(), h.Dump());
+    }
+
+    [Fact]
     public async Task A_store_whose_first_subscription_failed_still_loads_and_reports_disconnected()
     {
         var feed = new FakeChangeFeed { StartError = new InvalidOperationException("join timed out") };

@@ -147,14 +147,7 @@ public sealed class ChatEfficiencyTests(LocalStackFixture fixture)
         var message = await other.Store.AddMessageAsync(session.Id, "do not log this content");
         // Realtime checks RLS on the row when it delivers an insert: a row deleted before that is never
         // delivered (as on Supabase), so wait for the insert before deleting.
-        try
-        {
-            await Eventually.TrueAsync(() => tab.Store.GetSessionById(session.Id)?.Messages.Count == 1, "the message arrives");
-        }
-        finally
-        {
-            File.WriteAllLines("/tmp/chatlog.txt", provider.Events.Select(e => $"{e.Id} {e.Level} {e.Text}"));
-        }
+        await Eventually.TrueAsync(() => tab.Store.GetSessionById(session.Id)?.Messages.Count == 1, "the message arrives");
 
         await other.Store.DeleteMessageAsync(message.Id);
         await Eventually.TrueAsync(() => provider.Events.Any(e => e.Id == 6010 && e.Text.Contains("MessageDeleted", StringComparison.Ordinal)), "the delete is logged");
