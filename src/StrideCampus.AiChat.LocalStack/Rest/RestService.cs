@@ -106,14 +106,13 @@ internal sealed class RestService : IAsyncDisposable
             countParameters = counter.Parameters;
         }
         var readOnly = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
-        var (json, rows, total) = await RunAsync(identity, readOnly, async (conn, tx) =>
+        var (json, rows, total) = await RunAsync(identity, readOnly, async tx =>
         {
-            var (j, n) = await QueryJsonAsync(conn, tx, sql, builder.Parameters, ct).ConfigureAwait(false);
+            var (j, n) = await tx.QueryJsonAsync(sql, builder.Parameters, ct).ConfigureAwait(false);
             long? t = null;
             if (countSql is not null)
             {
-                await using var cmd = Command(conn, tx, countSql, countParameters!);
-                t = (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+                t = (long)(await tx.ExecuteScalarAsync(countSql, countParameters!, ct).ConfigureAwait(false))!;
             }
             return (j, n, t);
         }, ct).ConfigureAwait(false);
@@ -194,7 +193,7 @@ internal sealed class RestService : IAsyncDisposable
             batches.Add((columns, body is JsonArray ? body.ToJsonString() : new JsonArray(body!.DeepClone()).ToJsonString()));
         }
         var representation = prefer.Representation || WantsObject(http);
-        var result = await RunAsync(identity, false, async (conn, tx) =>
+        var result = await RunAsync(identity, false, async tx =>
         {
             var jsonParts = new List<string>();
             long affected = 0;
@@ -207,14 +206,13 @@ internal sealed class RestService : IAsyncDisposable
                 {
                     var sql = builder.Representation(table, insert, query.Select, alias);
                     builder.EnsureAllNodesUsed();
-                    var (j, n) = await QueryJsonAsync(conn, tx, sql, builder.Parameters, ct).ConfigureAwait(false);
+                    var (j, n) = await tx.QueryJsonAsync(sql, builder.Parameters, ct).ConfigureAwait(false);
                     jsonParts.Add(j);
                     affected += n;
                 }
                 else
                 {
-                    await using var cmd = Command(conn, tx, insert, builder.Parameters);
-                    affected += await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                    affected += await tx.ExecuteNonQueryAsync(insert, builder.Parameters, ct).ConfigureAwait(false);
                 }
             }
             var combined = jsonParts.Count == 1 ? jsonParts[0] : "[" + string.Join(",", jsonParts.Select(p => p.Trim()[1..^1]).Where(p => p.Trim().Length > 0)) + "]";
@@ -269,18 +267,17 @@ internal sealed class RestService : IAsyncDisposable
     {
         var sql = representation ? builder.Representation(table, statement, query.Select, alias) : statement;
         builder.EnsureAllNodesUsed();
-        var result = await RunAsync(identity, false, async (conn, tx) =>
+        var result = await RunAsync(identity, false, async tx =>
         {
             string json = "[]";
             long rows;
             if (representation)
             {
-                (json, rows) = await QueryJsonAsync(conn, tx, sql, builder.Parameters, ct).ConfigureAwait(false);
+                (json, rows) = await tx.QueryJsonAsync(sql, builder.Parameters, ct).ConfigureAwait(false);
             }
             else
             {
-                await using var cmd = Command(conn, tx, sql, builder.Parameters);
-                rows = Math.Max(0, await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false));
+                rows = Math.Max(0, await tx.ExecuteNonQueryAsync(sql, builder.Parameters, ct).ConfigureAwait(false));
             }
             CheckSingular(http, rows);
             return (Json: json, Rows: rows);
@@ -356,10 +353,9 @@ internal sealed class RestService : IAsyncDisposable
             var scalarCall = scalarBuilder.Call(function, callArgs);
             if (function.ReturnsVoid)
             {
-                await RunAsync(identity, readOnly, async (conn, tx) =>
+                await RunAsync(identity, readOnly, async tx =>
                 {
-                    await using var cmd = Command(conn, tx, "select " + scalarCall, scalarBuilder.Parameters);
-                    await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                    await tx.ExecuteNonQueryAsync("select " + scalarCall, scalarBuilder.Parameters, ct).ConfigureAwait(false);
                     return 0;
                 }, ct).ConfigureAwait(false);
                 return Results.NoContent();
@@ -367,7 +363,7 @@ internal sealed class RestService : IAsyncDisposable
             var sql = function.ReturnsSet
                 ? $"select coalesce(json_agg(_x._v), '[]'::json)::text, count(*) from {scalarCall} as _x(_v)"
                 : $"select to_json({scalarCall})::text, 1::bigint";
-            var (json, _) = await RunAsync(identity, readOnly, (conn, tx) => QueryJsonAsync(conn, tx, sql, scalarBuilder.Parameters, ct), ct).ConfigureAwait(false);
+            var (json, _) = await RunAsync(identity, readOnly, tx => tx.QueryJsonAsync(sql, scalarBuilder.Parameters, ct), ct).ConfigureAwait(false);
             return HttpMethods.IsHead(http.Request.Method) ? Results.Ok() : Results.Content(json, "application/json; charset=utf-8");
         }
         catch (PostgrestError e)
@@ -396,7 +392,7 @@ internal sealed class RestService : IAsyncDisposable
         var sql = builder.Read(relation, call, query.Select);
         builder.EnsureAllNodesUsed();
         var readOnly = !HttpMethods.IsPost(http.Request.Method);
-        var (json, rows) = await RunAsync(identity, readOnly, (conn, tx) => QueryJsonAsync(conn, tx, sql, builder.Parameters, ct), ct).ConfigureAwait(false);
+        var (json, rows) = await RunAsync(identity, readOnly, tx => tx.QueryJsonAsync(sql, builder.Parameters, ct), ct).ConfigureAwait(false);
         var offset = query.Root.Offset ?? 0;
         http.Response.Headers["Content-Range"] = ContentRange(offset, rows, prefer.ExactCount && query.Root.Limit is null && offset == 0 ? rows : null);
         if (!function.ReturnsSet)
@@ -601,81 +597,35 @@ internal sealed class RestService : IAsyncDisposable
         return new RequestIdentity(role, validation.PayloadJson ?? "{}");
     }
 
-    private async Task<T> RunAsync<T>(RequestIdentity identity, bool readOnly, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
-    {
-        var (conn, tx) = await BeginAsync(identity, readOnly, ct).ConfigureAwait(false);
-        await using (conn.ConfigureAwait(false))
-        await using (tx.ConfigureAwait(false))
-        {
-            var result = await work(conn, tx).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
-            return result;
-        }
-    }
-
     /// <summary>
-    /// Opens a transaction as the request's role. A pooled connection that broke (for example
-    /// after PostgreSQL restarted) fails here, before anything ran: the pool is cleared and the
-    /// request gets one fresh connection.
+    /// Runs <paramref name="work"/> in one transaction as the request's role and commits it. A pooled connection that
+    /// broke (for example after PostgreSQL restarted) fails on the first statement, before anything ran or could
+    /// commit: the pool is cleared and the request gets one fresh connection.
     /// </summary>
-    private async Task<(NpgsqlConnection, NpgsqlTransaction)> BeginAsync(RequestIdentity identity, bool readOnly, CancellationToken ct)
+    private async Task<T> RunAsync<T>(RequestIdentity identity, bool readOnly, Func<RequestTransaction, Task<T>> work, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
-            NpgsqlConnection? conn = null;
+            RequestTransaction? transaction = null;
             try
             {
-                conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
-                var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-                await using (var batch = new NpgsqlBatch(conn, tx))
-                {
-                    if (readOnly)
-                    {
-                        batch.BatchCommands.Add(new NpgsqlBatchCommand("set transaction read only"));
-                    }
-                    var config = new NpgsqlBatchCommand("select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)");
-                    config.Parameters.Add(new NpgsqlParameter { Value = identity.ClaimsJson });
-                    config.Parameters.Add(new NpgsqlParameter { Value = identity.Role });
-                    batch.BatchCommands.Add(config);
-                    await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                }
-                return (conn, tx);
+                transaction = await RequestTransaction.BeginAsync(_db, identity, readOnly, ct).ConfigureAwait(false);
+                var result = await work(transaction).ConfigureAwait(false);
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                return result;
             }
-            catch (NpgsqlException e) when (e is not PostgresException && attempt == 1 && !ct.IsCancellationRequested)
+            catch (NpgsqlException e) when (e is not PostgresException && attempt == 1 && transaction?.ReachedServer != true && !ct.IsCancellationRequested)
             {
-                if (conn is not null)
-                {
-                    await conn.DisposeAsync().ConfigureAwait(false);
-                }
                 _db.Clear();
             }
-            catch
+            finally
             {
-                if (conn is not null)
+                if (transaction is not null)
                 {
-                    await conn.DisposeAsync().ConfigureAwait(false);
+                    await transaction.DisposeAsync().ConfigureAwait(false);
                 }
-                throw;
             }
         }
-    }
-
-    private static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, IEnumerable<object?> parameters)
-    {
-        var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var p in parameters)
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = p ?? DBNull.Value });
-        }
-        return cmd;
-    }
-
-    private static async Task<(string Json, long Rows)> QueryJsonAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, IEnumerable<object?> parameters, CancellationToken ct)
-    {
-        await using var cmd = Command(conn, tx, sql, parameters);
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        await reader.ReadAsync(ct).ConfigureAwait(false);
-        return (reader.IsDBNull(0) ? "null" : reader.GetString(0), reader.IsDBNull(1) ? 0 : reader.GetInt64(1));
     }
 
     // ---------------------------------------------------------------- responses
