@@ -7,6 +7,7 @@ using StrideCampus.AiChat.Benchmarks.Memory;
 //   decode  - decode + apply of 100,000 recorded postgres_changes frames, against realtime-js in Node
 //   load    - initial MessageStore load of 10 / 100 / 1,000 sessions of 50 messages through LocalStack REST
 //   memory  - 1,000,000 message events through a store: cache bound and heap over time
+// `decode-loop [n]` replays the recording n times without BenchmarkDotNet (to run under a profiler).
 // `serve` is internal: the LocalStack child process the commands start.
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -21,6 +22,7 @@ return command switch
     "decode" => await DecodeCommand.RunAsync(cancel.Token),
     "load" => await LoadCommand.RunAsync(cancel.Token),
     "memory" => await MemoryCommand.RunAsync(cancel.Token),
+    "decode-loop" => await DecodeCommand.LoopAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10, cancel.Token),
     "serve" => await BenchServer.ServeAsync(cancel.Token),
     _ => Usage(),
 };

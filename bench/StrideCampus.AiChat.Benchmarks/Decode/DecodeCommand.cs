@@ -85,6 +85,37 @@ internal static class DecodeCommand
         return 0;
     }
 
+    /// <summary>Replays the (already recorded) frames <paramref name="iterations"/> times, for a profiler.</summary>
+    public static Task<int> LoopAsync(int iterations, CancellationToken cancellationToken)
+    {
+        var recording = FrameRecording.TryLoad(FrameRecording.DefaultPath)
+            ?? throw new InvalidOperationException("no recording yet: run the decode command once");
+        DecodeApplyBenchmark.Recording = recording;
+        DecodeApplyBenchmark.Replay = new ReplayFrames(recording);
+        var benchmark = new DecodeApplyBenchmark();
+        benchmark.Setup();
+        try
+        {
+            for (var i = 0; i < iterations && !cancellationToken.IsCancellationRequested; i++)
+            {
+                benchmark.CreateStore();
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                var events = benchmark.DecodeAndApply();
+                var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                watch.Stop();
+                benchmark.VerifyAndDisposeStore();
+                Console.WriteLine($"{events / watch.Elapsed.TotalSeconds,10:N0} events/s, {allocated / (double)events:N0} B/event");
+            }
+        }
+        finally
+        {
+            benchmark.Cleanup();
+        }
+
+        return Task.FromResult(0);
+    }
+
     /// <summary>What the events carry, measured on the recording.</summary>
     private sealed record CarriedBytes(long FrameBytes, long RowImageBytes, long DecodedStringBytes)
     {

@@ -47,7 +47,7 @@ internal static class FrameRecorder
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receiver = Task.Run(() => ReceiveAsync(socket, frames, joinReply, subscribed, complete, stop.Token), CancellationToken.None);
         using var sendLock = new SemaphoreSlim(1);
-        await SendAsync(socket, sendLock, JoinFrame(user, server.Token(user)), cancellationToken).ConfigureAwait(false);
+        await SendAsync(socket, sendLock, BindingIds.JoinFrame(Topic, user, server.Token(user)), cancellationToken).ConfigureAwait(false);
         var heartbeats = Task.Run(() => HeartbeatAsync(socket, sendLock, stop.Token), CancellationToken.None);
         try
         {
@@ -115,31 +115,6 @@ internal static class FrameRecorder
                 "delete from public.ai_chat_messages where user_id = $1 and (metadata->>'n')::int between $2::int and $3::int",
                 cancellationToken, user, from, from + Batch - 1).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>The join a MessageStore sends: sessions and messages of the user, every event.</summary>
-    private static string JoinFrame(Guid user, string token)
-    {
-        var filter = "user_id=eq." + user.ToString("D", CultureInfo.InvariantCulture);
-        return JsonSerializer.Serialize(new object?[]
-        {
-            "1", "1", Topic, "phx_join",
-            new Dictionary<string, object>
-            {
-                ["config"] = new Dictionary<string, object>
-                {
-                    ["broadcast"] = new Dictionary<string, object> { ["ack"] = false, ["self"] = false },
-                    ["presence"] = new Dictionary<string, object> { ["key"] = "", ["enabled"] = false },
-                    ["postgres_changes"] = new[]
-                    {
-                        new Dictionary<string, string> { ["event"] = "*", ["schema"] = "public", ["table"] = "ai_chat_sessions", ["filter"] = filter },
-                        new Dictionary<string, string> { ["event"] = "*", ["schema"] = "public", ["table"] = "ai_chat_messages", ["filter"] = filter },
-                    },
-                    ["private"] = false,
-                },
-                ["access_token"] = token,
-            },
-        });
     }
 
     private static async Task ReceiveAsync(

@@ -87,4 +87,16 @@ internal static partial class ChatLog
     [LoggerMessage(EventId = 6033, EventName = "StreamWriteFailed", Level = LogLevel.Warning,
         Message = "A database write of assistant reply {MessageId} failed; the next write retries")]
     public static partial void StreamWriteFailed(ILogger logger, Guid messageId, Exception exception);
+
+    [LoggerMessage(EventId = 6034, EventName = "StreamRelayJoined", Level = LogLevel.Debug,
+        Message = "Streamed tokens are relayed to the user's other clients on {Topic}")]
+    public static partial void StreamRelayJoined(ILogger logger, string topic);
+
+    [LoggerMessage(EventId = 6035, EventName = "StreamRelayUnavailable", Level = LogLevel.Warning,
+        Message = "Token relay on {Topic} unavailable; other clients follow streamed replies through database writes only (run database/ai_chat_stream_authorization.sql to enable it)")]
+    public static partial void StreamRelayUnavailable(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(EventId = 6036, EventName = "StreamDeltaDropped", Level = LogLevel.Warning,
+        Message = "Dropped a malformed stream delta on {Topic}")]
+    public static partial void StreamDeltaDropped(ILogger logger, string topic);
 }

@@ -37,7 +37,9 @@ public sealed partial class MessageStore
 
         options?.Validate();
         var feed = new RealtimeChatChangeFeed(realtime, userId, null, loggerFactory?.CreateLogger<MessageStore>());
-        var store = new MessageStore(new PostgrestChatDataSource(rest, userId), feed, userId, options, loggerFactory);
+        var logger = loggerFactory?.CreateLogger<MessageStore>();
+        var relay = (options?.RelayStreamedTokens ?? true) ? new RealtimeStreamRelay(realtime, userId, logger) : null;
+        var store = new MessageStore(new PostgrestChatDataSource(rest, userId), feed, userId, options, loggerFactory, relay: relay);
         try
         {
             await store.InitializeAsync(cancellationToken).ConfigureAwait(false);

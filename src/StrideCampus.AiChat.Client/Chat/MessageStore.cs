@@ -29,6 +29,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     private readonly MessageStoreCore _core;
     private readonly IChatDataSource _data;
     private readonly IChatChangeFeed? _feed;
+    private readonly IStreamRelay? _relay;
     private readonly IAsyncDisposable? _owned;
     private readonly MessageStoreOptions _options;
     private readonly TimeProvider _time;
@@ -49,6 +50,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     private bool _metaDirty;
     private bool _reconcileRequested;
     private Task _reconcileLoop = Task.CompletedTask;
+    private Task _relayStart = Task.CompletedTask;
     private int _disposed;
 
     internal MessageStore(
@@ -57,7 +59,8 @@ public sealed partial class MessageStore : IAsyncDisposable
         Guid userId,
         MessageStoreOptions? options = null,
         ILoggerFactory? loggerFactory = null,
-        IAsyncDisposable? ownedResources = null)
+        IAsyncDisposable? ownedResources = null,
+        IStreamRelay? relay = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (userId == Guid.Empty)
@@ -70,6 +73,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         _options = options;
         _data = data;
         _feed = feed;
+        _relay = relay;
         _owned = ownedResources;
         _time = options.TimeProvider;
         _scheduler = options.Scheduler ?? TaskPoolScheduler.Default;
@@ -125,6 +129,13 @@ public sealed partial class MessageStore : IAsyncDisposable
             }
         }
 
+        if (_relay is not null)
+        {
+            _subscriptions.Add(_relay.Deltas.Subscribe(OnRelayDelta));
+            // In the background: a reply streams through the database alone until (or unless) the relay is joined.
+            _relayStart = _relay.StartAsync(_lifetime.Token);
+        }
+
         await ReconcileOnceAsync(initial: true, cancellationToken).ConfigureAwait(false);
         var period = _options.CacheExpiry / 4 < TimeSpan.FromMinutes(1) ? _options.CacheExpiry / 4 : TimeSpan.FromMinutes(1);
         _sweepTimer = _time.CreateTimer(static s => ((MessageStore)s!).SweepCache(), this, period, period);
@@ -164,6 +175,20 @@ public sealed partial class MessageStore : IAsyncDisposable
         if (_feed is not null)
         {
             await _feed.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_relay is not null)
+        {
+            try
+            {
+                await _relayStart.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // ended by the cancellation above
+            }
+
+            await _relay.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_owned is not null)
@@ -746,6 +771,7 @@ public sealed partial class MessageStore : IAsyncDisposable
                     continue;
                 }
 
+                _relay?.Publish(new StreamDelta(id, sessionId, text.Length, fragment));
                 text.Append(fragment);
                 count++;
                 var content = text.ToString();
@@ -878,6 +904,12 @@ public sealed partial class MessageStore : IAsyncDisposable
             if (_core.ApplyFeedChange(change))
             {
                 ChatLog.RealtimeChange(_logger, change.Kind, change.Id);
+                if (change.Kind == ChatChangeKind.SessionCreated)
+                {
+                    // A session created elsewhere arrives with its (empty) messages in memory: keep the cache
+                    // bound now rather than at the next sweep, or a burst of new sessions overshoots it.
+                    EvictLocked(protect: null);
+                }
             }
             else
             {
@@ -908,6 +940,20 @@ public sealed partial class MessageStore : IAsyncDisposable
             // deleted meanwhile, or the store is closing: the next use or refetch loads it
         }
     }
+
+    private void OnRelayDelta(StreamDelta delta)
+    {
+        lock (_gate)
+        {
+            if (_core.ApplyRelayDelta(delta))
+            {
+                PublishLocked();
+            }
+        }
+    }
+
+    /// <summary>Completes when the token relay joined or gave up (for tests).</summary>
+    internal Task WhenRelayStartedAsync() => _relayStart;
 
     private void OnFeedStatus(ChatConnectionStatus status)
     {

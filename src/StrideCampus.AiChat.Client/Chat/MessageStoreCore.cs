@@ -15,7 +15,11 @@ internal sealed class MessageStoreCore
     private readonly Guid _userId;
     private readonly Dictionary<Guid, SessionEntry> _sessions = [];
     private readonly Dictionary<Guid, Guid> _messageSessions = [];
+    private const int MaxEarlyMessages = 16;
+    private const int MaxEarlyDeltasPerMessage = 1024;
+
     private readonly Dictionary<Guid, List<ChatChange>> _loadBuffers = [];
+    private readonly Dictionary<Guid, List<StreamDelta>> _earlyDeltas = [];
     private readonly Tombstones _deleted = new(8192);
     private List<ChatChange> _changes = [];
     private HashSet<Guid>? _touched;
@@ -186,6 +190,9 @@ internal sealed class MessageStoreCore
         {
             m.Row.Server = row;
             Record(ChatChange.Created(row));
+            AfterMessageChange(s, m, row.Id, before);
+            ReplayEarlyDeltas(row.Id);
+            return true;
         }
         else if (row.UpdatedAt < current.UpdatedAt)
         {
@@ -200,7 +207,14 @@ internal sealed class MessageStoreCore
         else
         {
             m.Row.Server = row;
-            Record(ChatChange.Updated(row));
+            if (SettleTentative(m) && before is not null && before.Content == m.Row.Tentative!.Content && before.Status == row.Status)
+            {
+                // The database caught up with text the relay already showed.
+                AfterMessageChange(s, m, row.Id, before);
+                return false;
+            }
+
+            Record(ChatChange.Updated(m.Row.Tentative ?? row));
         }
 
         AfterMessageChange(s, m, row.Id, before);
@@ -220,6 +234,7 @@ internal sealed class MessageStoreCore
         _deleted.Add(id);
         var before = m.Row.Visible;
         m.Row.Server = null;
+        m.Row.Tentative = null;
         Record(ChatChange.MessageRemoved(id));
         AfterMessageChange(s, m, id, before);
         return true;
@@ -270,6 +285,102 @@ internal sealed class MessageStoreCore
         }
 
         return applied;
+    }
+
+    // ---------------------------------------------------------------- relayed tokens of streamed replies
+
+    /// <summary>
+    /// Grows a streaming message that another client is writing with relayed text, ahead of the database.
+    /// Deltas that do not line up with what is shown (a gap, a stale copy) are ignored: the next database
+    /// write brings the text anyway. Returns whether the visible message changed.
+    /// </summary>
+    public bool ApplyRelayDelta(StreamDelta delta)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        if (_deleted.Contains(delta.MessageId) || _deleted.Contains(delta.SessionId))
+        {
+            return false;
+        }
+
+        if (!TryGetMessage(delta.MessageId, out var s, out var m) || m.Row.Server is null)
+        {
+            // Tokens can outrun the row's insert event: keep a few until it arrives.
+            if (_sessions.TryGetValue(delta.SessionId, out var session) && session.Messages is not null)
+            {
+                BufferEarlyDelta(delta);
+            }
+
+            return false;
+        }
+
+        // This client's own stream or edit (pending) shows its own text; a finished message is final.
+        if (m.Row.HasPending || m.Row.Server is not { Status: MessageStatus.Streaming } server)
+        {
+            return false;
+        }
+
+        var shown = (m.Row.Tentative ?? server).Content;
+        var end = (long)delta.Offset + delta.Text.Length;
+        if (delta.Offset > shown.Length || end <= shown.Length ||
+            !delta.Text.AsSpan(0, shown.Length - delta.Offset).SequenceEqual(shown.AsSpan(delta.Offset)))
+        {
+            return false;
+        }
+
+        var before = m.Row.Visible;
+        m.Row.Tentative = server with { Content = string.Concat(shown, delta.Text.AsSpan(shown.Length - delta.Offset)) };
+        Record(ChatChange.Updated(m.Row.Tentative));
+        AfterMessageChange(s, m, delta.MessageId, before);
+        EventsApplied++;
+        return true;
+    }
+
+    /// <summary>Keeps the relayed text while it extends what the database holds of a streaming reply; drops it otherwise.</summary>
+    private static bool SettleTentative(MessageEntry m)
+    {
+        if (m.Row.Tentative is not { } relayed)
+        {
+            return false;
+        }
+
+        if (m.Row.Server is { Status: MessageStatus.Streaming } server && relayed.Content.Length > server.Content.Length &&
+            relayed.Content.StartsWith(server.Content, StringComparison.Ordinal))
+        {
+            m.Row.Tentative = server with { Content = relayed.Content };
+            return true;
+        }
+
+        m.Row.Tentative = null;
+        return false;
+    }
+
+    private void BufferEarlyDelta(StreamDelta delta)
+    {
+        if (!_earlyDeltas.TryGetValue(delta.MessageId, out var list))
+        {
+            if (_earlyDeltas.Count >= MaxEarlyMessages)
+            {
+                _earlyDeltas.Clear(); // rows that never arrived (deleted, or not ours to see): start over
+            }
+
+            _earlyDeltas[delta.MessageId] = list = [];
+        }
+
+        if (list.Count < MaxEarlyDeltasPerMessage)
+        {
+            list.Add(delta);
+        }
+    }
+
+    private void ReplayEarlyDeltas(Guid messageId)
+    {
+        if (_earlyDeltas.Remove(messageId, out var list))
+        {
+            foreach (var delta in list)
+            {
+                ApplyRelayDelta(delta);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- snapshots (initial load, reconcile)
@@ -413,7 +524,8 @@ internal sealed class MessageStoreCore
         else if (!ChatRowComparer.SameContent(current, row))
         {
             m.Row.Server = row;
-            Record(ChatChange.Updated(row));
+            SettleTentative(m);
+            Record(ChatChange.Updated(m.Row.Tentative ?? row));
         }
         else if (current.UpdatedAt != row.UpdatedAt)
         {

@@ -18,6 +18,16 @@ public sealed class MessageStoreOptions
     public double MaxStreamWritesPerSecond { get; set; } = 10;
 
     /// <summary>
+    /// Whether streamed replies also travel token by token to the user's other clients over a private Realtime
+    /// broadcast channel (topic <c>ai-chat-stream:{user id}</c>), so they see a reply grow as fast as it is
+    /// written rather than at each database write. Needs <c>database/ai_chat_stream_authorization.sql</c>;
+    /// without it the store logs a warning once and other clients follow the database writes alone.
+    /// The database stays the record: relayed text is shown only while it extends what the database holds.
+    /// Default <see langword="true"/>.
+    /// </summary>
+    public bool RelayStreamedTokens { get; set; } = true;
+
+    /// <summary>
     /// The scheduler <see cref="MessageStore.StateChanges"/> and <see cref="MessageStore.Changes"/> notify on
     /// (a UI dispatcher, for example). Default: <see cref="TaskPoolScheduler.Default"/>.
     /// </summary>

@@ -15,8 +15,14 @@ internal sealed class Overlay<T>
 
     public bool HasPending => _pending is { Count: > 0 };
 
-    /// <summary>What the app sees: the newest pending value, else the server row.</summary>
-    public T? Visible => _pending is { Count: > 0 } pending ? pending[^1].Value : Server;
+    /// <summary>
+    /// A newer value heard ahead of the database (a streamed reply's relayed tokens), shown over
+    /// <see cref="Server"/> until the server catches up; the owner clears it.
+    /// </summary>
+    public T? Tentative { get; set; }
+
+    /// <summary>What the app sees: the newest pending value, else the tentative value, else the server row.</summary>
+    public T? Visible => _pending is { Count: > 0 } pending ? pending[^1].Value : Tentative ?? Server;
 
     /// <summary>Whether nothing is left: no server row and no pending write.</summary>
     public bool IsEmpty => Server is null && !HasPending;

@@ -524,6 +524,28 @@ public class MessageStoreTests
     }
 
     [Fact]
+    public async Task Sessions_created_over_realtime_keep_the_cache_bound_at_once()
+    {
+        await using var h = await StoreHarness.StartAsync(_ => { }, new MessageStoreOptions { MaxCachedSessions = 2 });
+        var created = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            var now = DateTimeOffset.UtcNow.AddSeconds(i);
+            var session = new ChatSession(Guid.NewGuid(), StoreHarness.User, $"s{i}", false, now, now);
+            created.Add(session.Id);
+            h.Feed.Emit(ChatChange.Created(session));
+            h.Feed.Emit(ChatChange.Created(new ChatMessage(Guid.NewGuid(), session.Id, StoreHarness.User, $"m{i}", true, MessageStatus.Complete, now, now, null)));
+            // A burst of sessions from another client must not wait for the periodic sweep to respect the bound.
+            Assert.True(h.Store.Current.Stats.CachedSessionCount <= 2);
+        }
+
+        Assert.Equal(3, h.Store.Current.Stats.CacheEvictions);
+        Assert.True(h.Session(created[^1]).MessagesLoaded); // the newest stay
+        Assert.Equal("m4", Assert.Single(h.Session(created[^1]).Messages).Content);
+        Assert.False(h.Session(created[0]).MessagesLoaded);
+    }
+
+    [Fact]
     public async Task Cache_expiry_drops_idle_sessions_messages_but_not_the_active_ones()
     {
         var clock = new ManualTimeProvider();

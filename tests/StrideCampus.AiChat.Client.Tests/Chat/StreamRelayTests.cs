@@ -1,0 +1,169 @@
+using System.Reactive.Concurrency;
+using StrideCampus.AiChat.Client.Chat;
+using StrideCampus.AiChat.Client.Tests.Chat.Fakes;
+using ChatMessage = StrideCampus.AiChat.Client.Chat.ChatMessage;
+
+namespace StrideCampus.AiChat.Client.Tests.Chat;
+
+/// <summary>How a store merges relayed tokens of another client's streamed reply with the database rows.</summary>
+public class StreamRelayTests
+{
+    private sealed class Tab : IAsyncDisposable
+    {
+        public required MessageStore Store { get; init; }
+
+        public required FakeChatDatabase Db { get; init; }
+
+        public required FakeChangeFeed Feed { get; init; }
+
+        public required FakeStreamRelay Relay { get; init; }
+
+        public required ChatSession Session { get; init; }
+
+        public List<ChatChange> Changes { get; } = [];
+
+        public string? Shown(Guid id) => Store.GetSessionById(Session.Id)?.Messages.SingleOrDefault(m => m.Id == id)?.Content;
+
+        public ValueTask DisposeAsync() => Store.DisposeAsync();
+    }
+
+    private static async Task<Tab> OpenAsync()
+    {
+        var feed = new FakeChangeFeed();
+        var db = new FakeChatDatabase(StoreHarness.User, feed);
+        var session = db.SeedSession("s", active: true);
+        var relay = new FakeStreamRelay();
+        var store = new MessageStore(db, feed, StoreHarness.User, new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance }, relay: relay);
+        var tab = new Tab { Store = store, Db = db, Feed = feed, Relay = relay, Session = session };
+        store.Changes.Subscribe(tab.Changes.Add);
+        await store.InitializeAsync(CancellationToken.None);
+        return tab;
+    }
+
+    /// <summary>A reply another client is streaming, as its first database write shows it.</summary>
+    private static ChatMessage Streaming(Tab tab, string content, int secondsLater = 0)
+    {
+        var at = new DateTimeOffset(2026, 11, 30, 10, 0, 0, TimeSpan.Zero);
+        return new ChatMessage(Guid.Parse("7d1c7a7e-3f0b-4a4e-9a53-0f5b3f7c1d10"), tab.Session.Id, StoreHarness.User, content, false,
+            MessageStatus.Streaming, at, at.AddSeconds(secondsLater), null);
+    }
+
+    private static StreamDelta Delta(ChatMessage m, int offset, string text) => new(m.Id, m.SessionId, offset, text);
+
+    [Fact]
+    public async Task Relayed_tokens_grow_another_clients_reply_ahead_of_the_database_which_stays_the_record()
+    {
+        await using var tab = await OpenAsync();
+        var first = Streaming(tab, "Hel");
+        tab.Feed.Emit(ChatChange.Created(first));
+        tab.Relay.Emit(Delta(first, 3, "lo"));
+        tab.Relay.Emit(Delta(first, 5, " wor"));
+        Assert.Equal("Hello wor", tab.Shown(first.Id));
+        Assert.Equal(["Hello", "Hello wor"], tab.Changes.Where(c => c.Kind == ChatChangeKind.MessageUpdated).Select(c => c.Message!.Content));
+
+        // A database write that is behind the relay neither shrinks the text nor reports a change.
+        tab.Feed.Emit(ChatChange.Updated(first with { Content = "Hello", UpdatedAt = first.UpdatedAt.AddSeconds(1) }));
+        Assert.Equal("Hello wor", tab.Shown(first.Id));
+        Assert.Equal(2, tab.Changes.Count(c => c.Kind == ChatChangeKind.MessageUpdated));
+
+        // The final write wins, whatever the relay said (here it lost the last token).
+        var final = first with { Content = "Hello world", Status = MessageStatus.Complete, UpdatedAt = first.UpdatedAt.AddSeconds(2) };
+        tab.Feed.Emit(ChatChange.Updated(final));
+        Assert.Equal("Hello world", tab.Shown(first.Id));
+        Assert.Equal(MessageStatus.Complete, tab.Store.GetSessionById(tab.Session.Id)!.Messages.Single().Status);
+
+        // A finished message takes no more relayed text.
+        tab.Relay.Emit(Delta(first, 11, "!!"));
+        Assert.Equal("Hello world", tab.Shown(first.Id));
+    }
+
+    [Fact]
+    public async Task Gaps_duplicates_and_diverging_text_are_ignored_until_the_database_catches_up()
+    {
+        await using var tab = await OpenAsync();
+        var m = Streaming(tab, "ab");
+        tab.Feed.Emit(ChatChange.Created(m));
+        tab.Relay.Emit(Delta(m, 5, "xyz")); // a gap: a delta was lost
+        Assert.Equal("ab", tab.Shown(m.Id));
+        tab.Relay.Emit(Delta(m, 0, "a")); // already shown
+        Assert.Equal("ab", tab.Shown(m.Id));
+        tab.Relay.Emit(Delta(m, 1, "Xc")); // overlaps but disagrees with what is shown
+        Assert.Equal("ab", tab.Shown(m.Id));
+        tab.Relay.Emit(Delta(m, 1, "bc")); // overlaps and agrees: only the new part is added
+        Assert.Equal("abc", tab.Shown(m.Id));
+
+        // The database brings the lost text; the relay lines up again after it.
+        tab.Feed.Emit(ChatChange.Updated(m with { Content = "abcdexyz", UpdatedAt = m.UpdatedAt.AddSeconds(1) }));
+        Assert.Equal("abcdexyz", tab.Shown(m.Id));
+        tab.Relay.Emit(Delta(m, 8, "!"));
+        Assert.Equal("abcdexyz!", tab.Shown(m.Id));
+    }
+
+    [Fact]
+    public async Task Tokens_that_outrun_the_rows_insert_are_applied_when_it_arrives()
+    {
+        await using var tab = await OpenAsync();
+        var m = Streaming(tab, "He");
+        tab.Relay.Emit(Delta(m, 0, "He"));
+        tab.Relay.Emit(Delta(m, 2, "llo"));
+        Assert.Null(tab.Shown(m.Id));
+        tab.Feed.Emit(ChatChange.Created(m));
+        Assert.Equal("Hello", tab.Shown(m.Id));
+    }
+
+    [Fact]
+    public async Task Deltas_for_deleted_unknown_or_foreign_messages_change_nothing()
+    {
+        await using var tab = await OpenAsync();
+        var m = Streaming(tab, "x");
+        tab.Feed.Emit(ChatChange.Created(m));
+        tab.Feed.Emit(ChatChange.MessageRemoved(m.Id));
+        tab.Relay.Emit(Delta(m, 1, "y"));
+        Assert.Null(tab.Shown(m.Id));
+
+        var unknownSession = new StreamDelta(Guid.NewGuid(), Guid.NewGuid(), 0, "nobody");
+        tab.Relay.Emit(unknownSession);
+        Assert.Empty(tab.Store.GetSessionById(tab.Session.Id)!.Messages);
+        Assert.Equal(tab.Db.Snapshot().Sum(s => s.AiChatMessages!.Count), tab.Store.Current.Stats.MessageCount);
+    }
+
+    [Fact]
+    public async Task A_refetch_keeps_relayed_text_only_while_it_extends_the_snapshot()
+    {
+        await using var tab = await OpenAsync();
+        var m = tab.Db.SeedMessage(tab.Session.Id, "Hel", isUser: false) with { Status = MessageStatus.Streaming };
+        tab.Db.EditDirect(m.Id, "Hel");
+        tab.Feed.Emit(ChatChange.Created(m));
+        tab.Relay.Emit(Delta(m, 3, "lo"));
+        Assert.Equal("Hello", tab.Shown(m.Id));
+
+        // The snapshot says complete: it wins over relayed text.
+        tab.Db.EditDirect(m.Id, "Help");
+        tab.Feed.Reconnect();
+        await tab.Store.WhenReconciledAsync();
+        Assert.Equal("Help", tab.Shown(m.Id));
+    }
+
+    [Fact]
+    public async Task A_streamed_reply_publishes_each_token_at_its_offset_and_ignores_its_own_echo()
+    {
+        await using var tab = await OpenAsync();
+        var tokens = new[] { "The ", "quick ", "brown ", "fox" };
+        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, tokens.ToAsyncEnumerable());
+
+        Assert.Equal("The quick brown fox", row.Content);
+        Assert.Equal(tokens, tab.Relay.Published.Select(d => d.Text));
+        Assert.Equal([0, 4, 10, 16], tab.Relay.Published.Select(d => d.Offset));
+        Assert.All(tab.Relay.Published, d => Assert.Equal((row.Id, tab.Session.Id), (d.MessageId, d.SessionId)));
+        Assert.Equal("The quick brown fox", tab.Shown(row.Id));
+        Assert.Equal(MessageStatus.Complete, tab.Db.GetMessage(row.Id)!.Status);
+    }
+
+    [Fact]
+    public async Task Disposing_the_store_disposes_its_relay()
+    {
+        var tab = await OpenAsync();
+        await tab.DisposeAsync();
+        Assert.True(tab.Relay.Disposed);
+    }
+}
