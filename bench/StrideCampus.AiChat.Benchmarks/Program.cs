@@ -8,6 +8,7 @@ using StrideCampus.AiChat.Benchmarks.Memory;
 //   load    - initial MessageStore load of 10 / 100 / 1,000 sessions of 50 messages through LocalStack REST
 //   memory  - 1,000,000 message events through a store: cache bound and heap over time
 // `decode-loop [n]` replays the recording n times without BenchmarkDotNet (to run under a profiler).
+// `decode-breakdown` runs the decode path's stages separately, without a server (time and bytes per stage).
 // `serve` is internal: the LocalStack child process the commands start.
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -23,6 +24,7 @@ return command switch
     "load" => await LoadCommand.RunAsync(cancel.Token),
     "memory" => await MemoryCommand.RunAsync(cancel.Token),
     "decode-loop" => await DecodeCommand.LoopAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10, cancel.Token),
+    "decode-breakdown" => DecodeBreakdown.Run(),
     "serve" => await BenchServer.ServeAsync(cancel.Token),
     _ => Usage(),
 };

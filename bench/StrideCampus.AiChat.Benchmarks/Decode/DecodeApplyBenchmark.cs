@@ -18,6 +18,10 @@ public class DecodeApplyBenchmark
     private BenchServer? _server;
     private UserClients? _clients;
     private MessageStore? _store;
+    private RealtimeChatChangeFeed? _mapFeed;
+    private IDisposable? _mapSubscription;
+    private readonly Dictionary<Guid, ChatMessage> _map = [];
+    private int _mapEvents;
 
     /// <summary>Set by the decode command before BenchmarkDotNet runs (in-process).</summary>
     internal static FrameRecording? Recording { get; set; }
@@ -30,7 +34,7 @@ public class DecodeApplyBenchmark
     [GlobalSetup]
     public void Setup() => SetupAsync(CancellationToken.None).GetAwaiter().GetResult();
 
-    [IterationSetup]
+    [IterationSetup(Target = nameof(DecodeAndApply))]
     public void CreateStore()
     {
         var (store, topic) = _clients!.CreateStoreAsync(new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance }, CancellationToken.None)
@@ -52,7 +56,41 @@ public class DecodeApplyBenchmark
         return frames.Length;
     }
 
-    [IterationCleanup]
+    /// <summary>
+    /// The work the JS side does: decode, the SDK's row mapping (RealtimeChatChangeFeed), and a plain map by id,
+    /// without the store's ordering, overlays and snapshots.
+    /// </summary>
+    [Benchmark(Description = "decode+map 100,000 recorded postgres_changes into a Dictionary")]
+    public int DecodeAndMap()
+    {
+        var realtime = _clients!.Realtime;
+        var frames = Replay!.Frames;
+        for (var i = 0; i < frames.Length; i++)
+        {
+            realtime.Dispatch(frames[i], binary: false);
+        }
+
+        return frames.Length;
+    }
+
+    [IterationSetup(Target = nameof(DecodeAndMap))]
+    public void ResetMap()
+    {
+        _map.Clear();
+        _mapEvents = 0;
+        Replay!.SetTopic("realtime:" + _mapFeed!.ChannelName);
+    }
+
+    [IterationCleanup(Target = nameof(DecodeAndMap))]
+    public void VerifyMap()
+    {
+        if (_mapEvents != Recording!.Header.FrameCount || _map.Count != Recording.Header.ExpectedMessages)
+        {
+            throw new InvalidOperationException($"the frames did not reach the map: {_mapEvents} events, {_map.Count} rows");
+        }
+    }
+
+    [IterationCleanup(Target = nameof(DecodeAndApply))]
     public void VerifyAndDisposeStore()
     {
         var store = _store!;
@@ -70,6 +108,8 @@ public class DecodeApplyBenchmark
     [GlobalCleanup]
     public void Cleanup()
     {
+        _mapSubscription?.Dispose();
+        _mapFeed?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _clients?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
@@ -104,5 +144,22 @@ public class DecodeApplyBenchmark
         }
 
         _clients = new UserClients(_server, header.UserId);
+        _mapFeed = new RealtimeChatChangeFeed(_clients.Realtime, header.UserId, null, null);
+        _mapSubscription = _mapFeed.Changes.Subscribe(ApplyToMap);
+        await _mapFeed.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void ApplyToMap(ChatChange change)
+    {
+        _mapEvents++;
+        switch (change.Kind)
+        {
+            case ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated:
+                _map[change.Id] = change.Message!;
+                break;
+            case ChatChangeKind.MessageDeleted:
+                _map.Remove(change.Id);
+                break;
+        }
     }
 }

@@ -945,6 +945,20 @@ internal sealed class MessageStoreCore
             return;
         }
 
+        // An update that keeps the sort key (created_at, id), such as a streamed reply growing, replaces the row
+        // in place: one path copy of the immutable list instead of a removal and an insertion.
+        if (before is not null && after is not null && ChatRowComparer.CompareMessages(before, after) == 0)
+        {
+            var at = s.Sorted.BinarySearch(before, ChatRowComparer.MessageOrder);
+            if (at >= 0)
+            {
+                s.Sorted = s.Sorted.SetItem(at, after);
+                s.Cached = null;
+                _dirty = true;
+                return;
+            }
+        }
+
         if (before is not null)
         {
             RemoveSorted(s, before);
