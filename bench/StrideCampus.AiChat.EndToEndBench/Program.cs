@@ -11,7 +11,7 @@ if (args.Length == 0 || args[0] is not ("propagation" or "streaming" or "fanout"
 // Every command stays well under its own time bound; this is the backstop.
 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
 var options = new BenchArguments(args[1..]);
-Console.WriteLine($"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:u}, {LoadAverage()}");
+Console.WriteLine($"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:u}, {ProcessSnapshot.LoadAverage()}");
 var exitCode = args[0] switch
 {
     "propagation" => await new PropagationBench(options).RunAsync(timeout.Token),
@@ -20,8 +20,5 @@ var exitCode = args[0] switch
 };
 
 // The machine may be shared: the load around the run tells how much to trust the figures.
-Console.WriteLine($"done, {LoadAverage()}");
+Console.WriteLine($"done, {ProcessSnapshot.LoadAverage()}");
 return exitCode;
-
-static string LoadAverage() =>
-    File.Exists("/proc/loadavg") ? "load average " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "load average unknown";

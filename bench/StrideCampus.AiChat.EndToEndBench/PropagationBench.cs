@@ -44,7 +44,9 @@ internal sealed class PropagationBench(BenchArguments args)
         await RunPhaseAsync(a, b, _warmup, _rate, ct);
 
         Console.WriteLine($"steady: {_count} messages at {_rate}/s (open loop)");
+        var before = ProcessSnapshot.Take();
         var steady = await RunPhaseAsync(a, b, _count, _rate, ct);
+        var during = ProcessSnapshot.Take().Since(before);
 
         Console.WriteLine($"floors: {_floorCount} each at {_rate}/s");
         var probeSession = await CreateSessionAsync(a, b, "floors", ct);
@@ -54,6 +56,7 @@ internal sealed class PropagationBench(BenchArguments args)
 
         Console.WriteLine();
         Console.WriteLine($"== propagation at {_rate}/s: {steady.Delivered}/{_count} delivered, offered {steady.Schedule.AchievedRate:F1}/s, failures {steady.Schedule.Failures}");
+        Console.WriteLine($"during the steady phase: {during}");
         LatencySummary.PrintHeader();
         steady.AddToSeen.Print("A AddMessageAsync -> B MessageCreated (end to end)");
         steady.AddCall.Print("  A AddMessageAsync call (REST upsert, SDK)");
@@ -73,9 +76,11 @@ internal sealed class PropagationBench(BenchArguments args)
         foreach (var rate in _stepRates.Where(r => r > _rate))
         {
             var count = (int)(rate * _stepSeconds);
+            var stepStart = ProcessSnapshot.Take();
             var result = await RunPhaseAsync(a, b, count, rate, ct);
             var sustained = IsSustained(rate, result);
             PrintStep(rate, result, sustained);
+            Console.WriteLine($"{"",10} {ProcessSnapshot.Take().Since(stepStart)}");
             if (!sustained)
             {
                 break;

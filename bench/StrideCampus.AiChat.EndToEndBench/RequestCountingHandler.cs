@@ -26,6 +26,11 @@ internal sealed class RequestCountingHandler() : DelegatingHandler(new SocketsHt
         return [.. taken];
     }
 
+    private readonly ConcurrentQueue<long> _writeStarts = new();
+
+    /// <summary>When each POST/PATCH left the SDK (Stopwatch ticks), oldest first.</summary>
+    public long[] WriteStarts => [.. _writeStarts];
+
     public int Posts => Volatile.Read(ref _posts);
 
     public int Patches => Volatile.Read(ref _patches);
@@ -34,10 +39,16 @@ internal sealed class RequestCountingHandler() : DelegatingHandler(new SocketsHt
     {
         Volatile.Write(ref _posts, 0);
         Volatile.Write(ref _patches, 0);
+        _writeStarts.Clear();
     }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (request.Method == HttpMethod.Post || request.Method == HttpMethod.Patch)
+        {
+            _writeStarts.Enqueue(Stopwatch.GetTimestamp());
+        }
+
         if (request.Method == HttpMethod.Post)
         {
             Interlocked.Increment(ref _posts);
