@@ -15,3 +15,10 @@ select tablename, policyname, cmd
 select relname, relrowsecurity, relforcerowsecurity
   from pg_class
  where relname in ('ai_chat_sessions', 'ai_chat_messages');
+
+-- 4. Private stream channel refused ("Unauthorized: You do not have permissions to read from this
+--    Channel topic: ai-chat-stream:..."): do the Realtime Authorization policies exist?
+select policyname, cmd
+  from pg_policies
+ where schemaname = 'realtime' and tablename = 'messages'
+   and policyname in ('ai_chat_stream_read_own_topic', 'ai_chat_stream_write_own_topic');

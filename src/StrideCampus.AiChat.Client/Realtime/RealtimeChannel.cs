@@ -13,6 +13,9 @@ public class RealtimeChannel : IAsyncDisposable
 {
     private const string MismatchReason = "mismatch between server and client bindings for postgres changes";
 
+    /// <summary>The start of Supabase Realtime's join refusal by the RLS policies of a private channel.</summary>
+    private const string UnauthorizedReason = "Unauthorized:";
+
     private readonly RealtimeClient _client;
     private readonly RealtimeChannelOptions _options;
     private readonly ILogger _logger;
@@ -126,7 +129,8 @@ public class RealtimeChannel : IAsyncDisposable
     /// <summary>
     /// Joins the channel (connecting the socket if needed). Completes on the first <see cref="SubscribeStatus.Subscribed"/>;
     /// throws <see cref="RealtimeException"/> when the join is refused, times out, or the bindings mismatch. Unless the
-    /// bindings mismatched, the channel keeps rejoining by itself with backoff.
+    /// bindings mismatched or Realtime Authorization refused a private channel (the server's reason then starts with
+    /// <c>Unauthorized:</c>), the channel keeps rejoining by itself with backoff.
     /// </summary>
     /// <param name="ct">Stops waiting (the channel stays subscribing; call <see cref="UnsubscribeAsync"/> to stop).</param>
     public async Task SubscribeAsync(CancellationToken ct = default)
@@ -591,7 +595,17 @@ public class RealtimeChannel : IAsyncDisposable
                     RealtimeLog.ChannelJoinRefused(_logger, Topic, reply.Reason);
                     failure = new RealtimeException($"Join of {Topic} refused: {reply.Reason}") { Status = SubscribeStatus.ChannelError };
                     status = new ChannelStatusChange(SubscribeStatus.ChannelError, reply.Reason, failure);
-                    ScheduleRejoinLocked();
+                    if (reply.Reason.StartsWith(UnauthorizedReason, StringComparison.Ordinal))
+                    {
+                        // Realtime Authorization refused a private channel: retrying with the same token and policies
+                        // is refused again, so stop (a later SubscribeAsync tries again) instead of rejoining forever.
+                        StopLocked(failure);
+                    }
+                    else
+                    {
+                        ScheduleRejoinLocked();
+                    }
+
                     break;
                 case PushReply.Timeout:
                     RealtimeLog.ChannelJoinTimedOut(_logger, Topic);

@@ -15,6 +15,15 @@ public sealed class RealtimeChannelOptions
     /// <summary>Enable presence (<c>config.presence.enabled</c>); also enabled automatically when <see cref="RealtimeChannel.Presence"/> is observed or <see cref="RealtimeChannel.TrackAsync"/> is called before the join.</summary>
     public bool PresenceEnabled { get; set; }
 
-    /// <summary>A private channel (<c>config.private</c>), authorised by Realtime's RLS policies.</summary>
+    /// <summary>
+    /// Join as a private channel (<c>config.private: true</c>); <c>false</c> (the default) joins a public one.
+    /// Supabase Realtime then asks the project's RLS policies on <c>realtime.messages</c>, as the signed-in user with
+    /// <c>realtime.topic()</c> set to the channel name, whether the user may receive (select) and send (insert)
+    /// broadcasts and presence on this topic. Without read permission the join is refused: <see cref="RealtimeChannel.SubscribeAsync"/>
+    /// throws a <see cref="RealtimeException"/> whose message carries the server's reason ("Unauthorized: You do not have
+    /// permissions to read from this Channel topic: ...") and the channel does not rejoin by itself. Without write
+    /// permission the server drops what the channel sends. A private channel never shares broadcasts or presence with a
+    /// public channel of the same name.
+    /// </summary>
     public bool Private { get; set; }
 }

@@ -4,7 +4,7 @@ namespace StrideCampus.AiChat.LocalStack.Postgres;
 
 /// <summary>
 /// The repository's database/ scripts, embedded in this assembly, in the order a fresh database
-/// needs them: what Supabase already provides (local/) first, then the schema, realtime and RLS.
+/// needs them: what Supabase already provides (local/) first, then the schema, realtime, RLS and the stream topic's Realtime Authorization.
 /// </summary>
 public static class DatabaseScripts
 {
@@ -13,9 +13,11 @@ public static class DatabaseScripts
         "database/local/00_supabase_roles.sql",
         "database/local/01_auth_schema.sql",
         "database/local/02_supabase_grants.sql",
+        "database/local/03_realtime_messages.sql",
         "database/ai_chat_schema.sql",
         "database/enable_ai_chat_realtime.sql",
         "database/ai_chat_rls_policies.sql",
+        "database/ai_chat_stream_authorization.sql",
     ];
 
     /// <summary>Script names and texts, in apply order.</summary>

@@ -1,7 +1,7 @@
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
 /// <summary>
-/// Every joined channel of every socket, by topic (for broadcast and presence) and as one snapshot
+/// Every joined channel of every socket, by routing key (topic, kept apart for private channels; for broadcast and presence) and as one snapshot
 /// of the channels with postgres_changes bindings (for the change dispatcher). Copy-on-write:
 /// readers never lock.
 /// </summary>
@@ -29,7 +29,7 @@ internal sealed class ChannelRegistry
     {
         lock (_gate)
         {
-            _byTopic[channel.Topic] = _byTopic.TryGetValue(channel.Topic, out var existing) ? [.. existing, channel] : [channel];
+            _byTopic[channel.RoutingKey] = _byTopic.TryGetValue(channel.RoutingKey, out var existing) ? [.. existing, channel] : [channel];
             if (channel.Bindings.Count > 0)
             {
                 Volatile.Write(ref _withBindings, [.. _withBindings, channel]);
@@ -41,16 +41,16 @@ internal sealed class ChannelRegistry
     {
         lock (_gate)
         {
-            if (_byTopic.TryGetValue(channel.Topic, out var existing))
+            if (_byTopic.TryGetValue(channel.RoutingKey, out var existing))
             {
                 var rest = existing.Where(c => !ReferenceEquals(c, channel)).ToArray();
                 if (rest.Length == 0)
                 {
-                    _byTopic.Remove(channel.Topic);
+                    _byTopic.Remove(channel.RoutingKey);
                 }
                 else
                 {
-                    _byTopic[channel.Topic] = rest;
+                    _byTopic[channel.RoutingKey] = rest;
                 }
             }
             if (channel.Bindings.Count > 0)
@@ -60,12 +60,12 @@ internal sealed class ChannelRegistry
         }
     }
 
-    /// <summary>The channels joined to a topic, across all sockets.</summary>
-    public ChannelSubscription[] OnTopic(string topic)
+    /// <summary>The channels joined to a topic, across all sockets: <paramref name="routingKey"/> is <see cref="ChannelSubscription.RoutingKey"/>.</summary>
+    public ChannelSubscription[] OnTopic(string routingKey)
     {
         lock (_gate)
         {
-            return _byTopic.TryGetValue(topic, out var channels) ? channels : [];
+            return _byTopic.TryGetValue(routingKey, out var channels) ? channels : [];
         }
     }
 }

@@ -1,6 +1,6 @@
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
-/// <summary>A joined channel of one socket: topic, join ref, config from the join and the current token.</summary>
+/// <summary>A joined channel of one socket: topic, join ref, config from the join, the current token and, when private, its policies.</summary>
 internal sealed class ChannelSubscription(
     RealtimeSocketSession session,
     string topic,
@@ -10,9 +10,12 @@ internal sealed class ChannelSubscription(
     string presenceKey,
     bool presenceEnabled,
     IReadOnlyList<PostgresBinding> bindings,
-    TokenCheck auth)
+    TokenCheck auth,
+    bool isPrivate = false,
+    ChannelPolicies? policies = null)
 {
     private TokenCheck _auth = auth;
+    private ChannelPolicies _policies = policies ?? ChannelPolicies.Unchecked;
     private volatile bool _presenceEnabled = presenceEnabled;
     private volatile bool _closed;
 
@@ -25,6 +28,24 @@ internal sealed class ChannelSubscription(
     public string Name => Topic["realtime:".Length..];
 
     public string? JoinRef { get; } = joinRef;
+
+    /// <summary>Joined with <c>config.private</c>: authorised by the policies on <c>realtime.messages</c>.</summary>
+    public bool IsPrivate { get; } = isPrivate;
+
+    /// <summary>
+    /// Where broadcasts and presence of this channel meet: Supabase keeps a private channel and a public
+    /// one of the same name apart, so neither hears the other.
+    /// </summary>
+    public string RoutingKey { get; } = RoutingKeyOf(topic, isPrivate);
+
+    /// <summary>What the user may do on a private channel (unused on a public one); replaced after each check.</summary>
+    public ChannelPolicies Policies { get => Volatile.Read(ref _policies); set => Volatile.Write(ref _policies, value); }
+
+    /// <summary>Whether broadcasts reach this channel: always on a public channel, with broadcast read on a private one.</summary>
+    public bool CanReceiveBroadcast => !IsPrivate || Policies.BroadcastRead == true;
+
+    /// <summary>Whether presence state and diffs reach this channel: always on a public channel, with presence read on a private one.</summary>
+    public bool CanReceivePresence => !IsPrivate || Policies.PresenceRead == true;
 
     public bool Ack { get; } = ack;
 
@@ -42,4 +63,6 @@ internal sealed class ChannelSubscription(
     public bool IsClosed => _closed;
 
     public void MarkClosed() => _closed = true;
+
+    public static string RoutingKeyOf(string topic, bool isPrivate) => isPrivate ? "private|" + topic : topic;
 }

@@ -17,10 +17,10 @@ internal sealed class PresenceTracker(ChannelRegistry registry)
     {
         lock (_gate)
         {
-            if (!_topics.TryGetValue(channel.Topic, out var entries))
+            if (!_topics.TryGetValue(channel.RoutingKey, out var entries))
             {
                 entries = [];
-                _topics[channel.Topic] = entries;
+                _topics[channel.RoutingKey] = entries;
             }
             var existing = entries.Find(e => ReferenceEquals(e.Owner, channel));
             if (existing is not null && existing.Meta.GetRawText() == meta.GetRawText())
@@ -33,7 +33,7 @@ internal sealed class PresenceTracker(ChannelRegistry registry)
                 entries.Remove(existing);
             }
             entries.Add(entry);
-            BroadcastDiff(channel.Topic, [entry], existing is null ? [] : [existing]);
+            BroadcastDiff(channel, [entry], existing is null ? [] : [existing]);
         }
     }
 
@@ -41,7 +41,7 @@ internal sealed class PresenceTracker(ChannelRegistry registry)
     {
         lock (_gate)
         {
-            if (!_topics.TryGetValue(channel.Topic, out var entries))
+            if (!_topics.TryGetValue(channel.RoutingKey, out var entries))
             {
                 return;
             }
@@ -53,23 +53,24 @@ internal sealed class PresenceTracker(ChannelRegistry registry)
             entries.RemoveAll(e => ReferenceEquals(e.Owner, channel));
             if (entries.Count == 0)
             {
-                _topics.Remove(channel.Topic);
+                _topics.Remove(channel.RoutingKey);
             }
-            BroadcastDiff(channel.Topic, [], left);
+            BroadcastDiff(channel, [], left);
         }
     }
 
-    /// <summary>Writes the <c>presence_state</c> payload of a topic.</summary>
-    public void WriteState(Utf8JsonWriter writer, string topic)
+    /// <summary>Writes the <c>presence_state</c> payload of a channel's topic.</summary>
+    public void WriteState(Utf8JsonWriter writer, ChannelSubscription channel)
     {
         lock (_gate)
         {
-            WriteGroup(writer, _topics.TryGetValue(topic, out var entries) ? entries : []);
+            WriteGroup(writer, _topics.TryGetValue(channel.RoutingKey, out var entries) ? entries : []);
         }
     }
 
-    private void BroadcastDiff(string topic, IReadOnlyList<PresenceEntry> joins, IReadOnlyList<PresenceEntry> leaves)
+    private void BroadcastDiff(ChannelSubscription source, IReadOnlyList<PresenceEntry> joins, IReadOnlyList<PresenceEntry> leaves)
     {
+        var topic = source.Topic;
         void Payload(Utf8JsonWriter w)
         {
             w.WriteStartObject();
@@ -80,8 +81,12 @@ internal sealed class PresenceTracker(ChannelRegistry registry)
             w.WriteEndObject();
         }
         OutboundFrame? v1 = null, v2 = null;
-        foreach (var channel in registry.OnTopic(topic))
+        foreach (var channel in registry.OnTopic(source.RoutingKey))
         {
+            if (!channel.CanReceivePresence)
+            {
+                continue; // a private channel without presence read gets no diffs
+            }
             var serializer = channel.Session.Serializer;
             OutboundFrame frame = ReferenceEquals(serializer, PhoenixSerializer.V1)
                 ? v1 ??= serializer.Encode(null, null, topic, "presence_diff", Payload)

@@ -46,6 +46,7 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         Presence = new PresenceTracker(Registry);
         Tokens = new RealtimeTokenValidator(context.Jwt, Time);
         Catalog = new RelationCatalog(_superuser);
+        Authorizer = new TopicAuthorizer(_superuser);
         Replication = new ReplicationListener(context.Postgres.ConnectionString, Catalog, loggerFactory.CreateLogger<ReplicationListener>());
         // Changes committed while replication was down are lost (a temporary slot): every postgres_changes
         // channel errors, as when its process crashes in Supabase, so clients rejoin and refetch.
@@ -70,6 +71,9 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
     public RealtimeTokenValidator Tokens { get; }
 
     public RelationCatalog Catalog { get; }
+
+    /// <summary>Realtime Authorization of private channels (policies on <c>realtime.messages</c>).</summary>
+    public TopicAuthorizer Authorizer { get; }
 
     public ReplicationListener Replication { get; }
 
@@ -111,8 +115,9 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "Expected a WebSocket upgrade").ConfigureAwait(false);
             return;
         }
+        var headers = HeadersJson(http.Request.Headers);
         using var socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        var session = new RealtimeSocketSession(socket, serializer, apiKey, this, _loggerFactory.CreateLogger<RealtimeSocketSession>());
+        var session = new RealtimeSocketSession(socket, serializer, apiKey, headers, this, _loggerFactory.CreateLogger<RealtimeSocketSession>());
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
         await session.RunAsync(linked.Token).ConfigureAwait(false);
     }
@@ -120,7 +125,8 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
     /// <summary>POST /realtime/v1/api/broadcast with <c>{messages:[{topic, event, payload, private}]}</c>.</summary>
     public async Task HandleBroadcastAsync(HttpContext http)
     {
-        if (!await AuthorizeHttpAsync(http).ConfigureAwait(false))
+        var caller = await AuthorizeHttpAsync(http).ConfigureAwait(false);
+        if (caller is null)
         {
             return;
         }
@@ -141,13 +147,24 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
                 await WriteErrorAsync(http, StatusCodes.Status422UnprocessableEntity, "messages is required").ConfigureAwait(false);
                 return;
             }
+            // Write permission of a private topic is checked once per topic of the request.
+            var writable = new Dictionary<string, bool>(StringComparer.Ordinal);
             foreach (var message in messages.EnumerateArray())
             {
                 if (message.TryGetProperty("topic", out var topic) && topic.ValueKind == JsonValueKind.String &&
                     message.TryGetProperty("event", out var ev) && ev.ValueKind == JsonValueKind.String)
                 {
                     var payload = message.TryGetProperty("payload", out var p) ? p : default;
-                    Broadcast("realtime:" + topic.GetString(), ev.GetString()!, payload);
+                    var isPrivate = message.TryGetProperty("private", out var flag) && flag.ValueKind == JsonValueKind.True;
+                    var name = topic.GetString()!;
+                    if (isPrivate && !writable.TryGetValue(name, out var allowed))
+                    {
+                        writable[name] = allowed = await CanWriteAsync(name, caller, http).ConfigureAwait(false);
+                    }
+                    if (!isPrivate || writable[name])
+                    {
+                        Broadcast("realtime:" + name, isPrivate, ev.GetString()!, payload);
+                    }
                 }
             }
         }
@@ -157,14 +174,19 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
     /// <summary>POST /realtime/v1/api/broadcast/{topic}/events/{event} with the payload as the body (httpSend).</summary>
     public async Task HandleSingleBroadcastAsync(HttpContext http, string topic, string @event)
     {
-        if (!await AuthorizeHttpAsync(http).ConfigureAwait(false))
+        var caller = await AuthorizeHttpAsync(http).ConfigureAwait(false);
+        if (caller is null)
         {
             return;
         }
         try
         {
             using var body = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
-            Broadcast("realtime:" + topic, @event, body.RootElement);
+            var isPrivate = string.Equals(http.Request.Query["private"].FirstOrDefault(), "true", StringComparison.OrdinalIgnoreCase);
+            if (!isPrivate || await CanWriteAsync(topic, caller, http).ConfigureAwait(false))
+            {
+                Broadcast("realtime:" + topic, isPrivate, @event, body.RootElement);
+            }
         }
         catch (JsonException)
         {
@@ -174,7 +196,22 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         http.Response.StatusCode = StatusCodes.Status202Accepted;
     }
 
-    private void Broadcast(string topic, string @event, JsonElement payload)
+    /// <summary>Whether the caller may broadcast on a private topic; refused or failed checks drop the message silently, as Supabase does.</summary>
+    private async Task<bool> CanWriteAsync(string topic, TokenCheck caller, HttpContext http)
+    {
+        try
+        {
+            var policies = await Authorizer.WriteAsync(ChannelPolicies.Unchecked, topic, caller, HeadersJson(http.Request.Headers), http.RequestAborted).ConfigureAwait(false);
+            return policies.BroadcastWrite == true;
+        }
+        catch (NpgsqlException ex)
+        {
+            _logger.LogWarning("Write check of private topic {Topic} failed: {Error}", topic, ex.Message);
+            return false;
+        }
+    }
+
+    private void Broadcast(string topic, bool isPrivate, string @event, JsonElement payload)
     {
         void Write(Utf8JsonWriter w)
         {
@@ -193,20 +230,25 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             }
             w.WriteEndObject();
         }
-        foreach (var channel in Registry.OnTopic(topic))
+        foreach (var channel in Registry.OnTopic(ChannelSubscription.RoutingKeyOf(topic, isPrivate)))
         {
+            if (!channel.CanReceiveBroadcast)
+            {
+                continue;
+            }
             channel.Session.Send(channel.Session.Serializer.Encode(null, null, topic, "broadcast", Write));
         }
     }
 
-    private async Task<bool> AuthorizeHttpAsync(HttpContext http)
+    /// <summary>Checks the API key and bearer token; returns the caller (the bearer's claims, else the key's), or null once refused.</summary>
+    private async Task<TokenCheck?> AuthorizeHttpAsync(HttpContext http)
     {
         var key = http.Request.Headers["apikey"].FirstOrDefault() ?? http.Request.Query["apikey"].FirstOrDefault();
         var check = await Tokens.CheckAsync(key).ConfigureAwait(false);
         if (!check.IsValid)
         {
             await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, check.ConnectError).ConfigureAwait(false);
-            return false;
+            return null;
         }
         var bearer = http.Request.Headers.Authorization.FirstOrDefault();
         if (bearer is not null && bearer.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -215,10 +257,27 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             if (!user.IsValid)
             {
                 await WriteErrorAsync(http, StatusCodes.Status401Unauthorized, user.ConnectError).ConfigureAwait(false);
-                return false;
+                return null;
             }
+            return user;
         }
-        return true;
+        return check;
+    }
+
+    /// <summary>The request headers as Realtime gives them to policies (<c>request.headers</c>): lower-case names, the last value of each.</summary>
+    private static string HeadersJson(IHeaderDictionary headers)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            foreach (var header in headers)
+            {
+                writer.WriteString(header.Key.ToLowerInvariant(), header.Value.LastOrDefault() ?? "");
+            }
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private static async Task WriteErrorAsync(HttpContext http, int status, string message)

@@ -3,12 +3,13 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
 /// <summary>
 /// One client WebSocket speaking the Phoenix protocol: heartbeats, joins and leaves, access token
-/// refresh, broadcast and presence. Outgoing frames go through one queue and one writer, so they
+/// refresh, broadcast and presence, and Realtime Authorization of private channels. Outgoing frames go through one queue and one writer, so they
 /// leave in the order they were produced. A socket that sends nothing for the heartbeat timeout is
 /// closed; leaving (or losing) the socket removes its channels and presences.
 /// </summary>
@@ -18,6 +19,7 @@ internal sealed class RealtimeSocketSession
     private readonly WebSocket _socket;
     private readonly RealtimeService _service;
     private readonly TokenCheck _apiKey;
+    private readonly string _headersJson;
     private readonly ILogger _logger;
     private readonly Channel<OutboundFrame> _outbox = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, ChannelSubscription> _channels = new(StringComparer.Ordinal);
@@ -25,11 +27,12 @@ internal sealed class RealtimeSocketSession
     private long _lastReceived;
     private CancellationTokenSource? _lifetime;
 
-    public RealtimeSocketSession(WebSocket socket, PhoenixSerializer serializer, TokenCheck apiKey, RealtimeService service, ILogger logger)
+    public RealtimeSocketSession(WebSocket socket, PhoenixSerializer serializer, TokenCheck apiKey, string headersJson, RealtimeService service, ILogger logger)
     {
         _socket = socket;
         Serializer = serializer;
         _apiKey = apiKey;
+        _headersJson = headersJson;
         _service = service;
         _logger = logger;
     }
@@ -242,10 +245,10 @@ internal sealed class RealtimeSocketSession
                 await RefreshTokenAsync(channel, message).ConfigureAwait(false);
                 break;
             case "broadcast":
-                HandleBroadcast(channel, message);
+                await HandleBroadcastAsync(channel, message).ConfigureAwait(false);
                 break;
             case "presence":
-                HandlePresence(channel, message);
+                await HandlePresenceAsync(channel, message).ConfigureAwait(false);
                 break;
             default:
                 _logger.LogDebug("Unexpected message from client of type {Event}", message.Event);
@@ -294,6 +297,21 @@ internal sealed class RealtimeSocketSession
         var config = payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
         var broadcast = Get(config, "broadcast");
         var presence = Get(config, "presence");
+        var isPrivate = IsTrue(Get(config, "private"));
+        var name = topic["realtime:".Length..];
+        ChannelPolicies? policies = null;
+        if (isPrivate)
+        {
+            // Realtime Authorization: the read policies decide the join (checked once here, not per message).
+            var (checkedPolicies, refusal) = await CheckReadAsync(ChannelPolicies.Unchecked, name, auth, IsTrue(Get(presence, "enabled"))).ConfigureAwait(false);
+            if (refusal is not null)
+            {
+                _logger.LogInformation("Join of private {Topic} refused: {Reason}", topic, refusal);
+                Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "error", w => WriteReason(w, refusal)));
+                return;
+            }
+            policies = checkedPolicies;
+        }
         var presenceKey = Get(presence, "key") is { ValueKind: JsonValueKind.String } k && k.GetString() is { Length: > 0 } key ? key
             : Get(presence, "key") is { ValueKind: JsonValueKind.Number } n ? n.GetRawText()
             : Guid.NewGuid().ToString();
@@ -310,7 +328,7 @@ internal sealed class RealtimeSocketSession
         }
         var channel = new ChannelSubscription(this, topic, message.JoinRef ?? message.Ref,
             ack: IsTrue(Get(broadcast, "ack")), self: IsTrue(Get(broadcast, "self")),
-            presenceKey, presenceEnabled: IsTrue(Get(presence, "enabled")), bindings, auth);
+            presenceKey, presenceEnabled: IsTrue(Get(presence, "enabled")), bindings, auth, isPrivate, policies);
         lock (_gate)
         {
             _channels[topic] = channel;
@@ -340,11 +358,11 @@ internal sealed class RealtimeSocketSession
             w.WriteEndArray();
             w.WriteEndObject();
         }));
-        _logger.LogDebug("Joined {Topic} as {Role} with {Bindings} postgres_changes bindings", topic, auth.Role, bindings.Count);
+        _logger.LogDebug("Joined {Topic} ({Visibility}) as {Role} with {Bindings} postgres_changes bindings", topic, isPrivate ? "private" : "public", auth.Role, bindings.Count);
 
-        if (channel.PresenceEnabled)
+        if (channel.PresenceEnabled && channel.CanReceivePresence)
         {
-            Send(Serializer.Encode(channel.JoinRef, null, topic, "presence_state", w => _service.Presence.WriteState(w, topic)));
+            Send(Serializer.Encode(channel.JoinRef, null, topic, "presence_state", w => _service.Presence.WriteState(w, channel)));
         }
         if (bindings.Count > 0)
         {
@@ -413,6 +431,23 @@ internal sealed class RealtimeSocketSession
             Shutdown(channel, check.ShutdownMessage);
             return;
         }
+        if (channel.IsPrivate)
+        {
+            // Supabase re-evaluates read with the new token (write again on next use) and ends a channel that lost read.
+            var previous = channel.Policies;
+            var (policies, refusal) = await CheckReadAsync(ChannelPolicies.Unchecked, channel.Name, check, channel.PresenceEnabled).ConfigureAwait(false);
+            if (refusal is not null)
+            {
+                Shutdown(channel, refusal.StartsWith(UnauthorizedCode, StringComparison.Ordinal) ? refusal[UnauthorizedCode.Length..] : UnableToConnectMessage);
+                return;
+            }
+            if ((previous.BroadcastRead == true && policies.BroadcastRead == false) || (previous.PresenceRead == true && policies.PresenceRead == false))
+            {
+                Shutdown(channel, "You no longer have permission to read from this Channel topic: " + channel.Name);
+                return;
+            }
+            channel.Policies = policies;
+        }
         channel.Auth = check;
         if (channel.Bindings.Count > 0)
         {
@@ -420,12 +455,84 @@ internal sealed class RealtimeSocketSession
         }
     }
 
-    private void HandleBroadcast(ChannelSubscription channel, PhoenixMessage message)
+    private const string UnauthorizedCode = "Unauthorized: ";
+    private const string UnableToConnectMessage = "Realtime was unable to connect to the project database";
+
+    /// <summary>
+    /// Read permissions of a private topic; the refusal is the join's <c>reason</c> as Supabase words it (no read
+    /// permission, or a policy that fails, is "Unauthorized: ..."), or null when the user may join.
+    /// </summary>
+    private async Task<(ChannelPolicies Policies, string? Refusal)> CheckReadAsync(ChannelPolicies policies, string name, TokenCheck user, bool presenceEnabled)
     {
-        OutboundFrame? v1 = null, v2 = null;
-        foreach (var target in _service.Registry.OnTopic(channel.Topic))
+        var unauthorized = UnauthorizedCode + "You do not have permissions to read from this Channel topic: " + name;
+        try
         {
-            if (target.IsClosed || (!channel.Self && ReferenceEquals(target, channel)))
+            var result = await _service.Authorizer.ReadAsync(policies, name, user, _headersJson, presenceEnabled, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
+            return (result, result.CanJoin ? null : unauthorized);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CheckViolation)
+        {
+            _logger.LogWarning("Read check of {Topic} failed: {Error}", name, ex.MessageText);
+            return (policies, "MissingPartition: Realtime was unable to find the expected messages partition");
+        }
+        catch (PostgresException ex)
+        {
+            // An RLS policy that errors (or a role that does not exist) refuses, as Supabase does.
+            _logger.LogWarning("Read check of {Topic} as {Role} failed: {Error}", name, user.Role, ex.MessageText);
+            return (policies, unauthorized);
+        }
+        catch (NpgsqlException ex)
+        {
+            _logger.LogWarning("Read check of {Topic} could not reach the database: {Error}", name, ex.Message);
+            return (policies, "UnableToConnectToProject: " + UnableToConnectMessage);
+        }
+    }
+
+    /// <summary>
+    /// Write permissions of a private channel (broadcast and presence together), checked on first use after a join
+    /// or token change and then kept; a presence track also checks presence read when the join did not. Unchecked
+    /// (so refused) when the check fails.
+    /// </summary>
+    private async Task<ChannelPolicies> EnsureWritePoliciesAsync(ChannelSubscription channel, bool presenceTrack = false)
+    {
+        var policies = channel.Policies;
+        var readPresence = presenceTrack && policies.PresenceRead is null;
+        if (policies.BroadcastWrite is not null && !readPresence)
+        {
+            return policies;
+        }
+        try
+        {
+            if (readPresence)
+            {
+                policies = await _service.Authorizer.ReadAsync(policies, channel.Name, channel.Auth, _headersJson, presenceEnabled: true, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
+            }
+            if (policies.BroadcastWrite is null)
+            {
+                policies = await _service.Authorizer.WriteAsync(policies, channel.Name, channel.Auth, _headersJson, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
+            }
+            channel.Policies = policies;
+            return policies;
+        }
+        catch (NpgsqlException ex)
+        {
+            _logger.LogWarning("Write check of {Topic} as {Role} failed: {Error}", channel.Topic, channel.Auth.Role, ex.Message);
+            return policies;
+        }
+    }
+
+    private async Task HandleBroadcastAsync(ChannelSubscription channel, PhoenixMessage message)
+    {
+        if (channel.IsPrivate && (await EnsureWritePoliciesAsync(channel).ConfigureAwait(false)).BroadcastWrite != true)
+        {
+            // Supabase drops a broadcast without write permission silently: no delivery and no ack.
+            _logger.LogDebug("Broadcast on private {Topic} dropped: no write permission", channel.Topic);
+            return;
+        }
+        OutboundFrame? v1 = null, v2 = null;
+        foreach (var target in _service.Registry.OnTopic(channel.RoutingKey))
+        {
+            if (target.IsClosed || (!channel.Self && ReferenceEquals(target, channel)) || !target.CanReceiveBroadcast)
             {
                 continue;
             }
@@ -457,7 +564,7 @@ internal sealed class RealtimeSocketSession
         }
     }
 
-    private void HandlePresence(ChannelSubscription channel, PhoenixMessage message)
+    private async Task HandlePresenceAsync(ChannelSubscription channel, PhoenixMessage message)
     {
         var ev = GetString(message.Payload, "event")?.ToLowerInvariant();
         switch (ev)
@@ -467,6 +574,15 @@ internal sealed class RealtimeSocketSession
                 if (meta.ValueKind == JsonValueKind.Undefined)
                 {
                     meta = JsonDocument.Parse("{}").RootElement;
+                }
+                if (channel.IsPrivate)
+                {
+                    if ((await EnsureWritePoliciesAsync(channel, presenceTrack: true).ConfigureAwait(false)).PresenceWrite != true)
+                    {
+                        // Supabase answers a track without presence write with a bare error reply.
+                        Send(Serializer.Reply(message.JoinRef, message.Ref, channel.Topic, "error"));
+                        return;
+                    }
                 }
                 if (meta.ValueKind != JsonValueKind.Object)
                 {

@@ -135,6 +135,39 @@ public class RealtimeChannelTests : RealtimeTestBase
     }
 
     [Fact]
+    public async Task A_private_channel_refused_by_realtime_authorization_fails_at_once_and_does_not_rejoin_by_itself()
+    {
+        const string reason = "Unauthorized: You do not have permissions to read from this Channel topic: ai-chat-stream:x";
+        var client = NewClient();
+        var channel = client.Channel("ai-chat-stream:x", new RealtimeChannelOptions { Private = true });
+        var statuses = channel.Statuses.Record();
+        var subscribe = channel.SubscribeAsync();
+        var connection = await Server.AcceptAsync();
+        var join = await connection.ExpectAsync("phx_join");
+        Assert.True(join.Payload.GetProperty("config").GetProperty("private").GetBoolean());
+        await connection.ReplyAsync(join, "error", "{\"reason\":\"" + reason + "\"}");
+
+        var ex = await Assert.ThrowsAsync<RealtimeException>(() => subscribe);
+        Assert.Equal(SubscribeStatus.ChannelError, ex.Status);
+        Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
+        var status = Assert.Single(statuses.Items);
+        Assert.Equal(SubscribeStatus.ChannelError, status.Status);
+        Assert.Equal(reason, status.Reason);
+
+        // The rejoin delay is 50 ms here: a retry would have come long before this.
+        Assert.Null(await connection.TryReceiveAsync(TimeSpan.FromMilliseconds(500)));
+        Assert.Equal(ChannelState.Errored, channel.State);
+
+        // Subscribing again asks the server again (policies may have changed).
+        var again = channel.SubscribeAsync();
+        var rejoin = await connection.ExpectAsync("phx_join");
+        Assert.True(rejoin.Payload.GetProperty("config").GetProperty("private").GetBoolean());
+        await connection.ReplyAsync(rejoin, "ok");
+        await again;
+        Assert.Equal(ChannelState.Joined, channel.State);
+    }
+
+    [Fact]
     public async Task A_join_timeout_reports_timed_out_sends_a_leave_and_rejoins()
     {
         var client = NewClient(o => o.Timeout = TimeSpan.FromMilliseconds(300));

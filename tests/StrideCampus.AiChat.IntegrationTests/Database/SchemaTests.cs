@@ -159,5 +159,62 @@ public sealed class SchemaTests(PostgresFixture db)
         Assert.Equal(2L, (long)(await cmd.ExecuteScalarAsync())!);
         await using var pol = new NpgsqlCommand("select count(*) from pg_policies where tablename in ('ai_chat_sessions','ai_chat_messages')", conn);
         Assert.Equal(8L, (long)(await pol.ExecuteScalarAsync())!);
+        await using var realtime = new NpgsqlCommand(
+            "select count(*) from pg_policies where schemaname = 'realtime' and tablename = 'messages' and policyname in ('ai_chat_stream_read_own_topic','ai_chat_stream_write_own_topic')", conn);
+        Assert.Equal(2L, (long)(await realtime.ExecuteScalarAsync())!);
+        await using var rls = new NpgsqlCommand("select relrowsecurity from pg_class where oid = 'realtime.messages'::regclass", conn);
+        Assert.True((bool)(await rls.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Realtime_topic_returns_the_setting_and_the_stream_policies_admit_only_the_topics_owner()
+    {
+        var a = await db.CreateUserAsync();
+        var b = await db.CreateUserAsync();
+        await using var asA = await db.AsAsync("authenticated", a);
+        await using (var none = asA.Command("select realtime.topic() is null"))
+        {
+            Assert.True((bool)(await none.ExecuteScalarAsync())!);
+        }
+
+        // A committed broadcast row, written as the owner (RLS does not apply to it), for the read probes.
+        var row = Guid.NewGuid();
+        await using (var owner = new NpgsqlConnection(db.Postgres.ConnectionString))
+        {
+            await owner.OpenAsync();
+            await using var insert = new NpgsqlCommand("insert into realtime.messages (id, topic, extension) values ($1, 'probe', 'broadcast')", owner);
+            insert.Parameters.AddWithValue(row);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        async Task<(bool Read, bool Write)> ProbeAsync(string topic)
+        {
+            await asA.ExecuteAsync("select set_config('realtime.topic', $1, true)", topic);
+            await using (var current = asA.Command("select realtime.topic()"))
+            {
+                Assert.Equal(topic, (string)(await current.ExecuteScalarAsync())!);
+            }
+            var read = await asA.CountAsync("select count(*) from realtime.messages where id = $1", row) == 1;
+            await asA.ExecuteAsync("savepoint probe");
+            try
+            {
+                await asA.ExecuteAsync("insert into realtime.messages (topic, extension) values ($1, 'broadcast')", topic);
+                await asA.ExecuteAsync("release savepoint probe");
+                return (read, true);
+            }
+            catch (PostgresException ex) when (ex.SqlState == "42501")
+            {
+                await asA.ExecuteAsync("rollback to savepoint probe");
+                return (read, false);
+            }
+        }
+
+        Assert.Equal((true, true), await ProbeAsync("ai-chat-stream:" + a.ToString("D")));
+        Assert.Equal((false, false), await ProbeAsync("ai-chat-stream:" + b.ToString("D")));
+        Assert.Equal((false, false), await ProbeAsync("ai-chat-stream:" + a.ToString("D").ToUpperInvariant()));
+        Assert.Equal((false, false), await ProbeAsync("ai-chat-stream:"));
+        // A presence row on the user's own topic is refused: the stream topic carries broadcasts only.
+        await asA.ExecuteAsync("select set_config('realtime.topic', $1, true)", "ai-chat-stream:" + a.ToString("D"));
+        await Assert.ThrowsAsync<PostgresException>(() => asA.ExecuteAsync("insert into realtime.messages (topic, extension) values (realtime.topic(), 'presence')"));
     }
 }

@@ -130,4 +130,19 @@ public sealed class RealtimeInteropTests(LocalStackFixture fixture)
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("\"ok\":true", result.StdOut, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Official_clients_relay_on_a_private_stream_topic_and_another_user_gets_channel_error()
+    {
+        var stack = fixture.Stack;
+        var alice = await RealtimeTestData.CreateUserAsync(stack);
+        var bob = await RealtimeTestData.CreateUserAsync(stack);
+        var result = await NodeScript.RunAsync("realtime-private.mjs", Env(
+            ("TOKEN_A", RealtimeTestData.Token(stack, alice)),
+            ("USER_A", alice.ToString("D")),
+            ("TOKEN_B", RealtimeTestData.Token(stack, bob)),
+            ("USER_B", bob.ToString("D"))));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("\"ok\":true", result.StdOut, StringComparison.Ordinal);
+    }
 }

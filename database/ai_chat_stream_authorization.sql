@@ -1,0 +1,23 @@
+-- Realtime Authorization for the private broadcast channel that relays streamed reply tokens
+-- between a user's own clients: the topic 'ai-chat-stream:' || auth.uid()::text (the uuid in
+-- lower case with dashes). A signed-in user may receive (select) and send (insert) broadcasts on
+-- their own stream topic and on no other. Presence is not allowed on it.
+-- Run after ai_chat_rls_policies.sql. Idempotent: each policy is dropped and created again.
+-- Policies on realtime.messages only add permissions (they are permissive), so other private
+-- channels of your project keep whatever your other policies on realtime.messages allow.
+
+drop policy if exists "ai_chat_stream_read_own_topic" on realtime.messages;
+create policy "ai_chat_stream_read_own_topic" on realtime.messages
+  for select to authenticated
+  using (
+    realtime.messages.extension = 'broadcast'
+    and (select realtime.topic()) = 'ai-chat-stream:' || (select auth.uid())::text
+  );
+
+drop policy if exists "ai_chat_stream_write_own_topic" on realtime.messages;
+create policy "ai_chat_stream_write_own_topic" on realtime.messages
+  for insert to authenticated
+  with check (
+    realtime.messages.extension = 'broadcast'
+    and (select realtime.topic()) = 'ai-chat-stream:' || (select auth.uid())::text
+  );
