@@ -9,9 +9,10 @@ namespace StrideCampus.AiChat.LocalStack.Realtime;
 
 /// <summary>
 /// One client WebSocket speaking the Phoenix protocol: heartbeats, joins and leaves, access token
-/// refresh, broadcast and presence, and Realtime Authorization of private channels. Outgoing frames go through one queue and one writer, so they
-/// leave in the order they were produced. A socket that sends nothing for the heartbeat timeout is
-/// closed; leaving (or losing) the socket removes its channels and presences.
+/// refresh, broadcast and presence, and Realtime Authorization of private channels. Outgoing frames
+/// go through one queue and one writer, so they leave in the order they were produced. A socket that
+/// sends nothing for the heartbeat timeout is closed; leaving (or losing) the socket removes its
+/// channels and presences.
 /// </summary>
 internal sealed class RealtimeSocketSession
 {

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text;
 using System.Text.Json;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
 using static StrideCampus.AiChat.IntegrationTests.Infrastructure.PhoenixTestSocket;
@@ -179,5 +181,41 @@ public sealed class RealtimeAuthorizationTests(LocalStackFixture fixture)
         Assert.Equal("You do not have permissions to read from this Channel topic: " + topic, system.GetProperty("message").GetString());
         Assert.Equal(topic, system.GetProperty("channel").GetString());
         await socket.WaitForEventAsync("phx_close");
+    }
+
+    [Fact]
+    public async Task Http_broadcast_to_a_private_topic_needs_write_permission_and_reaches_only_private_channels()
+    {
+        var stack = fixture.Stack;
+        var alice = await RealtimeTestData.CreateUserAsync(stack);
+        var bob = await RealtimeTestData.CreateUserAsync(stack);
+        var topic = StreamTopic(alice);
+        await using var privateSocket = await ConnectAsync();
+        await using var publicSocket = await ConnectAsync();
+        await JoinOkAsync(privateSocket, topic, JoinPayload(RealtimeTestData.Token(stack, alice)));
+        await JoinOkAsync(publicSocket, topic, JoinPayload(RealtimeTestData.Token(stack, alice), isPrivate: false));
+        using var http = new HttpClient { BaseAddress = stack.ApiUrl };
+
+        async Task PostAsync(Guid user, string text)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/realtime/v1/api/broadcast")
+            {
+                Content = new StringContent(
+                    JsonSerializer.Serialize(new { messages = new[] { new { topic, @event = "token", payload = new { text }, @private = true } } }),
+                    Encoding.UTF8,
+                    "application/json"),
+            };
+            request.Headers.Add("apikey", stack.AnonKey);
+            request.Headers.Authorization = new("Bearer", RealtimeTestData.Token(stack, user));
+            // Accepted either way: Supabase drops a refused private message without saying so.
+            Assert.Equal(HttpStatusCode.Accepted, (await http.SendAsync(request)).StatusCode);
+        }
+
+        await PostAsync(bob, "from bob");
+        await PostAsync(alice, "from alice");
+        var got = Parts(await privateSocket.WaitForEventAsync("broadcast")).Payload;
+        Assert.Equal("from alice", got.GetProperty("payload").GetProperty("text").GetString());
+        await RoundTripAsync(publicSocket, "9");
+        Assert.DoesNotContain(publicSocket.Received, m => Parts(m).Event == "broadcast");
     }
 }
