@@ -198,7 +198,26 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         {
             case PostgresChangeType.Insert or PostgresChangeType.Update:
                 // With errors (Supabase's "Error 413: Payload Too Large"), the record lacks every long value: not a row.
-                if (e.Errors.Count > 0 || e.New is not { ValueKind: JsonValueKind.Object } row)
+                if (e.Errors.Count > 0)
+                {
+                    return null;
+                }
+
+                // A decoded event's row is read straight from its bytes; an event built by hand from its element.
+                var raw = e.NewRow;
+                JsonElement row = default;
+                if (raw is not null)
+                {
+                    if (!raw.IsObject)
+                    {
+                        return null;
+                    }
+                }
+                else if (e.New is { ValueKind: JsonValueKind.Object } element)
+                {
+                    row = element;
+                }
+                else
                 {
                     return null;
                 }
@@ -206,7 +225,9 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
                 var insert = e.Type == PostgresChangeType.Insert;
                 if (isSession)
                 {
-                    var session = row.Deserialize(ChatJsonContext.Default.ChatSession);
+                    var session = raw is not null
+                        ? JsonSerializer.Deserialize(raw.Utf8, ChatJsonContext.Default.ChatSession)
+                        : row.Deserialize(ChatJsonContext.Default.ChatSession);
                     if (session is null || session.Title is null)
                     {
                         return null;
@@ -220,7 +241,15 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
                     return insert ? ChatChange.Created(session) : ChatChange.Updated(session);
                 }
 
-                var message = row.Deserialize(ChatJsonContext.Default.ChatMessage);
+                ChatMessage? message;
+                if (raw is null)
+                {
+                    message = row.Deserialize(ChatJsonContext.Default.ChatMessage);
+                }
+                else if (!ChatMessageReader.TryRead(raw.Utf8, out message))
+                {
+                    message = JsonSerializer.Deserialize(raw.Utf8, ChatJsonContext.Default.ChatMessage);
+                }
                 if (message is null || message.Content is null)
                 {
                     return null;

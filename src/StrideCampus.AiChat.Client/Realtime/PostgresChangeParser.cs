@@ -51,7 +51,7 @@ internal static class PostgresChangeParser
             else if (reader.ValueTextEquals("data"u8))
             {
                 Read(ref reader);
-                change = ParseData(ref reader, names);
+                change = ParseData(ref reader, names, payload);
             }
             else
             {
@@ -63,7 +63,7 @@ internal static class PostgresChangeParser
         return change ?? throw new FormatException("postgres_changes payload without data");
     }
 
-    private static PostgresChangeEvent ParseData(ref Utf8JsonReader reader, Utf8StringCache names)
+    private static PostgresChangeEvent ParseData(ref Utf8JsonReader reader, Utf8StringCache names, ReadOnlySpan<byte> payload)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -73,7 +73,7 @@ internal static class PostgresChangeParser
         string? schema = null, table = null;
         PostgresChangeType? type = null;
         DateTimeOffset commit = default;
-        JsonElement? @new = null, old = null;
+        RowImage? @new = null, old = null;
         IReadOnlyList<string> errors = [];
         while (Read(ref reader) != JsonTokenType.EndObject)
         {
@@ -104,11 +104,11 @@ internal static class PostgresChangeParser
             }
             else if (reader.ValueTextEquals("new"u8) || reader.ValueTextEquals("record"u8))
             {
-                @new = ReadRow(ref reader);
+                @new = ReadRow(ref reader, payload);
             }
             else if (reader.ValueTextEquals("old"u8) || reader.ValueTextEquals("old_record"u8))
             {
-                old = ReadRow(ref reader);
+                old = ReadRow(ref reader, payload);
             }
             else if (reader.ValueTextEquals("errors"u8))
             {
@@ -129,7 +129,7 @@ internal static class PostgresChangeParser
         return new PostgresChangeEvent(type.Value, schema, table, commit, @new, old, errors);
     }
 
-    private static JsonElement? ReadRow(ref Utf8JsonReader reader)
+    private static RowImage? ReadRow(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload)
     {
         Read(ref reader);
         if (reader.TokenType == JsonTokenType.Null)
@@ -148,7 +148,12 @@ internal static class PostgresChangeParser
             }
         }
 
-        return JsonElement.ParseValue(ref reader);
+        // Copy the value's bytes (the receive buffer is reused); a JsonElement is parsed from them only on demand.
+        // The payload is one contiguous span, so the value's bytes are the span between its first and last token.
+        var start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        var end = (int)reader.BytesConsumed;
+        return new RowImage(payload[start..end].ToArray());
     }
 
     private static string? ReadString(ref Utf8JsonReader reader, Utf8StringCache names)

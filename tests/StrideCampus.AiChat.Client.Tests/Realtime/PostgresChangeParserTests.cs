@@ -42,6 +42,31 @@ public class PostgresChangeParserTests
     }
 
     [Fact]
+    public void Row_images_are_kept_as_received_and_parsed_once_on_demand()
+    {
+        var payload = Encoding.UTF8.GetBytes("""
+            {"ids":[1],"data":{"schema":"public","table":"t","commit_timestamp":"2024-05-01T10:20:30Z","type":"UPDATE",
+             "record":{"id":"a","n":[1,{"x":"\u002B"}]},"old_record":"not an object"}}
+            """);
+        var change = PostgresChangeParser.Parse(payload, _ids, _names);
+        Array.Clear(payload); // the receive buffer is reused: the event must not depend on it
+
+        Assert.Equal("""{"id":"a","n":[1,{"x":"\u002B"}]}""", Encoding.UTF8.GetString(change.NewRow!.Utf8));
+        Assert.True(change.NewRow.IsObject);
+        Assert.Equal("+", change.New!.Value.GetProperty("n")[1].GetProperty("x").GetString());
+        Assert.Equal(change.New.Value.GetRawText(), change.New.Value.GetRawText());
+        Assert.Equal(System.Text.Json.JsonValueKind.String, change.Old!.Value.ValueKind);
+        Assert.False(change.OldRow!.IsObject);
+
+        // `with` replaces the lazily read image like any other property.
+        var replaced = change with { New = System.Text.Json.JsonDocument.Parse("""{"id":"b"}""").RootElement };
+        Assert.Null(replaced.NewRow);
+        Assert.Equal("b", replaced.New!.Value.GetProperty("id").GetString());
+        Assert.Equal("a", change.New.Value.GetProperty("id").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.String, replaced.Old!.Value.ValueKind);
+    }
+
+    [Fact]
     public void Parses_a_delete_that_carries_only_the_key()
     {
         var change = Parse("""
