@@ -10,7 +10,8 @@ namespace StrideCampus.AiChat.Benchmarks.Load;
 /// <c>load</c>: the initial load of a MessageStore (subscribe, then every session with its messages through
 /// LocalStack's REST, paged at 1,000 rows) for users with 10, 100 and 1,000 sessions of 50 messages. Manual
 /// harness: 2 warm-up loads, then the median of 7 timed loads per size, with the bytes this process allocated
-/// during each (LocalStack runs in a child process, so only the client's allocations count).
+/// during each and the CPU time this process used (LocalStack runs in a child process, so only the client's
+/// allocations and CPU count; the rest of the time is the server's and the wire's).
 /// </summary>
 internal static class LoadCommand
 {
@@ -32,6 +33,8 @@ internal static class LoadCommand
             await using var clients = new UserClients(server, user);
             var times = new List<double>();
             var bytes = new List<double>();
+            var cpu = new List<double>();
+            using var self = Process.GetCurrentProcess();
             MessageStoreStats? stats = null;
             for (var run = 0; run < Warmups + Runs; run++)
             {
@@ -39,10 +42,14 @@ internal static class LoadCommand
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 var before = GC.GetTotalAllocatedBytes(precise: true);
+                self.Refresh();
+                var cpuBefore = self.TotalProcessorTime;
                 var watch = Stopwatch.StartNew();
                 var (store, _) = await clients.CreateStoreAsync(options, cancellationToken).ConfigureAwait(false);
                 watch.Stop();
                 var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                self.Refresh();
+                var cpuUsed = (self.TotalProcessorTime - cpuBefore).TotalMilliseconds;
                 stats = store.Current.Stats;
                 await store.DisposeAsync().ConfigureAwait(false);
                 if (stats.SessionCount != sessions || stats.MessageCount != Math.Min(sessions, options.MaxCachedSessions) * MessagesPerSession)
@@ -54,19 +61,20 @@ internal static class LoadCommand
                 {
                     times.Add(watch.Elapsed.TotalMilliseconds);
                     bytes.Add(allocated);
+                    cpu.Add(cpuUsed);
                 }
             }
 
-            results.Add(new LoadResult(sessions, sessions * MessagesPerSession, Statistics.Median(times), times.Min(), Statistics.Median(bytes), stats!));
+            results.Add(new LoadResult(sessions, sessions * MessagesPerSession, Statistics.Median(times), times.Min(), Statistics.Median(bytes), Statistics.Median(cpu), stats!));
         }
 
         Console.WriteLine();
         Console.WriteLine($"=== load: MessageStore initial load through LocalStack REST (median of {Runs} after {Warmups} warm-ups) ===");
-        Console.WriteLine($"{"sessions",8} {"messages",9} {"median ms",10} {"min ms",8} {"alloc MB",9} {"µs/msg",7} {"B/msg",7} {"cached",7} {"queries",8}");
+        Console.WriteLine($"{"sessions",8} {"messages",9} {"median ms",10} {"min ms",8} {"client CPU ms",13} {"alloc MB",9} {"µs/msg",7} {"B/msg",7} {"cached",7} {"queries",8}");
         foreach (var r in results)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Sessions,8:N0} {r.Messages,9:N0} {r.MedianMs,10:F1} {r.MinMs,8:F1} {r.MedianBytes / (1 << 20),9:F2} {r.MedianMs * 1000 / r.Messages,7:F2} {r.MedianBytes / r.Messages,7:N0} {r.Stats.MessageCount,7:N0} {r.Stats.DatabaseQueries,8}"));
+                $"{r.Sessions,8:N0} {r.Messages,9:N0} {r.MedianMs,10:F1} {r.MinMs,8:F1} {r.ClientCpuMs,13:F1} {r.MedianBytes / (1 << 20),9:F2} {r.MedianMs * 1000 / r.Messages,7:F2} {r.MedianBytes / r.Messages,7:N0} {r.Stats.MessageCount,7:N0} {r.Stats.DatabaseQueries,8}"));
         }
 
         var small = results[1];
@@ -90,5 +98,5 @@ internal static class LoadCommand
             """,
             cancellationToken, user, sessions, MessagesPerSession);
 
-    private sealed record LoadResult(int Sessions, int Messages, double MedianMs, double MinMs, double MedianBytes, MessageStoreStats Stats);
+    private sealed record LoadResult(int Sessions, int Messages, double MedianMs, double MinMs, double MedianBytes, double ClientCpuMs, MessageStoreStats Stats);
 }
