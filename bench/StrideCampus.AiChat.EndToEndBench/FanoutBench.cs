@@ -52,6 +52,7 @@ internal sealed class FanoutBench(BenchArguments args)
             },
             ct);
 
+        using var stalls = new SchedulerStallProbe();
         var subscribers = new List<FanoutSubscriber>();
         var results = new List<(int Clients, PhaseResult Result)>();
         try
@@ -65,8 +66,11 @@ internal sealed class FanoutBench(BenchArguments args)
                 await ConnectUpToAsync(stack, users, subscribers, clients, ct);
                 Console.WriteLine($"{clients} clients connected and joined ({connectClock.Elapsed.TotalSeconds:F1} s)");
                 await Task.Delay(500, ct); // let the joins settle before measuring
+                stalls.Reset();
                 var result = await RunPhaseAsync(writer, clients, ct);
                 results.Add((clients, result));
+                var lateness = stalls.Lateness();
+                Console.WriteLine($"  stall canary (1 ms sleep wakes late by): p50 {lateness.P50:F2} p99 {lateness.P99:F2} max {lateness.Max:F2} ms; {ProcessSnapshot.LoadAverage()}");
                 Console.WriteLine($"  {clients} clients: delivery p50 {result.Delivery.P50:F2} p99 {result.Delivery.P99:F2} max {result.Delivery.Max:F2} ms, {result.Delivered}/{result.Expected} delivered");
             }
         }

@@ -22,9 +22,11 @@ internal sealed class PropagationBench(BenchArguments args)
 
     private readonly ConcurrentDictionary<Guid, long> _pgoutput = new();
     private readonly ConcurrentDictionary<Guid, long> _seenByB = new();
+    private readonly SchedulerStallProbe _stalls = new();
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
+        using var stalls = _stalls;
         await using var stack = await BenchStack.StartAsync(ct);
         var user = (await stack.CreateUsersAsync(1, "propagation", ct))[0];
         await using var a = await SdkTab.OpenAsync(stack, user, new MessageStoreOptions(), ct);
@@ -45,8 +47,10 @@ internal sealed class PropagationBench(BenchArguments args)
 
         Console.WriteLine($"steady: {_count} messages at {_rate}/s (open loop)");
         var before = ProcessSnapshot.Take();
+        _stalls.Reset();
         var steady = await RunPhaseAsync(a, b, _count, _rate, ct);
         var during = ProcessSnapshot.Take().Since(before);
+        var lateness = _stalls.Lateness();
 
         Console.WriteLine($"floors: {_floorCount} each at {_rate}/s");
         var probeSession = await CreateSessionAsync(a, b, "floors", ct);
@@ -57,6 +61,8 @@ internal sealed class PropagationBench(BenchArguments args)
         Console.WriteLine();
         Console.WriteLine($"== propagation at {_rate}/s: {steady.Delivered}/{_count} delivered, offered {steady.Schedule.AchievedRate:F1}/s, failures {steady.Schedule.Failures}");
         Console.WriteLine($"during the steady phase: {during}");
+        Console.WriteLine($"  stall canary (a thread sleeping 1 ms wakes late by): p50 {lateness.P50:F2} p99 {lateness.P99:F2} max {lateness.Max:F2} ms");
+        Console.WriteLine($"  of {steady.Slow} messages slower than 20 ms end to end, {steady.SlowDuringStall} overlapped a canary stall of >= 5 ms");
         LatencySummary.PrintHeader();
         steady.AddToSeen.Print("A AddMessageAsync -> B MessageCreated (end to end)");
         steady.AddCall.Print("  A AddMessageAsync call (REST upsert, SDK)");
@@ -151,6 +157,7 @@ internal sealed class PropagationBench(BenchArguments args)
         var pgToSeen = new List<double>();
         var addCall = new List<double>();
         long lastArrival = 0;
+        int slow = 0, slowDuringStall = 0;
         for (var i = 0; i < count; i++)
         {
             var start = schedule.Starts[i];
@@ -163,7 +170,14 @@ internal sealed class PropagationBench(BenchArguments args)
             var replicated = _pgoutput.TryGetValue(ids[i], out var p);
             if (seen)
             {
-                addToSeen.Add(Stopwatch.GetElapsedTime(start, s).TotalMilliseconds);
+                var latency = Stopwatch.GetElapsedTime(start, s).TotalMilliseconds;
+                addToSeen.Add(latency);
+                if (latency > 20)
+                {
+                    slow++;
+                    slowDuringStall += _stalls.StalledDuring(start, s, 5) ? 1 : 0;
+                }
+
                 lastArrival = Math.Max(lastArrival, s);
             }
 
@@ -181,7 +195,7 @@ internal sealed class PropagationBench(BenchArguments args)
         var deliverySeconds = lastArrival == 0 ? double.PositiveInfinity : Stopwatch.GetElapsedTime(schedule.Starts[0], lastArrival).TotalSeconds;
         return new PhaseResult(
             count, addToSeen.Count, schedule, addToSeen.Count / deliverySeconds,
-            LatencySummary.Of(addToSeen), LatencySummary.Of(addCall), LatencySummary.Of(addToPg), LatencySummary.Of(pgToSeen), exchanges);
+            LatencySummary.Of(addToSeen), LatencySummary.Of(addCall), LatencySummary.Of(addToPg), LatencySummary.Of(pgToSeen), exchanges, slow, slowDuringStall);
     }
 
     private sealed record PhaseResult(
@@ -193,5 +207,7 @@ internal sealed class PropagationBench(BenchArguments args)
         LatencySummary AddCall,
         LatencySummary AddToPgoutput,
         LatencySummary PgoutputToSeen,
-        LatencySummary HttpExchange);
+        LatencySummary HttpExchange,
+        int Slow,
+        int SlowDuringStall);
 }

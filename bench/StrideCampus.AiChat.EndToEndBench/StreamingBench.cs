@@ -33,10 +33,12 @@ internal sealed class StreamingBench(BenchArguments args)
             },
             ct);
 
+        using var stalls = new SchedulerStallProbe();
         var results = new List<(double WritesPerSecond, RunResult Result)>();
         var ok = true;
         // A short warm-up stream so JIT and connection set-up do not land in the first measured run.
         await RunOnceAsync(stack, user, b, writesBySession, 10, 100, _writeRates[0], ct);
+        stalls.Reset();
         foreach (var writeRate in _writeRates)
         {
             var result = await RunOnceAsync(stack, user, b, writesBySession, _tokens, _rate, writeRate, ct);
@@ -44,7 +46,9 @@ internal sealed class StreamingBench(BenchArguments args)
             ok &= result.ContentExact && result.StatusComplete;
         }
 
+        var lateness = stalls.Lateness();
         Console.WriteLine();
+        Console.WriteLine($"stall canary over the runs (a thread sleeping 1 ms wakes late by): p50 {lateness.P50:F2} p99 {lateness.P99:F2} max {lateness.Max:F2} ms; {ProcessSnapshot.LoadAverage()}");
         Console.WriteLine($"== streaming: {_tokens} tokens at {_rate}/s, lag = token produced in A -> B's copy first contains it");
         Console.WriteLine($"{"max writes/s",12} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"REST writes",11} {"WAL rows",8} {"mean/s",7} {"max in 1 s",10} {"min gap ms",10} {"stream s",8} {"B events",8}  final");
         foreach (var (writeRate, r) in results)
