@@ -28,7 +28,29 @@ internal sealed class TopicAuthorizer(NpgsqlDataSource owner)
     /// presence only when <paramref name="presenceEnabled"/> (otherwise left unchecked, as Supabase does).
     /// </summary>
     /// <exception cref="PostgresException">A policy failed, or the role does not exist.</exception>
-    public async Task<ChannelPolicies> ReadAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, bool presenceEnabled, CancellationToken cancellationToken)
+    public Task<ChannelPolicies> ReadAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, bool presenceEnabled, CancellationToken cancellationToken) =>
+        RetryOnBrokenConnectionAsync(() => ReadOnceAsync(policies, topic, user, headersJson, presenceEnabled, cancellationToken), cancellationToken);
+
+    /// <summary>Write permissions of <paramref name="topic"/> for broadcast and presence (both are checked at once).</summary>
+    /// <exception cref="PostgresException">A policy failed (other than refusing the insert), or the role does not exist.</exception>
+    public Task<ChannelPolicies> WriteAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, CancellationToken cancellationToken) =>
+        RetryOnBrokenConnectionAsync(() => WriteOnceAsync(policies, topic, user, headersJson, cancellationToken), cancellationToken);
+
+    /// <summary>A pooled connection that broke (PostgreSQL restarted) fails one check: drop the pool and try once more.</summary>
+    private async Task<ChannelPolicies> RetryOnBrokenConnectionAsync(Func<Task<ChannelPolicies>> check, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await check().ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException && !cancellationToken.IsCancellationRequested)
+        {
+            owner.Clear();
+            return await check().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ChannelPolicies> ReadOnceAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, bool presenceEnabled, CancellationToken cancellationToken)
     {
         var broadcastId = Guid.NewGuid();
         var presenceId = presenceEnabled ? Guid.NewGuid() : (Guid?)null;
@@ -64,9 +86,7 @@ internal sealed class TopicAuthorizer(NpgsqlDataSource owner)
         };
     }
 
-    /// <summary>Write permissions of <paramref name="topic"/> for broadcast and presence (both are checked at once).</summary>
-    /// <exception cref="PostgresException">A policy failed (other than refusing the insert), or the role does not exist.</exception>
-    public async Task<ChannelPolicies> WriteAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, CancellationToken cancellationToken)
+    private async Task<ChannelPolicies> WriteOnceAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, CancellationToken cancellationToken)
     {
         await using var conn = await owner.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);

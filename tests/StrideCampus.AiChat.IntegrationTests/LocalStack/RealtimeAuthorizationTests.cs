@@ -218,4 +218,24 @@ public sealed class RealtimeAuthorizationTests(LocalStackFixture fixture)
         await RoundTripAsync(publicSocket, "9");
         Assert.DoesNotContain(publicSocket.Received, m => Parts(m).Event == "broadcast");
     }
+
+    [Fact]
+    public async Task A_private_join_after_a_postgres_restart_is_checked_on_a_fresh_connection()
+    {
+        var stack = fixture.Stack;
+        var user = await RealtimeTestData.CreateUserAsync(stack);
+        var token = RealtimeTestData.Token(stack, user);
+        await using (var before = await ConnectAsync())
+        {
+            await JoinOkAsync(before, StreamTopic(user), JoinPayload(token));
+        }
+
+        await stack.Postgres.StopAsync(immediate: true);
+        await stack.Postgres.RestartAsync();
+        // This test process's own pooled superuser connections died with the server.
+        Npgsql.NpgsqlConnection.ClearAllPools();
+
+        await using var after = await ConnectAsync();
+        await JoinOkAsync(after, StreamTopic(user), JoinPayload(token));
+    }
 }
