@@ -23,10 +23,12 @@ internal sealed class PropagationBench(BenchArguments args)
     private readonly ConcurrentDictionary<Guid, long> _pgoutput = new();
     private readonly ConcurrentDictionary<Guid, long> _seenByB = new();
     private readonly SchedulerStallProbe _stalls = new();
+    private readonly GcPauseRecorder _gc = new();
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
         using var stalls = _stalls;
+        using var gc = _gc;
         await using var stack = await BenchStack.StartAsync(ct);
         var user = (await stack.CreateUsersAsync(1, "propagation", ct))[0];
         await using var a = await SdkTab.OpenAsync(stack, user, new MessageStoreOptions(), ct);
@@ -48,9 +50,11 @@ internal sealed class PropagationBench(BenchArguments args)
         Console.WriteLine($"steady: {_count} messages at {_rate}/s (open loop)");
         var before = ProcessSnapshot.Take();
         _stalls.Reset();
+        _gc.Reset();
         var steady = await RunPhaseAsync(a, b, _count, _rate, ct);
         var during = ProcessSnapshot.Take().Since(before);
         var lateness = _stalls.Lateness();
+        var gcPauses = _gc.Summary();
 
         Console.WriteLine($"floors: {_floorCount} each at {_rate}/s");
         var probeSession = await CreateSessionAsync(a, b, "floors", ct);
@@ -62,7 +66,8 @@ internal sealed class PropagationBench(BenchArguments args)
         Console.WriteLine($"== propagation at {_rate}/s: {steady.Delivered}/{_count} delivered, offered {steady.Schedule.AchievedRate:F1}/s, failures {steady.Schedule.Failures}");
         Console.WriteLine($"during the steady phase: {during}");
         Console.WriteLine($"  stall canary (a thread sleeping 1 ms wakes late by): p50 {lateness.P50:F2} p99 {lateness.P99:F2} max {lateness.Max:F2} ms");
-        Console.WriteLine($"  of {steady.Slow} messages slower than 20 ms end to end, {steady.SlowDuringStall} overlapped a canary stall of >= 5 ms");
+        Console.WriteLine($"  GC pauses (runtime events): {gcPauses.Count}, p50 {gcPauses.P50:F2} max {gcPauses.Max:F2} ms");
+        Console.WriteLine($"  of {steady.Slow} messages slower than 20 ms end to end, {steady.SlowDuringStall} overlapped a canary stall of >= 5 ms, {steady.SlowDuringGc} a GC pause of >= 1 ms");
         LatencySummary.PrintHeader();
         steady.AddToSeen.Print("A AddMessageAsync -> B MessageCreated (end to end)");
         steady.AddCall.Print("  A AddMessageAsync call (REST upsert, SDK)");
@@ -157,7 +162,7 @@ internal sealed class PropagationBench(BenchArguments args)
         var pgToSeen = new List<double>();
         var addCall = new List<double>();
         long lastArrival = 0;
-        int slow = 0, slowDuringStall = 0;
+        int slow = 0, slowDuringStall = 0, slowDuringGc = 0;
         for (var i = 0; i < count; i++)
         {
             var start = schedule.Starts[i];
@@ -176,6 +181,7 @@ internal sealed class PropagationBench(BenchArguments args)
                 {
                     slow++;
                     slowDuringStall += _stalls.StalledDuring(start, s, 5) ? 1 : 0;
+                    slowDuringGc += _gc.PausedDuring(start, s, 1) ? 1 : 0;
                 }
 
                 lastArrival = Math.Max(lastArrival, s);
@@ -195,7 +201,7 @@ internal sealed class PropagationBench(BenchArguments args)
         var deliverySeconds = lastArrival == 0 ? double.PositiveInfinity : Stopwatch.GetElapsedTime(schedule.Starts[0], lastArrival).TotalSeconds;
         return new PhaseResult(
             count, addToSeen.Count, schedule, addToSeen.Count / deliverySeconds,
-            LatencySummary.Of(addToSeen), LatencySummary.Of(addCall), LatencySummary.Of(addToPg), LatencySummary.Of(pgToSeen), exchanges, slow, slowDuringStall);
+            LatencySummary.Of(addToSeen), LatencySummary.Of(addCall), LatencySummary.Of(addToPg), LatencySummary.Of(pgToSeen), exchanges, slow, slowDuringStall, slowDuringGc);
     }
 
     private sealed record PhaseResult(
@@ -209,5 +215,6 @@ internal sealed class PropagationBench(BenchArguments args)
         LatencySummary PgoutputToSeen,
         LatencySummary HttpExchange,
         int Slow,
-        int SlowDuringStall);
+        int SlowDuringStall,
+        int SlowDuringGc);
 }
