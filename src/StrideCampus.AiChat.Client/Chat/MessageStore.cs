@@ -25,6 +25,9 @@ public sealed partial class MessageStore : IAsyncDisposable
     private const int MaxTitleLength = 200;
     private const int MaxContentLength = 100_000;
 
+    /// <summary>How long relayed text may run ahead of the database without growing before the database row holds again.</summary>
+    private static readonly TimeSpan RelayedTextLifetime = TimeSpan.FromSeconds(3);
+
     private readonly Lock _gate = new();
     private readonly MessageStoreCore _core;
     private readonly IChatDataSource _data;
@@ -44,6 +47,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     private readonly Dictionary<Guid, Task<IReadOnlyList<ChatMessage>>> _loads = [];
     private MessageStoreState _current;
     private ITimer? _sweepTimer;
+    private ITimer? _relayTimer;
     private bool _isLoading;
     private bool _isInitialized;
     private bool _isConnected;
@@ -134,6 +138,7 @@ public sealed partial class MessageStore : IAsyncDisposable
             _subscriptions.Add(_relay.Deltas.Subscribe(OnRelayDelta));
             // In the background: a reply streams through the database alone until (or unless) the relay is joined.
             _relayStart = _relay.StartAsync(_lifetime.Token);
+            _relayTimer = _time.CreateTimer(static s => ((MessageStore)s!).ExpireRelayedText(), this, RelayedTextLifetime / 2, RelayedTextLifetime / 2);
         }
 
         await ReconcileOnceAsync(initial: true, cancellationToken).ConfigureAwait(false);
@@ -154,6 +159,11 @@ public sealed partial class MessageStore : IAsyncDisposable
         if (_sweepTimer is not null)
         {
             await _sweepTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_relayTimer is not null)
+        {
+            await _relayTimer.DisposeAsync().ConfigureAwait(false);
         }
 
         await _lifetime.CancelAsync().ConfigureAwait(false);
@@ -946,6 +956,18 @@ public sealed partial class MessageStore : IAsyncDisposable
         lock (_gate)
         {
             if (_core.ApplyRelayDelta(delta))
+            {
+                PublishLocked();
+            }
+        }
+    }
+
+    /// <summary>Drops relayed text that stopped growing without the database catching up (timer; tests call it directly).</summary>
+    internal void ExpireRelayedText()
+    {
+        lock (_gate)
+        {
+            if (Volatile.Read(ref _disposed) == 0 && _core.HasTentatives && _core.ExpireTentatives(Now, RelayedTextLifetime.Ticks))
             {
                 PublishLocked();
             }

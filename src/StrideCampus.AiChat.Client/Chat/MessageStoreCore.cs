@@ -20,6 +20,7 @@ internal sealed class MessageStoreCore
 
     private readonly Dictionary<Guid, List<ChatChange>> _loadBuffers = [];
     private readonly Dictionary<Guid, List<StreamDelta>> _earlyDeltas = [];
+    private readonly HashSet<Guid> _tentative = [];
     private readonly Tombstones _deleted = new(8192);
     private List<ChatChange> _changes = [];
     private HashSet<Guid>? _touched;
@@ -207,7 +208,7 @@ internal sealed class MessageStoreCore
         else
         {
             m.Row.Server = row;
-            if (SettleTentative(m) && before is not null && before.Content == m.Row.Tentative!.Content && before.Status == row.Status)
+            if (SettleTentative(row.Id, m) && before is not null && before.Content == m.Row.Tentative!.Content && before.Status == row.Status)
             {
                 // The database caught up with text the relay already showed.
                 AfterMessageChange(s, m, row.Id, before);
@@ -235,6 +236,7 @@ internal sealed class MessageStoreCore
         var before = m.Row.Visible;
         m.Row.Server = null;
         m.Row.Tentative = null;
+        _tentative.Remove(id);
         Record(ChatChange.MessageRemoved(id));
         AfterMessageChange(s, m, id, before);
         return true;
@@ -329,6 +331,8 @@ internal sealed class MessageStoreCore
 
         var before = m.Row.Visible;
         m.Row.Tentative = server with { Content = string.Concat(shown, delta.Text.AsSpan(shown.Length - delta.Offset)) };
+        m.TentativeSince = _clock();
+        _tentative.Add(delta.MessageId);
         Record(ChatChange.Updated(m.Row.Tentative));
         AfterMessageChange(s, m, delta.MessageId, before);
         EventsApplied++;
@@ -336,7 +340,7 @@ internal sealed class MessageStoreCore
     }
 
     /// <summary>Keeps the relayed text while it extends what the database holds of a streaming reply; drops it otherwise.</summary>
-    private static bool SettleTentative(MessageEntry m)
+    private bool SettleTentative(Guid id, MessageEntry m)
     {
         if (m.Row.Tentative is not { } relayed)
         {
@@ -351,8 +355,48 @@ internal sealed class MessageStoreCore
         }
 
         m.Row.Tentative = null;
+        _tentative.Remove(id);
         return false;
     }
+
+    /// <summary>
+    /// Drops relayed text that the database has not caught up with for <paramref name="maxAgeTicks"/> since it
+    /// last grew: its writer stopped (its writes failed, or it is gone), so the database row is what holds.
+    /// Returns whether anything visible changed.
+    /// </summary>
+    public bool ExpireTentatives(long nowTicks, long maxAgeTicks)
+    {
+        var changed = false;
+        foreach (var id in _tentative.ToList())
+        {
+            if (!TryGetMessage(id, out var s, out var m) || m.Row.Tentative is null)
+            {
+                _tentative.Remove(id);
+                continue;
+            }
+
+            if (nowTicks - m.TentativeSince < maxAgeTicks)
+            {
+                continue;
+            }
+
+            var before = m.Row.Visible;
+            m.Row.Tentative = null;
+            _tentative.Remove(id);
+            if (!m.Row.HasPending && m.Row.Server is { } server)
+            {
+                Record(ChatChange.Updated(server));
+            }
+
+            AfterMessageChange(s, m, id, before);
+            changed = true;
+        }
+
+        return changed;
+    }
+
+    /// <summary>Whether relayed text is shown anywhere (the store then checks its age).</summary>
+    public bool HasTentatives => _tentative.Count > 0;
 
     private void BufferEarlyDelta(StreamDelta delta)
     {
@@ -524,7 +568,7 @@ internal sealed class MessageStoreCore
         else if (!ChatRowComparer.SameContent(current, row))
         {
             m.Row.Server = row;
-            SettleTentative(m);
+            SettleTentative(row.Id, m);
             Record(ChatChange.Updated(m.Row.Tentative ?? row));
         }
         else if (current.UpdatedAt != row.UpdatedAt)
@@ -1021,5 +1065,8 @@ internal sealed class MessageStoreCore
     private sealed class MessageEntry
     {
         public Overlay<ChatMessage> Row { get; } = new();
+
+        /// <summary>When the relayed text last grew (clock ticks).</summary>
+        public long TentativeSince { get; set; }
     }
 }

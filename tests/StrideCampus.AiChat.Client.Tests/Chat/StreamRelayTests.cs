@@ -27,13 +27,13 @@ public class StreamRelayTests
         public ValueTask DisposeAsync() => Store.DisposeAsync();
     }
 
-    private static async Task<Tab> OpenAsync()
+    private static async Task<Tab> OpenAsync(TimeProvider? time = null)
     {
         var feed = new FakeChangeFeed();
         var db = new FakeChatDatabase(StoreHarness.User, feed);
         var session = db.SeedSession("s", active: true);
         var relay = new FakeStreamRelay();
-        var store = new MessageStore(db, feed, StoreHarness.User, new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance }, relay: relay);
+        var store = new MessageStore(db, feed, StoreHarness.User, new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance, TimeProvider = time ?? TimeProvider.System }, relay: relay);
         var tab = new Tab { Store = store, Db = db, Feed = feed, Relay = relay, Session = session };
         store.Changes.Subscribe(tab.Changes.Add);
         await store.InitializeAsync(CancellationToken.None);
@@ -157,6 +157,29 @@ public class StreamRelayTests
         Assert.All(tab.Relay.Published, d => Assert.Equal((row.Id, tab.Session.Id), (d.MessageId, d.SessionId)));
         Assert.Equal("The quick brown fox", tab.Shown(row.Id));
         Assert.Equal(MessageStatus.Complete, tab.Db.GetMessage(row.Id)!.Status);
+    }
+
+    [Fact]
+    public async Task Relayed_text_the_database_never_catches_up_with_gives_way_to_the_database_row()
+    {
+        var time = new ManualTimeProvider();
+        await using var tab = await OpenAsync(time);
+        var m = Streaming(tab, "Hel");
+        tab.Feed.Emit(ChatChange.Created(m));
+        tab.Relay.Emit(Delta(m, 3, "lo"));
+        time.Advance(TimeSpan.FromSeconds(2));
+        tab.Store.ExpireRelayedText();
+        tab.Relay.Emit(Delta(m, 5, " wor")); // still growing: kept
+        time.Advance(TimeSpan.FromSeconds(2));
+        tab.Store.ExpireRelayedText();
+        Assert.Equal("Hello wor", tab.Shown(m.Id));
+
+        // The writer stopped (its final write failed): after 3 s without growth the database row holds again.
+        time.Advance(TimeSpan.FromSeconds(2));
+        tab.Store.ExpireRelayedText();
+        Assert.Equal("Hel", tab.Shown(m.Id));
+        Assert.Equal("Hel", tab.Changes.Last(c => c.Kind == ChatChangeKind.MessageUpdated).Message!.Content);
+        Assert.Equal(tab.Db.Snapshot().Count, tab.Store.Current.Sessions.Count);
     }
 
     [Fact]
