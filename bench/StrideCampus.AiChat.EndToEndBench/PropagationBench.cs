@@ -81,7 +81,7 @@ internal sealed class PropagationBench(BenchArguments args)
 
         Console.WriteLine();
         Console.WriteLine($"== highest sustained rate ({_stepSeconds} s per step; sustained = all delivered, sent and delivered at >= 95% of the offered rate, p99 <= {_p99Bound} ms)");
-        Console.WriteLine($"{"offered/s",10} {"sent/s",8} {"deliv/s",8} {"lost",6} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8}  verdict");
+        Console.WriteLine($"{"offered/s",10} {"sent/s",8} {"deliv/s",8} {"lost",6} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"add->pg p99",11} {"pg->B p99",9}  verdict");
         var best = (Rate: _rate, Result: steady);
         PrintStep(_rate, steady, IsSustained(_rate, steady));
         foreach (var rate in _stepRates.Where(r => r > _rate))
@@ -111,7 +111,7 @@ internal sealed class PropagationBench(BenchArguments args)
 
     private static void PrintStep(double rate, PhaseResult r, bool sustained) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{rate,10:F0} {r.Schedule.AchievedRate,8:F0} {r.DeliveryRate,8:F0} {r.Count - r.Delivered,6} {r.AddToSeen.P50,8:F2} {r.AddToSeen.P90,8:F2} {r.AddToSeen.P99,8:F2} {r.AddToSeen.Max,8:F2}  {(sustained ? "sustained" : "NOT sustained")}"));
+            $"{rate,10:F0} {r.Schedule.AchievedRate,8:F0} {r.DeliveryRate,8:F0} {r.Count - r.Delivered,6} {r.AddToSeen.P50,8:F2} {r.AddToSeen.P90,8:F2} {r.AddToSeen.P99,8:F2} {r.AddToSeen.Max,8:F2} {r.AddToPgoutput.P99,11:F2} {r.PgoutputToSeen.P99,9:F2}  {(sustained ? "sustained" : "NOT sustained")}"));
 
     private void OnReplicated(ReplicatedRow row)
     {

@@ -7,12 +7,14 @@ namespace StrideCampus.AiChat.EndToEndBench;
 /// <summary>
 /// A streamed assistant reply: store A streams a paced token source with <c>StreamAssistantReplyAsync</c>; store B of
 /// the same user watches the message grow through <see cref="ChatChangeKind.MessageUpdated"/>. Per token: the lag from
-/// its production to the first moment B's copy contains it. Plus the database writes the stream caused.
+/// its production to the first moment B's copy contains it. Plus the database writes the stream caused. Runs with the
+/// token relay over Realtime broadcast (the default) and without it (B then follows the rate-limited database writes).
 /// </summary>
 internal sealed class StreamingBench(BenchArguments args)
 {
     private readonly int _tokens = args.Int("tokens", 2000);
     private readonly double _rate = args.Double("rate", 200);
+    private readonly double[] _relayWriteRates = args.Doubles("relay-writes-per-second", [10]);
     private readonly double[] _writeRates = args.Doubles("writes-per-second", [10, 20, 50]);
 
     public async Task<int> RunAsync(CancellationToken ct)
@@ -34,15 +36,16 @@ internal sealed class StreamingBench(BenchArguments args)
             ct);
 
         using var stalls = new SchedulerStallProbe();
-        var results = new List<(double WritesPerSecond, RunResult Result)>();
+        var results = new List<(bool Relay, double WritesPerSecond, RunResult Result)>();
         var ok = true;
         // A short warm-up stream so JIT and connection set-up do not land in the first measured run.
-        await RunOnceAsync(stack, user, b, writesBySession, 10, 100, _writeRates[0], ct);
+        await RunOnceAsync(stack, user, b, writesBySession, 10, 100, 10, relay: true, ct);
         stalls.Reset();
-        foreach (var writeRate in _writeRates)
+        // With the token relay (the default) and without it (other tabs then follow the database writes alone).
+        foreach (var (relay, writeRate) in _relayWriteRates.Select(r => (true, r)).Concat(_writeRates.Select(r => (false, r))))
         {
-            var result = await RunOnceAsync(stack, user, b, writesBySession, _tokens, _rate, writeRate, ct);
-            results.Add((writeRate, result));
+            var result = await RunOnceAsync(stack, user, b, writesBySession, _tokens, _rate, writeRate, relay, ct);
+            results.Add((relay, writeRate, result));
             ok &= result.ContentExact && result.StatusComplete;
         }
 
@@ -50,27 +53,32 @@ internal sealed class StreamingBench(BenchArguments args)
         Console.WriteLine();
         Console.WriteLine($"stall canary over the runs (a thread sleeping 1 ms wakes late by): p50 {lateness.P50:F2} p99 {lateness.P99:F2} max {lateness.Max:F2} ms; {ProcessSnapshot.LoadAverage()}");
         Console.WriteLine($"== streaming: {_tokens} tokens at {_rate}/s, lag = token produced in A -> B's copy first contains it");
-        Console.WriteLine($"{"max writes/s",12} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"REST writes",11} {"WAL rows",8} {"mean/s",7} {"max in 1 s",10} {"min gap ms",10} {"stream s",8} {"B events",8}  final");
-        foreach (var (writeRate, r) in results)
+        Console.WriteLine($"{"relay",5} {"max writes/s",12} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"REST writes",11} {"WAL rows",8} {"mean/s",7} {"max in 1 s",10} {"min gap ms",10} {"stream s",8} {"B events",8}  final");
+        foreach (var (relay, writeRate, r) in results)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{writeRate,12:F0} {r.Lag.P50,8:F2} {r.Lag.P90,8:F2} {r.Lag.P99,8:F2} {r.Lag.Max,8:F2} {r.RestWrites,11} {r.WalRows,8} {r.MeanWritesPerSecond,7:F2} {r.WritesPerSecond,10} {r.MinGapMs,10:F1} {r.StreamSeconds,8:F2} {r.Events,8}  {(r.ContentExact ? "exact" : "WRONG TEXT")}, {(r.StatusComplete ? "complete" : "NOT complete")}"));
+                $"{(relay ? "on" : "off"),5} {writeRate,12:F0} {r.Lag.P50,8:F2} {r.Lag.P90,8:F2} {r.Lag.P99,8:F2} {r.Lag.Max,8:F2} {r.RestWrites,11} {r.WalRows,8} {r.MeanWritesPerSecond,7:F2} {r.WritesPerSecond,10} {r.MinGapMs,10:F1} {r.StreamSeconds,8:F2} {r.Events,8}  {(r.ContentExact ? "exact" : "WRONG TEXT")}, {(r.StatusComplete ? "complete" : "NOT complete")}"));
         }
 
         Console.WriteLine();
         Console.WriteLine("  mean/s = (writes - 1) / (last write start - first); max in 1 s = most write starts in any [t, t + 1 s); min gap = shortest start-to-start gap, as A's HTTP handler sees it");
-        Console.WriteLine("lag split: wait = token produced -> start of the write that carried it; write -> B = that write's start -> B has it");
+        Console.WriteLine("lag split without the relay: wait = token produced -> start of the write that carried it; write -> B = that write's start -> B has it");
         Console.WriteLine($"{"max writes/s",12} {"wait p50",9} {"wait p99",9} {"wait max",9} {"w->B p50",9} {"w->B p99",9} {"w->B max",9}");
-        foreach (var (writeRate, r) in results)
+        foreach (var (_, writeRate, r) in results.Where(r => !r.Relay))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{writeRate,12:F0} {r.WaitForWrite.P50,9:F2} {r.WaitForWrite.P99,9:F2} {r.WaitForWrite.Max,9:F2} {r.WriteToB.P50,9:F2} {r.WriteToB.P99,9:F2} {r.WriteToB.Max,9:F2}"));
         }
 
-        if (results.FirstOrDefault(r => r.WritesPerSecond == 10) is { Result: { } atDefault })
+        if (results.FirstOrDefault(r => r.Relay && r.WritesPerSecond == 10) is { Result: { } atDefault })
         {
-            Console.WriteLine($"targets at the default 10 writes/s: lag p99 < 50 ms {(atDefault.Lag.P99 < 50 ? "MET" : "MISSED")}, <= 10 writes/s {(atDefault.MeanWritesPerSecond <= 10.05 ? "MET" : "MISSED")} on average ({atDefault.MeanWritesPerSecond:F2}/s), {atDefault.WritesPerSecond} in the busiest 1 s window");
-            Console.WriteLine("  (a token waits for the next write, which starts at most every 1/writes-per-second: at 10/s up to 100 ms, plus the write and its propagation)");
+            Console.WriteLine($"targets with the defaults (relay on, 10 writes/s): lag p99 < 50 ms {(atDefault.Lag.P99 < 50 ? "MET" : "MISSED")}, <= 10 writes/s {(atDefault.MeanWritesPerSecond <= 10.05 ? "MET" : "MISSED")} on average ({atDefault.MeanWritesPerSecond:F2}/s), {atDefault.WritesPerSecond} in the busiest 1 s window");
+        }
+
+        if (results.FirstOrDefault(r => !r.Relay && r.WritesPerSecond == 10) is { Result: { } dbOnly })
+        {
+            Console.WriteLine($"without the relay at 10 writes/s: lag p99 < 50 ms {(dbOnly.Lag.P99 < 50 ? "MET" : "MISSED")} ({dbOnly.Lag.P99:F1} ms)");
+            Console.WriteLine("  (without the relay a token waits for the next write, which starts at most every 1/writes-per-second: at 10/s up to 100 ms, plus the write and its propagation)");
         }
 
         return ok ? 0 : 1;
@@ -78,9 +86,10 @@ internal sealed class StreamingBench(BenchArguments args)
 
     private static async Task<RunResult> RunOnceAsync(
         BenchStack stack, Guid user, SdkTab b, System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<long>> walRows,
-        int tokens, double rate, double writesPerSecond, CancellationToken ct)
+        int tokens, double rate, double writesPerSecond, bool relay, CancellationToken ct)
     {
-        await using var a = await SdkTab.OpenAsync(stack, user, new MessageStoreOptions { MaxStreamWritesPerSecond = writesPerSecond }, ct);
+        var options = new MessageStoreOptions { MaxStreamWritesPerSecond = writesPerSecond, RelayStreamedTokens = relay };
+        await using var a = await SdkTab.OpenAsync(stack, user, options, ct);
         await a.WaitConnectedAsync(ct);
         var session = await a.Store.CreateSessionAsync($"stream at {writesPerSecond} writes/s", cancellationToken: ct);
         for (var i = 0; i < 200 && b.Store.GetSessionById(session.Id) is null; i++)
