@@ -44,7 +44,16 @@ internal static class OpenLoopSchedule
 
         // Span from the first start to the last start, plus one interval: the time the offered load took to send.
         var sendSeconds = Stopwatch.GetElapsedTime(starts[0], starts[^1]).TotalSeconds + 1 / rate;
-        await Task.WhenAll(pending).WaitAsync(drainTimeout, ct);
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(drainTimeout, ct);
+        }
+        catch (TimeoutException)
+        {
+            // Operations still running after the drain time count as failed: the system could not keep up.
+            failures += pending.Count(t => !t.IsCompleted);
+        }
+
         return new Result(starts, sendSeconds, failures);
 
         async Task Observe(Task task)

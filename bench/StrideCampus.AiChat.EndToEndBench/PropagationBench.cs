@@ -147,7 +147,7 @@ internal sealed class PropagationBench(BenchArguments args)
                 await a.Store.AddMessageAsync(session, "message " + i.ToString(CultureInfo.InvariantCulture), messageId: ids[i], cancellationToken: ct);
                 done[i] = Stopwatch.GetTimestamp();
             },
-            TimeSpan.FromSeconds(60),
+            TimeSpan.FromSeconds(20),
             ct);
 
         // Arrivals trail the last send; wait (bounded) for the stragglers.
