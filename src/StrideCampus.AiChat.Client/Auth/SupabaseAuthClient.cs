@@ -447,8 +447,9 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
         {
             response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException)
         {
+            // A reset at connect time can escape HttpClient as a bare SocketException.
             throw new AuthException(0, null, $"GoTrue could not be reached: {ex.Message}", ex);
         }
         catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)

@@ -141,6 +141,12 @@ public class PostgrestClient
                 await Task.Delay(delay, _time, ct);
                 continue;
             }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                // HttpClient lets a connection reset at connect time escape as a bare SocketException; callers get
+                // the same type as for every other network failure.
+                throw new HttpRequestException(HttpRequestError.ConnectionError, $"{method} {path} could not reach PostgREST: {ex.Message}", ex);
+            }
 
             using (response)
             {
@@ -184,6 +190,7 @@ public class PostgrestClient
     private static bool IsTransientException(Exception exception, CancellationToken ct) => exception switch
     {
         HttpRequestException => true,
+        System.Net.Sockets.SocketException => true, // a reset at connect time, which HttpClient does not wrap
         // HttpClient.Timeout surfaces as a cancellation that the caller did not ask for.
         TaskCanceledException => !ct.IsCancellationRequested,
         _ => false,

@@ -188,6 +188,16 @@ public sealed class SupabaseAuthClientTests : IAsyncLifetime
         Assert.IsType<HttpRequestException>(ex.InnerException);
     }
 
+    [Fact]
+    public async Task A_bare_socket_error_from_http_client_is_an_auth_exception_with_status_zero()
+    {
+        var client = Client();
+        _handler.Throw(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NotConnected));
+        var ex = await Assert.ThrowsAsync<AuthException>(() => client.SignInWithPasswordAsync("a@example.com", "p"));
+        Assert.Equal(0, ex.Status);
+        Assert.IsType<System.Net.Sockets.SocketException>(ex.InnerException);
+    }
+
     // ---- refresh ----
 
     [Fact]

@@ -329,6 +329,21 @@ public sealed class PostgrestClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bare_socket_error_from_http_client_is_retried_for_a_get_and_typed_for_a_post()
+    {
+        // HttpClient lets a connection reset at connect time escape as a SocketException (seen under load).
+        var client = Client();
+        var reset = new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NotConnected);
+        _handler.Throw(reset).RespondJson(HttpStatusCode.OK, "[]").Throw(reset);
+        await Items(client).GetAsync();
+        Assert.Equal(2, _handler.Requests.Count);
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Items(client).InsertAsync(new TestRow(1, "a")));
+        Assert.Equal(HttpRequestError.ConnectionError, ex.HttpRequestError);
+        Assert.Same(reset, ex.InnerException);
+        Assert.Equal(3, _handler.Requests.Count);
+    }
+
+    [Fact]
     public async Task Get_gives_up_after_max_retries_with_the_last_error()
     {
         for (var i = 0; i < 3; i++)
