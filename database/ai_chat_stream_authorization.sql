@@ -21,3 +21,20 @@ create policy "ai_chat_stream_write_own_topic" on realtime.messages
     realtime.messages.extension = 'broadcast'
     and (select realtime.topic()) = 'ai-chat-stream:' || (select auth.uid())::text
   );
+
+-- Policies of one kind are OR-ed together: a broader permissive policy elsewhere in the project (say,
+-- "authenticated can receive broadcasts" using (true)) would open every user's stream topic to every
+-- signed-in user. This restrictive policy is AND-ed with all of them: whatever else allows, a topic
+-- 'ai-chat-stream:<uid>' is usable by that user alone. Other topics are left to your other policies.
+drop policy if exists "ai_chat_stream_topic_owner_only" on realtime.messages;
+create policy "ai_chat_stream_topic_owner_only" on realtime.messages
+  as restrictive
+  for all to authenticated, anon
+  using (
+    coalesce((select realtime.topic()), '') not like 'ai-chat-stream:%'
+    or (select realtime.topic()) = 'ai-chat-stream:' || (select auth.uid())::text
+  )
+  with check (
+    coalesce((select realtime.topic()), '') not like 'ai-chat-stream:%'
+    or (select realtime.topic()) = 'ai-chat-stream:' || (select auth.uid())::text
+  );

@@ -21,4 +21,4 @@ select relname, relrowsecurity, relforcerowsecurity
 select policyname, cmd
   from pg_policies
  where schemaname = 'realtime' and tablename = 'messages'
-   and policyname in ('ai_chat_stream_read_own_topic', 'ai_chat_stream_write_own_topic');
+   and policyname in ('ai_chat_stream_read_own_topic', 'ai_chat_stream_write_own_topic', 'ai_chat_stream_topic_owner_only');

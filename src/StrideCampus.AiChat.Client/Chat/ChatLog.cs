@@ -99,4 +99,8 @@ internal static partial class ChatLog
     [LoggerMessage(EventId = 6036, EventName = "StreamDeltaDropped", Level = LogLevel.Warning,
         Message = "Dropped a malformed stream delta on {Topic}")]
     public static partial void StreamDeltaDropped(ILogger logger, string topic);
+
+    [LoggerMessage(EventId = 6037, EventName = "StreamRelayJoinFailed", Level = LogLevel.Information,
+        Message = "Token relay on {Topic} not joined yet (it keeps trying); other clients follow streamed replies through database writes meanwhile")]
+    public static partial void StreamRelayJoinFailed(ILogger logger, string topic, Exception exception);
 }

@@ -38,7 +38,17 @@ public sealed partial class MessageStore
         options?.Validate();
         var feed = new RealtimeChatChangeFeed(realtime, userId, null, loggerFactory?.CreateLogger<MessageStore>());
         var logger = loggerFactory?.CreateLogger<MessageStore>();
-        var relay = (options?.RelayStreamedTokens ?? true) ? new RealtimeStreamRelay(realtime, userId, logger) : null;
+        RealtimeStreamRelay? relay;
+        try
+        {
+            relay = (options?.RelayStreamedTokens ?? true) ? new RealtimeStreamRelay(realtime, userId, logger) : null;
+        }
+        catch
+        {
+            await feed.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var store = new MessageStore(new PostgrestChatDataSource(rest, userId), feed, userId, options, loggerFactory, relay: relay);
         try
         {

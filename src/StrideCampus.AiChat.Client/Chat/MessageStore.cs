@@ -768,7 +768,16 @@ public sealed partial class MessageStore : IAsyncDisposable
 
         ChatLog.StreamStarted(_logger, id, sessionId);
         var interval = TimeSpan.FromSeconds(1 / _options.MaxStreamWritesPerSecond);
-        var writer = new StreamedReplyWriter(_data, message, interval, _time, OnStreamRowConfirmed, _logger);
+        // The length of the content the database last confirmed: each relayed delta carries everything since,
+        // so a delta another client missed (or a client that joined mid-reply) is repaired by the next one.
+        var confirmed = new StrongBox<int>(0);
+        var writer = new StreamedReplyWriter(_data, message, interval, _time, row =>
+        {
+            Volatile.Write(ref confirmed.Value, row.Content.Length);
+            OnStreamRowConfirmed(row);
+        }, _logger);
+        var relayInterval = TimeSpan.FromSeconds(1 / _options.MaxStreamRelaysPerSecond);
+        var lastRelay = long.MinValue;
         var text = new StringBuilder();
         var count = 0;
         Exception? streamError = null;
@@ -781,7 +790,6 @@ public sealed partial class MessageStore : IAsyncDisposable
                     continue;
                 }
 
-                _relay?.Publish(new StreamDelta(id, sessionId, text.Length, fragment));
                 text.Append(fragment);
                 count++;
                 var content = text.ToString();
@@ -792,6 +800,11 @@ public sealed partial class MessageStore : IAsyncDisposable
                 }
 
                 writer.Update(content);
+                if (_relay is not null && (lastRelay == long.MinValue || _time.GetElapsedTime(lastRelay) >= relayInterval))
+                {
+                    lastRelay = _time.GetTimestamp();
+                    RelaySinceConfirmed(id, sessionId, content, Volatile.Read(ref confirmed.Value));
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -802,6 +815,11 @@ public sealed partial class MessageStore : IAsyncDisposable
         }
 
         var final = text.ToString();
+        if (_relay is not null)
+        {
+            RelaySinceConfirmed(id, sessionId, final, Volatile.Read(ref confirmed.Value)); // the tail the rate limit held back
+        }
+
         var finalStatus = streamError is null ? MessageStatus.Complete : MessageStatus.Error;
         lock (_gate)
         {
@@ -891,6 +909,21 @@ public sealed partial class MessageStore : IAsyncDisposable
             {
                 yield return text;
             }
+        }
+    }
+
+    private void RelaySinceConfirmed(Guid messageId, Guid sessionId, string content, int confirmedLength)
+    {
+        var from = Math.Min(confirmedLength, content.Length);
+        var end = content.Length;
+        if (end > from && char.IsHighSurrogate(content[end - 1]))
+        {
+            end--; // never split a surrogate pair: its low half comes with the next token
+        }
+
+        if (end > from)
+        {
+            _relay!.Publish(new StreamDelta(messageId, sessionId, from, content[from..end]));
         }
     }
 

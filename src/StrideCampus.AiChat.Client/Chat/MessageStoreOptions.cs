@@ -28,6 +28,13 @@ public sealed class MessageStoreOptions
     public bool RelayStreamedTokens { get; set; } = true;
 
     /// <summary>
+    /// How many relayed deltas a streamed reply may send per second (each carries every token since the last
+    /// database write, so none is lost by the cap). Supabase counts each broadcast against the project's
+    /// Realtime message quota. Default 30 (a token then reaches other clients within about 35 ms).
+    /// </summary>
+    public double MaxStreamRelaysPerSecond { get; set; } = 30;
+
+    /// <summary>
     /// The scheduler <see cref="MessageStore.StateChanges"/> and <see cref="MessageStore.Changes"/> notify on
     /// (a UI dispatcher, for example). Default: <see cref="TaskPoolScheduler.Default"/>.
     /// </summary>
@@ -46,6 +53,11 @@ public sealed class MessageStoreOptions
         if (!(MaxStreamWritesPerSecond > 0) || double.IsInfinity(MaxStreamWritesPerSecond))
         {
             throw new ArgumentOutOfRangeException(nameof(MaxStreamWritesPerSecond), MaxStreamWritesPerSecond, "Must be a positive finite number.");
+        }
+
+        if (!(MaxStreamRelaysPerSecond > 0) || double.IsInfinity(MaxStreamRelaysPerSecond))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxStreamRelaysPerSecond), MaxStreamRelaysPerSecond, "Must be a positive finite number.");
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(DefaultSessionTitle, nameof(DefaultSessionTitle));

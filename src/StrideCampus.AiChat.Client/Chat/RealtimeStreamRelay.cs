@@ -52,7 +52,8 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
         private readonly Guid _userId;
         private readonly ILogger _logger;
         private readonly RealtimeChannel _channel;
-        private readonly Subject<StreamDelta> _deltas = new();
+        // Published locally by the writer's thread and received from the socket: serialized for observers.
+        private readonly ISubject<StreamDelta> _deltas = Subject.Synchronize(new Subject<StreamDelta>());
         private readonly IDisposable _subscription;
         private int _leases;
         private Task? _start;
@@ -63,8 +64,9 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
             _client = client;
             _userId = userId;
             _logger = logger;
-            // self: the user's other stores on this same socket watch replies written here too.
-            _channel = client.Channel(ChannelName(userId), new RealtimeChannelOptions { Private = true, BroadcastSelf = true });
+            // No broadcast self (it would double the project's message count): stores sharing this socket get a
+            // delta straight from Publish instead.
+            _channel = client.Channel(ChannelName(userId), new RealtimeChannelOptions { Private = true });
             _subscription = _channel.OnBroadcast(DeltaEvent).Subscribe(OnBroadcast);
         }
 
@@ -101,6 +103,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
 
         public void Publish(StreamDelta delta)
         {
+            _deltas.OnNext(delta); // the user's other stores on this client (the writer's own store ignores it)
             if (!IsJoined)
             {
                 return; // not joined (yet, or refused): the other clients follow the database writes
@@ -138,6 +141,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
         public async ValueTask ReleaseAsync()
         {
             var byUser = Channels.GetValue(_client, static _ => []);
+            ValueTask leave;
             lock (byUser)
             {
                 if (--_leases > 0)
@@ -146,10 +150,13 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
                 }
 
                 byUser.Remove(_userId);
+                _subscription.Dispose();
+                // Started under the lock: the channel leaves the client's table before a new relay of this user can
+                // ask the client for the topic (it would otherwise get this closing channel back).
+                leave = _channel.DisposeAsync();
             }
 
-            _subscription.Dispose();
-            await _channel.DisposeAsync().ConfigureAwait(false);
+            await leave.ConfigureAwait(false);
             _deltas.OnCompleted();
         }
 
@@ -160,7 +167,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
                 await _channel.SubscribeAsync().ConfigureAwait(false);
                 ChatLog.StreamRelayJoined(_logger, _channel.Topic);
             }
-            catch (RealtimeException ex) when (ex.Status != SubscribeStatus.TimedOut)
+            catch (RealtimeException ex) when (ex.IsAuthorizationRefusal)
             {
                 // Refused (no Realtime Authorization policy for the topic): stop asking, and say how to enable it.
                 _disabled = true;
@@ -174,10 +181,14 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
                     // already gone
                 }
             }
-            catch (Exception ex) when (ex is RealtimeException or ObjectDisposedException)
+            catch (RealtimeException ex)
             {
-                // timed out: the channel keeps rejoining by itself; deltas flow once it is joined
-                ChatLog.StreamRelayUnavailable(_logger, _channel.Topic, ex);
+                // Timed out or refused for another reason: the channel keeps rejoining by itself; deltas flow once it is joined.
+                ChatLog.StreamRelayJoinFailed(_logger, _channel.Topic, ex);
+            }
+            catch (ObjectDisposedException)
+            {
+                // released while joining
             }
         }
 

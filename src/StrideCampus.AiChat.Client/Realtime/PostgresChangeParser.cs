@@ -10,7 +10,7 @@ namespace StrideCampus.AiChat.Client.Realtime;
 /// </summary>
 internal static class PostgresChangeParser
 {
-    private static readonly JsonReaderOptions Options = new() { MaxDepth = 256 };
+    internal static readonly JsonReaderOptions Options = new() { MaxDepth = 256 };
 
     /// <summary>Parses the payload; the binding ids go to <paramref name="ids"/> (cleared first).</summary>
     /// <exception cref="FormatException">The payload is not a postgres_changes payload.</exception>

@@ -593,9 +593,14 @@ public class RealtimeChannel : IAsyncDisposable
                     }
 
                     RealtimeLog.ChannelJoinRefused(_logger, Topic, reply.Reason);
-                    failure = new RealtimeException($"Join of {Topic} refused: {reply.Reason}") { Status = SubscribeStatus.ChannelError };
+                    var unauthorized = reply.Reason.StartsWith(UnauthorizedReason, StringComparison.Ordinal);
+                    failure = new RealtimeException($"Join of {Topic} refused: {reply.Reason}")
+                    {
+                        Status = SubscribeStatus.ChannelError,
+                        IsAuthorizationRefusal = unauthorized,
+                    };
                     status = new ChannelStatusChange(SubscribeStatus.ChannelError, reply.Reason, failure);
-                    if (reply.Reason.StartsWith(UnauthorizedReason, StringComparison.Ordinal))
+                    if (unauthorized)
                     {
                         // Realtime Authorization refused a private channel: retrying with the same token and policies
                         // is refused again, so stop (a later SubscribeAsync tries again) instead of rejoining forever.

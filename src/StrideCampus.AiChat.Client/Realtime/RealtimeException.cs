@@ -25,4 +25,7 @@ public sealed class RealtimeException : Exception
 
     /// <summary>The subscribe status the failure corresponds to, when it comes from a join.</summary>
     public SubscribeStatus? Status { get; init; }
+
+    /// <summary>Whether Realtime Authorization refused the join (the server's reason starts with <c>Unauthorized:</c>).</summary>
+    internal bool IsAuthorizationRefusal { get; init; }
 }

@@ -26,7 +26,7 @@ internal sealed class RowImage(byte[] utf8)
             var box = Volatile.Read(ref _element);
             if (box is null)
             {
-                var reader = new Utf8JsonReader(utf8);
+                var reader = new Utf8JsonReader(utf8, PostgresChangeParser.Options); // the depth the frame was accepted with
                 reader.Read();
                 var parsed = new StrongBox<JsonElement>(JsonElement.ParseValue(ref reader));
                 box = Interlocked.CompareExchange(ref _element, parsed, null) ?? parsed;

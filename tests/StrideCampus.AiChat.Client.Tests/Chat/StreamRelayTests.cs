@@ -145,18 +145,67 @@ public class StreamRelayTests
     }
 
     [Fact]
-    public async Task A_streamed_reply_publishes_each_token_at_its_offset_and_ignores_its_own_echo()
+    public async Task A_streamed_reply_relays_everything_since_the_last_database_write_and_ignores_its_own_echo()
     {
         await using var tab = await OpenAsync();
-        var tokens = new[] { "The ", "quick ", "brown ", "fox" };
-        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, tokens.ToAsyncEnumerable());
+        var tokens = Enumerable.Range(0, 40).Select(i => $"w{i} ").Append("\uD83D").Append("\uDE00!").ToList();
+        var expected = string.Concat(tokens);
+        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, Paced(tokens));
 
-        Assert.Equal("The quick brown fox", row.Content);
-        Assert.Equal(tokens, tab.Relay.Published.Select(d => d.Text));
-        Assert.Equal([0, 4, 10, 16], tab.Relay.Published.Select(d => d.Offset));
-        Assert.All(tab.Relay.Published, d => Assert.Equal((row.Id, tab.Session.Id), (d.MessageId, d.SessionId)));
-        Assert.Equal("The quick brown fox", tab.Shown(row.Id));
+        Assert.Equal(expected, row.Content);
+        var published = tab.Relay.Published;
+        Assert.NotEmpty(published);
+        // Every delta is a piece of the final text at its offset, starting at or before what the database held,
+        // so a receiver that missed one is repaired by the next; none ends inside a surrogate pair.
+        Assert.All(published, d => Assert.Equal(expected.Substring(d.Offset, d.Text.Length), d.Text));
+        Assert.All(published, d => Assert.False(char.IsHighSurrogate(d.Text[^1])));
+        Assert.True(published.Zip(published.Skip(1)).All(p => p.First.Offset <= p.Second.Offset), "offsets never go back");
+        Assert.Equal(expected.Length, published[^1].Offset + published[^1].Text.Length);
+        Assert.Contains(published, d => d.Offset > 0); // offsets follow the database writes
+        Assert.All(published, d => Assert.Equal((row.Id, tab.Session.Id), (d.MessageId, d.SessionId)));
+        Assert.Equal(expected, tab.Shown(row.Id));
         Assert.Equal(MessageStatus.Complete, tab.Db.GetMessage(row.Id)!.Status);
+    }
+
+    [Fact]
+    public async Task A_client_that_missed_a_delta_is_repaired_by_the_next_one()
+    {
+        await using var tab = await OpenAsync();
+        var m = Streaming(tab, "");
+        tab.Feed.Emit(ChatChange.Created(m));
+        tab.Relay.Emit(Delta(m, 0, "Hel"));
+        // (0, "Hello") was lost; the next delta starts at the database's length, 0, and carries everything since.
+        tab.Relay.Emit(Delta(m, 0, "Hello wor"));
+        Assert.Equal("Hello wor", tab.Shown(m.Id));
+    }
+
+    [Fact]
+    public async Task The_relay_is_rate_limited_and_the_tail_is_sent_when_the_stream_ends()
+    {
+        var feed = new FakeChangeFeed();
+        var db = new FakeChatDatabase(StoreHarness.User, feed);
+        var session = db.SeedSession("s", active: true);
+        var relay = new FakeStreamRelay();
+        var options = new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance, MaxStreamRelaysPerSecond = 2 };
+        await using var store = new MessageStore(db, feed, StoreHarness.User, options, relay: relay);
+        await store.InitializeAsync(CancellationToken.None);
+        var tokens = Enumerable.Range(0, 30).Select(i => $"t{i} ").ToList();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var row = await store.StreamAssistantReplyAsync(session.Id, Paced(tokens, TimeSpan.FromMilliseconds(10)));
+        var seconds = started.Elapsed.TotalSeconds;
+
+        // At most 2 a second (plus the first and the final one), and the final one reaches the end of the text.
+        Assert.InRange(relay.Published.Count, 2, (int)(seconds * 2) + 2);
+        Assert.Equal(row.Content.Length, relay.Published[^1].Offset + relay.Published[^1].Text.Length);
+    }
+
+    private static async IAsyncEnumerable<string> Paced(IEnumerable<string> tokens, TimeSpan? delay = null)
+    {
+        foreach (var t in tokens)
+        {
+            await Task.Delay(delay ?? TimeSpan.FromMilliseconds(3));
+            yield return t;
+        }
     }
 
     [Fact]

@@ -14,7 +14,8 @@ public sealed class StreamRelayTests(LocalStackFixture fixture, Xunit.Abstractio
     public async Task A_streamed_reply_reaches_the_other_tab_token_by_token_while_the_database_is_written_rarely()
     {
         var user = await RealtimeTestData.CreateUserAsync(fixture.Stack);
-        var slowWrites = new MessageStoreOptions { MaxStreamWritesPerSecond = 2 };
+        // Few database writes, and a relay cap high enough to carry every token on its own.
+        var slowWrites = new MessageStoreOptions { MaxStreamWritesPerSecond = 2, MaxStreamRelaysPerSecond = 1000 };
         var logs = new CapturingLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
         await using var a = await ChatTab.OpenAsync(fixture.Stack, user, slowWrites, loggerFactory);
@@ -85,6 +86,34 @@ public sealed class StreamRelayTests(LocalStackFixture fixture, Xunit.Abstractio
         Assert.Empty(spied);
         Assert.DoesNotContain(seenByMallory, c => c.Message?.Content.Contains(secret, StringComparison.Ordinal) == true);
         Assert.Empty(malloryTab.Store.Current.Sessions);
+    }
+
+    [Fact]
+    public async Task A_broad_policy_elsewhere_in_the_project_does_not_open_a_users_relay_to_others()
+    {
+        var alice = await RealtimeTestData.CreateUserAsync(fixture.Stack);
+        var mallory = await RealtimeTestData.CreateUserAsync(fixture.Stack);
+        await using var malloryTab = await ChatTab.OpenAsync(fixture.Stack, mallory);
+        // The docs' example policies: every signed-in user may receive and send broadcasts on any topic.
+        await RealtimeTestData.ExecuteAsync(fixture.Stack,
+            "create policy test_broad_read on realtime.messages for select to authenticated using (true)");
+        await RealtimeTestData.ExecuteAsync(fixture.Stack,
+            "create policy test_broad_write on realtime.messages for insert to authenticated with check (true)");
+        try
+        {
+            await using var spy = new RealtimeStreamRelay(malloryTab.Realtime, alice, null);
+            await spy.StartAsync(CancellationToken.None);
+            Assert.False(spy.IsJoined); // the restrictive policy keeps ai-chat-stream:<alice> to Alice
+
+            await using var own = new RealtimeStreamRelay(malloryTab.Realtime, mallory, null);
+            await own.StartAsync(CancellationToken.None);
+            Assert.True(own.IsJoined);
+        }
+        finally
+        {
+            await RealtimeTestData.ExecuteAsync(fixture.Stack, "drop policy if exists test_broad_read on realtime.messages");
+            await RealtimeTestData.ExecuteAsync(fixture.Stack, "drop policy if exists test_broad_write on realtime.messages");
+        }
     }
 
     private static async IAsyncEnumerable<string> Paced(IEnumerable<string> tokens, TimeSpan delay, [EnumeratorCancellation] CancellationToken ct = default)

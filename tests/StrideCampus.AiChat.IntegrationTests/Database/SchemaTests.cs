@@ -160,8 +160,8 @@ public sealed class SchemaTests(PostgresFixture db)
         await using var pol = new NpgsqlCommand("select count(*) from pg_policies where tablename in ('ai_chat_sessions','ai_chat_messages')", conn);
         Assert.Equal(8L, (long)(await pol.ExecuteScalarAsync())!);
         await using var realtime = new NpgsqlCommand(
-            "select count(*) from pg_policies where schemaname = 'realtime' and tablename = 'messages' and policyname in ('ai_chat_stream_read_own_topic','ai_chat_stream_write_own_topic')", conn);
-        Assert.Equal(2L, (long)(await realtime.ExecuteScalarAsync())!);
+            "select count(*) from pg_policies where schemaname = 'realtime' and tablename = 'messages' and policyname in ('ai_chat_stream_read_own_topic','ai_chat_stream_write_own_topic','ai_chat_stream_topic_owner_only')", conn);
+        Assert.Equal(3L, (long)(await realtime.ExecuteScalarAsync())!);
         await using var rls = new NpgsqlCommand("select relrowsecurity from pg_class where oid = 'realtime.messages'::regclass", conn);
         Assert.True((bool)(await rls.ExecuteScalarAsync())!);
     }
