@@ -29,6 +29,17 @@ public class PostgresChangeParserTests
     }
 
     [Fact]
+    public void A_deeply_nested_row_accepted_by_the_parser_can_be_read()
+    {
+        var nested = string.Concat(Enumerable.Repeat("{\"a\":", 100)) + "1" + new string('}', 100);
+        var change = Parse(
+            "{\"ids\":[1],\"data\":{\"schema\":\"public\",\"table\":\"t\",\"commit_timestamp\":\"2024-05-01T10:20:30Z\"," +
+            "\"eventType\":\"INSERT\",\"new\":{\"id\":\"m1\",\"metadata\":" + nested + "},\"old\":{},\"errors\":[]}}");
+        Assert.Equal("m1", change.New!.Value.GetProperty("id").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, change.New!.Value.GetProperty("metadata").ValueKind);
+    }
+
+    [Fact]
     public void Parses_the_client_shape_new_old_and_eventType()
     {
         var change = Parse("""
