@@ -30,6 +30,7 @@ public class RealtimeChannel : IAsyncDisposable
     private ChannelState _state = ChannelState.Closed;
     private string? _joinRef;
     private string? _joinToken;
+    private long _pushedTokenVersion;
     private bool _wantJoined;
     private bool _disposed;
     private bool _joinedOnce;
@@ -362,11 +363,19 @@ public class RealtimeChannel : IAsyncDisposable
         }
     }
 
-    internal void PushAccessToken(string token)
+    internal void PushAccessToken(string token, long version)
     {
         lock (_gate)
         {
-            if (_state != ChannelState.Joined || _joinRef is null || !_client.IsConnected || token == _joinToken)
+            // Pushes race (a token change on one thread, the end of a join on another): an older token must
+            // never follow a newer one.
+            if (version < _pushedTokenVersion || _state != ChannelState.Joined || _joinRef is null || !_client.IsConnected)
+            {
+                return;
+            }
+
+            _pushedTokenVersion = version;
+            if (token == _joinToken)
             {
                 return;
             }
@@ -553,6 +562,7 @@ public class RealtimeChannel : IAsyncDisposable
         Exception? failure = null;
         var resubscribed = false;
         string? freshToken = null;
+        long freshVersion = 0;
         lock (_gate)
         {
             if (_joinRef != joinRef || _state != ChannelState.Joining)
@@ -630,7 +640,7 @@ public class RealtimeChannel : IAsyncDisposable
                 _subscribed = null;
             }
 
-            freshToken = status.Status == SubscribeStatus.Subscribed ? _client.CurrentToken : null;
+            (freshToken, freshVersion) = status.Status == SubscribeStatus.Subscribed ? _client.CurrentTokenVersion : (null, 0);
         }
 
         // The status goes out before SubscribeAsync completes, so whatever the caller reads once it returns
@@ -649,7 +659,7 @@ public class RealtimeChannel : IAsyncDisposable
         if (freshToken is not null)
         {
             // The token changed while the join was in flight.
-            PushAccessToken(freshToken);
+            PushAccessToken(freshToken, freshVersion);
         }
     }
 

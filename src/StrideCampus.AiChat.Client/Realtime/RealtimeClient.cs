@@ -48,6 +48,7 @@ public class RealtimeClient : IAsyncDisposable
     private Connection? _connection;
     private string? _accessToken;
     private bool _explicitToken;
+    private long _tokenVersion;
 
     /// <summary>Creates the client; nothing connects until <see cref="ConnectAsync"/> or a channel's <see cref="RealtimeChannel.SubscribeAsync"/>.</summary>
     /// <param name="options">Where and how to connect.</param>
@@ -110,6 +111,18 @@ public class RealtimeClient : IAsyncDisposable
             lock (_gate)
             {
                 return _accessToken;
+            }
+        }
+    }
+
+    /// <summary>The last token with its version (which grows with every change), read together.</summary>
+    internal (string? Token, long Version) CurrentTokenVersion
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_accessToken, _tokenVersion);
             }
         }
     }
@@ -428,6 +441,7 @@ public class RealtimeClient : IAsyncDisposable
 
     private void ApplyToken(string? token)
     {
+        long version;
         lock (_gate)
         {
             if (_disposed)
@@ -436,6 +450,7 @@ public class RealtimeClient : IAsyncDisposable
             }
 
             _accessToken = token;
+            version = ++_tokenVersion;
         }
 
         if (token is null)
@@ -445,7 +460,7 @@ public class RealtimeClient : IAsyncDisposable
 
         foreach (var channel in _channels.Values)
         {
-            channel.PushAccessToken(token);
+            channel.PushAccessToken(token, version);
         }
     }
 

@@ -126,27 +126,28 @@ public class RealtimeAIChatsTests
         var seen = new List<Guid?>();
         using var sub = chats.ActiveSessionChanged.Subscribe(id => { lock (seen) { seen.Add(id); } });
 
-        await db.SetActiveSessionAsync(b.Id, default); // a deactivated, then b activated, in one transaction
-        await Task.Delay(250);
-        lock (seen)
+        // Waits until the settled reports reach a count (the settle timer may run late on a loaded machine),
+        // then a little longer, so a duplicate report would show.
+        async Task ExpectAsync(params Guid?[] expected)
         {
-            Assert.Equal([b.Id], seen);
+            await StrideCampus.AiChat.Client.Tests.Realtime.Infrastructure.Eventually.TrueAsync(
+                () => { lock (seen) { return seen.Count >= expected.Length; } }, $"{expected.Length} reports");
+            await Task.Delay(250);
+            lock (seen)
+            {
+                Assert.Equal(expected, seen);
+            }
         }
 
+        await db.SetActiveSessionAsync(b.Id, default); // a deactivated, then b activated, in one transaction
+        await ExpectAsync(b.Id);
+
         await db.SetActiveSessionAsync(null, default);
-        await Task.Delay(250);
-        lock (seen)
-        {
-            Assert.Equal([b.Id, null], seen);
-        }
+        await ExpectAsync(b.Id, null);
 
         await db.SetActiveSessionAsync(a.Id, default);
         await db.DeleteSessionAsync(a.Id, default); // deleting the active one
-        await Task.Delay(250);
-        lock (seen)
-        {
-            Assert.Equal([b.Id, null, a.Id, null], seen);
-        }
+        await ExpectAsync(b.Id, null, a.Id, null);
     }
 
     [Fact]
