@@ -27,13 +27,18 @@ public class StreamRelayTests
         public ValueTask DisposeAsync() => Store.DisposeAsync();
     }
 
-    private static async Task<Tab> OpenAsync(TimeProvider? time = null)
+    private static async Task<Tab> OpenAsync(TimeProvider? time = null, double relaysPerSecond = 30)
     {
         var feed = new FakeChangeFeed();
         var db = new FakeChatDatabase(StoreHarness.User, feed);
         var session = db.SeedSession("s", active: true);
         var relay = new FakeStreamRelay();
-        var store = new MessageStore(db, feed, StoreHarness.User, new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance, TimeProvider = time ?? TimeProvider.System }, relay: relay);
+        var store = new MessageStore(db, feed, StoreHarness.User, new MessageStoreOptions
+        {
+            Scheduler = ImmediateScheduler.Instance,
+            TimeProvider = time ?? TimeProvider.System,
+            MaxStreamRelaysPerSecond = relaysPerSecond,
+        }, relay: relay);
         var tab = new Tab { Store = store, Db = db, Feed = feed, Relay = relay, Session = session };
         store.Changes.Subscribe(tab.Changes.Add);
         await store.InitializeAsync(CancellationToken.None);
@@ -182,16 +187,11 @@ public class StreamRelayTests
     [Fact]
     public async Task The_relay_is_rate_limited_and_the_tail_is_sent_when_the_stream_ends()
     {
-        var feed = new FakeChangeFeed();
-        var db = new FakeChatDatabase(StoreHarness.User, feed);
-        var session = db.SeedSession("s", active: true);
-        var relay = new FakeStreamRelay();
-        var options = new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance, MaxStreamRelaysPerSecond = 2 };
-        await using var store = new MessageStore(db, feed, StoreHarness.User, options, relay: relay);
-        await store.InitializeAsync(CancellationToken.None);
+        await using var tab = await OpenAsync(relaysPerSecond: 2);
+        var relay = tab.Relay;
         var tokens = Enumerable.Range(0, 30).Select(i => $"t{i} ").ToList();
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var row = await store.StreamAssistantReplyAsync(session.Id, Paced(tokens, TimeSpan.FromMilliseconds(10)));
+        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, Paced(tokens, TimeSpan.FromMilliseconds(10)));
         var seconds = started.Elapsed.TotalSeconds;
 
         // At most 2 a second (plus the first and the final one), and the final one reaches the end of the text.
