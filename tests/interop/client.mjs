@@ -16,3 +16,16 @@ export function newClient(key = anonKey) {
     realtime: { transport: ws },
   });
 }
+
+/** Resolves once `predicate()` holds, polling every 10 ms; rejects after `ms`. */
+export function until(predicate, what, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (predicate()) return resolve();
+      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}

@@ -1,7 +1,7 @@
 // Broadcast and presence between two official clients, and an expired token refused at join.
 // Env: API_URL, ANON_KEY, TOKEN_A, TOKEN_B (valid user tokens), EXPIRED_TOKEN.
 import assert from 'node:assert/strict';
-import { newClient } from './client.mjs';
+import { newClient, until } from './client.mjs';
 
 const room = `room-${Date.now()}`;
 const a = newClient();
@@ -15,17 +15,6 @@ function subscribe(channel) {
       if (status === 'SUBSCRIBED') resolve();
       else if (status !== 'CLOSED') reject(new Error(`${status} ${err?.message ?? ''}`));
     });
-  });
-}
-function until(predicate, what, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
   });
 }
 

@@ -3,7 +3,7 @@
 // broadcast; user B gets CHANNEL_ERROR with the server's reason for A's topic and joins their own.
 // Env: API_URL, ANON_KEY, TOKEN_A, USER_A, TOKEN_B, USER_B.
 import assert from 'node:assert/strict';
-import { newClient } from './client.mjs';
+import { newClient, until } from './client.mjs';
 
 const topicA = `ai-chat-stream:${process.env.USER_A}`;
 const topicB = `ai-chat-stream:${process.env.USER_B}`;
@@ -20,17 +20,6 @@ function firstStatus(channel) {
     channel.subscribe((status, err) => {
       if (status !== 'CLOSED') resolve({ status, message: err?.message ?? '' });
     });
-  });
-}
-function until(predicate, what, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
   });
 }
 
