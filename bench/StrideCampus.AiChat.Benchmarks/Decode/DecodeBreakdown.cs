@@ -8,7 +8,7 @@ namespace StrideCampus.AiChat.Benchmarks.Decode;
 /// <summary>
 /// <c>decode-breakdown</c>: the decode path's stages run one after another on the recording, without a server
 /// or socket, with the time and bytes each cumulative stage costs per event: frame decode, payload parse (row
-/// images copied), row mapping (the feed), store apply with its snapshot. For finding where the cost is.
+/// images located in place), row mapping (the feed), store apply with its snapshot. For finding where the cost is.
 /// </summary>
 internal static class DecodeBreakdown
 {
@@ -36,6 +36,7 @@ internal static class DecodeBreakdown
         var serializer = new PhoenixSerializer(RealtimeSerializerVersion.V2);
         var names = new Utf8StringCache();
         var ids = new List<long>();
+        var parsed = new PostgresChangeFrame();
         var core = new MessageStoreCore(header.UserId, 20, TimeSpan.FromMinutes(30));
         var now = DateTimeOffset.UtcNow;
         core.Reconcile(
@@ -53,20 +54,20 @@ internal static class DecodeBreakdown
                 continue;
             }
 
-            var change = PostgresChangeParser.Parse(decoded.Payload.Span, ids, names);
+            PostgresChangeParser.Parse(decoded.Payload, parsed, ids, names);
             if (depth < 3)
             {
                 continue;
             }
 
-            var mapped = RealtimeChatChangeFeed.Map(change, isSession: false);
+            var mapped = RealtimeChatChangeFeed.Map(parsed, isSession: false);
             if (depth < 4 || mapped is null)
             {
                 continue;
             }
 
             core.ApplyFeedChange(mapped);
-            core.TakeChanges();
+            core.EmitChanges(0, static (_, _) => { });
             if (depth >= 5)
             {
                 core.Snapshot(false, true, true, counters);

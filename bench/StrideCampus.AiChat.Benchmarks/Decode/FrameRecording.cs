@@ -10,7 +10,7 @@ namespace StrideCampus.AiChat.Benchmarks.Decode;
 /// </summary>
 internal sealed class FrameRecording
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2; // 2: LocalStack writes frames as Supabase does (no \u002B for +)
 
     public FrameRecording(FrameRecordingHeader header, IReadOnlyList<string> frames)
     {

@@ -1,23 +1,43 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using StrideCampus.AiChat.Client.Realtime;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>
-/// Reads a message row in its usual shape straight from UTF-8, without the serializer's boxed constructor
-/// arguments (the realtime hot path: one row per change). Anything unusual (a repeated or escaped column name,
-/// a null in a value column, a status given as a number or in other casing, a non-object metadata) returns
-/// <see langword="false"/>, and the caller uses the source-generated serializer, which stays the reference.
+/// Reads a message row in its usual shape from a row image's located columns (the realtime hot path: one row per
+/// change, read where it lies in the frame, without the serializer's boxed constructor arguments). Anything
+/// unusual (a repeated or escaped column name, a null in a value column, a status given as a number or in other
+/// casing, a non-object metadata) returns <see langword="false"/>, and the caller uses the source-generated
+/// serializer, which stays the reference.
 /// </summary>
 internal static class ChatMessageReader
 {
     private const int IdBit = 1, SessionBit = 2, UserBit = 4, ContentBit = 8, IsUserBit = 16, StatusBit = 32, CreatedBit = 64, UpdatedBit = 128, MetadataBit = 256;
 
-    public static bool TryRead(ReadOnlySpan<byte> utf8, out ChatMessage? message)
+    // The usual empty metadata: every message parses its own object from it, on first use.
+    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+
+    /// <summary>Reads a row given as standalone JSON (tests and callers without a frame).</summary>
+    public static bool TryRead(ReadOnlyMemory<byte> utf8, out ChatMessage? message)
+    {
+        var row = new RowColumns();
+        try
+        {
+            PostgresChangeParser.ReadRowImage(utf8, row);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            message = null;
+            return false;
+        }
+
+        return TryRead(row, out message);
+    }
+
+    public static bool TryRead(RowColumns row, out ChatMessage? message)
     {
         message = null;
-        var reader = new Utf8JsonReader(utf8);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        if (!row.IsObject)
         {
             return false;
         }
@@ -27,38 +47,23 @@ internal static class ChatMessageReader
         var isUser = false;
         MessageStatus status = default;
         DateTimeOffset createdAt = default, updatedAt = default;
-        JsonObject? metadata = null;
+        byte[]? metadata = null;
         var seen = 0;
-        while (reader.Read())
+        for (var i = 0; i < row.Count; i++)
         {
-            if (reader.TokenType == JsonTokenType.EndObject)
-            {
-                message = new ChatMessage(id, sessionId, userId, content!, isUser, status, createdAt, updatedAt, metadata);
-                return true;
-            }
-
-            if (reader.TokenType != JsonTokenType.PropertyName || reader.ValueIsEscaped)
+            var column = row[i];
+            if (column.NameIsEscaped)
             {
                 return false;
             }
 
-            var bit = reader.ValueTextEquals("id"u8) ? IdBit
-                : reader.ValueTextEquals("session_id"u8) ? SessionBit
-                : reader.ValueTextEquals("user_id"u8) ? UserBit
-                : reader.ValueTextEquals("content"u8) ? ContentBit
-                : reader.ValueTextEquals("is_user"u8) ? IsUserBit
-                : reader.ValueTextEquals("status"u8) ? StatusBit
-                : reader.ValueTextEquals("created_at"u8) ? CreatedBit
-                : reader.ValueTextEquals("updated_at"u8) ? UpdatedBit
-                : reader.ValueTextEquals("metadata"u8) ? MetadataBit
-                : 0;
+            var bit = Bit(row.RawName(column));
             if (bit == 0)
             {
-                reader.Skip(); // a column the model does not have
-                continue;
+                continue; // a column the model does not have
             }
 
-            if ((seen & bit) != 0 || !reader.Read())
+            if ((seen & bit) != 0)
             {
                 return false;
             }
@@ -66,15 +71,15 @@ internal static class ChatMessageReader
             seen |= bit;
             var ok = bit switch
             {
-                IdBit => TryGuid(ref reader, out id),
-                SessionBit => TryGuid(ref reader, out sessionId),
-                UserBit => TryGuid(ref reader, out userId),
-                ContentBit => TryContent(ref reader, out content),
-                IsUserBit => TryBool(ref reader, out isUser),
-                StatusBit => TryStatus(ref reader, out status),
-                CreatedBit => TryTime(ref reader, out createdAt),
-                UpdatedBit => TryTime(ref reader, out updatedAt),
-                _ => TryMetadata(ref reader, out metadata),
+                IdBit => row.TryGetGuid(column, out id),
+                SessionBit => row.TryGetGuid(column, out sessionId),
+                UserBit => row.TryGetGuid(column, out userId),
+                ContentBit => TryContent(row, column, out content),
+                IsUserBit => TryBool(column, out isUser),
+                StatusBit => TryStatus(row, column, out status),
+                CreatedBit => row.TryGetDateTimeOffset(column, out createdAt),
+                UpdatedBit => row.TryGetDateTimeOffset(column, out updatedAt),
+                _ => TryMetadata(row, column, out metadata),
             };
             if (!ok)
             {
@@ -82,48 +87,60 @@ internal static class ChatMessageReader
             }
         }
 
-        return false;
+        message = metadata is null
+            ? new ChatMessage(id, sessionId, userId, content!, isUser, status, createdAt, updatedAt, null)
+            : ChatMessage.WithMetadataJson(id, sessionId, userId, content!, isUser, status, createdAt, updatedAt, metadata);
+        return true;
     }
 
-    private static bool TryGuid(ref Utf8JsonReader reader, out Guid value)
+    private static int Bit(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 when name.SequenceEqual("id"u8) => IdBit,
+        6 when name.SequenceEqual("status"u8) => StatusBit,
+        7 when name.SequenceEqual("content"u8) => ContentBit,
+        7 when name.SequenceEqual("user_id"u8) => UserBit,
+        7 when name.SequenceEqual("is_user"u8) => IsUserBit,
+        8 when name.SequenceEqual("metadata"u8) => MetadataBit,
+        10 when name.SequenceEqual("session_id"u8) => SessionBit,
+        10 when name.SequenceEqual("created_at"u8) => CreatedBit,
+        10 when name.SequenceEqual("updated_at"u8) => UpdatedBit,
+        _ => 0,
+    };
+
+    private static bool TryContent(RowColumns row, in RowColumn column, out string? value)
+    {
+        value = row.GetString(column);
+        return column.ValueType is JsonTokenType.String or JsonTokenType.Null;
+    }
+
+    private static bool TryBool(in RowColumn column, out bool value)
+    {
+        value = column.ValueType == JsonTokenType.True;
+        return column.ValueType is JsonTokenType.True or JsonTokenType.False;
+    }
+
+    private static bool TryStatus(RowColumns row, in RowColumn column, out MessageStatus value)
     {
         value = default;
-        return reader.TokenType == JsonTokenType.String && reader.TryGetGuid(out value);
-    }
-
-    private static bool TryContent(ref Utf8JsonReader reader, out string? value)
-    {
-        value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-        return reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
-    }
-
-    private static bool TryBool(ref Utf8JsonReader reader, out bool value)
-    {
-        value = reader.TokenType == JsonTokenType.True;
-        return reader.TokenType is JsonTokenType.True or JsonTokenType.False;
-    }
-
-    private static bool TryStatus(ref Utf8JsonReader reader, out MessageStatus value)
-    {
-        value = default;
-        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped)
+        if (column.ValueType != JsonTokenType.String || column.ValueIsEscaped)
         {
             return false;
         }
 
-        if (reader.ValueTextEquals("complete"u8))
+        var text = row.RawValue(column);
+        if (text.SequenceEqual("complete"u8))
         {
             value = MessageStatus.Complete;
         }
-        else if (reader.ValueTextEquals("streaming"u8))
+        else if (text.SequenceEqual("streaming"u8))
         {
             value = MessageStatus.Streaming;
         }
-        else if (reader.ValueTextEquals("pending"u8))
+        else if (text.SequenceEqual("pending"u8))
         {
             value = MessageStatus.Pending;
         }
-        else if (reader.ValueTextEquals("error"u8))
+        else if (text.SequenceEqual("error"u8))
         {
             value = MessageStatus.Error;
         }
@@ -135,34 +152,22 @@ internal static class ChatMessageReader
         return true;
     }
 
-    private static bool TryTime(ref Utf8JsonReader reader, out DateTimeOffset value)
-    {
-        value = default;
-        return reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out value);
-    }
-
-    private static bool TryMetadata(ref Utf8JsonReader reader, out JsonObject? value)
+    private static bool TryMetadata(RowColumns row, in RowColumn column, out byte[]? value)
     {
         value = null;
-        if (reader.TokenType == JsonTokenType.Null)
+        if (column.ValueType == JsonTokenType.Null)
         {
             return true;
         }
 
-        if (reader.TokenType != JsonTokenType.StartObject)
+        if (column.ValueType != JsonTokenType.StartObject)
         {
             return false;
         }
 
-        var peek = reader;
-        if (peek.Read() && peek.TokenType == JsonTokenType.EndObject)
-        {
-            reader.Skip();
-            value = []; // the usual empty metadata, without a document behind it
-            return true;
-        }
-
-        value = JsonNode.Parse(ref reader) as JsonObject;
-        return value is not null;
+        // The object's bytes (the parser accepted them as JSON); the message parses them when they are first read.
+        var json = row.RawValue(column);
+        value = json[1..^1].Trim(" \t\r\n"u8).IsEmpty ? EmptyObject : json.ToArray();
+        return true;
     }
 }

@@ -26,7 +26,7 @@ internal static class ChatRowComparer
         }
 
         var c = x.CreatedAt.CompareTo(y.CreatedAt);
-        return c != 0 ? c : CompareUuid(x.Id, y.Id);
+        return c != 0 ? c : x.Id == y.Id ? 0 : CompareUuid(x.Id, y.Id);
     }
 
     /// <summary>Compares two uuids as PostgreSQL does (byte by byte, big-endian), not as <see cref="Guid.CompareTo(Guid)"/>.</summary>

@@ -28,6 +28,9 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <summary>How long relayed text may run ahead of the database without growing before the database row holds again.</summary>
     private static readonly TimeSpan RelayedTextLifetime = TimeSpan.FromSeconds(3);
 
+    /// <summary>The least time between two states published for a burst of realtime changes (a display frame).</summary>
+    private static readonly TimeSpan StateInterval = TimeSpan.FromMilliseconds(16);
+
     private readonly Lock _gate = new();
     private readonly MessageStoreCore _core;
     private readonly IChatDataSource _data;
@@ -46,6 +49,10 @@ public sealed partial class MessageStore : IAsyncDisposable
     private readonly SemaphoreSlim _reconcileGate = new(1, 1);
     private readonly Dictionary<Guid, Task<IReadOnlyList<ChatMessage>>> _loads = [];
     private MessageStoreState _current;
+    private readonly bool _eagerState;
+    private bool _stale;
+    private bool _refreshScheduled;
+    private long _lastRefresh;
     private ITimer? _sweepTimer;
     private ITimer? _relayTimer;
     private bool _isLoading;
@@ -84,6 +91,8 @@ public sealed partial class MessageStore : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MessageStore>();
         UserId = userId;
         _core = new MessageStoreCore(userId, options.MaxCachedSessions, options.CacheExpiry, () => _time.GetUtcNow().UtcTicks);
+        // With an inline scheduler observers run under the lock, so the state is kept fresh there (see PublishChangesLocked).
+        _eagerState = _scheduler is ImmediateScheduler or CurrentThreadScheduler;
         _current = _core.Snapshot(false, false, false, _counters);
         _state = new BehaviorSubject<MessageStoreState>(_current);
     }
@@ -91,14 +100,29 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <summary>The user whose chats this store holds.</summary>
     public Guid UserId { get; }
 
-    /// <summary>The current state (an immutable snapshot).</summary>
-    public MessageStoreState Current => Volatile.Read(ref _current);
+    /// <summary>The current state (an immutable snapshot that includes every change applied so far).</summary>
+    public MessageStoreState Current
+    {
+        get
+        {
+            RefreshIfStale();
+            return Volatile.Read(ref _current);
+        }
+    }
 
     /// <summary>
-    /// Every state change, on <see cref="MessageStoreOptions.Scheduler"/>; replays the current state to a new
-    /// subscriber. Completes when the store is disposed.
+    /// The state after each change, on <see cref="MessageStoreOptions.Scheduler"/>; replays the current state to a
+    /// new subscriber. With an asynchronous scheduler (the default) a burst of realtime changes is published as
+    /// states at most about 60 times a second, each the latest, as a UI renders them (an isolated change goes out at
+    /// once); <see cref="Changes"/> still carries every change, and <see cref="Current"/> is always up to date.
+    /// Completes when the store is disposed.
     /// </summary>
-    public IObservable<MessageStoreState> StateChanges => _state.ObserveOn(_scheduler);
+    public IObservable<MessageStoreState> StateChanges => Observable.Create<MessageStoreState>(observer =>
+    {
+        var subscription = _state.ObserveOn(_scheduler).Subscribe(observer);
+        RefreshIfStale(); // a state left unbuilt while nobody observed reaches the new observer too
+        return subscription;
+    });
 
     /// <summary>
     /// Each change of the database rows the store mirrors, once: from other clients (realtime), from this
@@ -963,7 +987,7 @@ public sealed partial class MessageStore : IAsyncDisposable
             // delivery), so its messages are unknown. Load them now rather than on first use.
             loadMissed = unknownSession && _isInitialized && _core.GetVisibleSession(change.Id) is not null &&
                 !_core.AreMessagesLoaded(change.Id) && Volatile.Read(ref _disposed) == 0;
-            PublishLocked();
+            PublishChangesLocked();
         }
 
         if (loadMissed)
@@ -990,7 +1014,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         {
             if (_core.ApplyRelayDelta(delta))
             {
-                PublishLocked();
+                PublishChangesLocked();
             }
         }
     }
@@ -1203,22 +1227,89 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <returns>The number of changes published.</returns>
     private int PublishLocked()
     {
-        var changes = _core.TakeChanges();
-        foreach (var change in changes)
-        {
-            _changes.OnNext(change);
-        }
-
-        if (!_core.IsDirty && !_metaDirty && changes.Count == 0)
+        if (!_core.IsDirty && !_metaDirty && !_core.HasChanges && !_stale)
         {
             return 0;
         }
 
+        // The state first, so observers of a change that read Current see it; then the changes, then the state.
+        var snapshot = BuildLocked();
+        var count = _core.EmitChanges(_changes, static (subject, change) => subject.OnNext(change));
+        _state.OnNext(snapshot);
+        return count;
+    }
+
+    /// <summary>
+    /// The realtime path: publishes every change at once, and the state at most once per <see cref="StateInterval"/>
+    /// during a burst. With an asynchronous scheduler the snapshot is built when the scheduler gets to it (or
+    /// <see cref="Current"/> is read), so changes arriving meanwhile share it; nobody observing, it is built only
+    /// when read. Call under the lock.
+    /// </summary>
+    private void PublishChangesLocked()
+    {
+        if (_eagerState)
+        {
+            PublishLocked();
+            return;
+        }
+
+        var count = _core.EmitChanges(_changes, static (subject, change) => subject.OnNext(change));
+        if (!_core.IsDirty && !_metaDirty && count == 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _stale, true);
+        if (!_refreshScheduled && _state.HasObservers)
+        {
+            // The first change after a quiet moment goes out at once; a burst gets a state a display frame.
+            _refreshScheduled = true;
+            var since = _time.GetElapsedTime(_lastRefresh);
+            _scheduler.Schedule(this, since >= StateInterval ? TimeSpan.Zero : StateInterval - since, static (_, store) =>
+            {
+                store.RefreshScheduled();
+                return Disposable.Empty;
+            });
+        }
+    }
+
+    private void RefreshScheduled()
+    {
+        lock (_gate)
+        {
+            _refreshScheduled = false;
+            if (_stale)
+            {
+                RefreshLocked();
+            }
+        }
+    }
+
+    /// <summary>Builds the state a realtime burst left unbuilt; takes the lock only then.</summary>
+    private void RefreshIfStale()
+    {
+        if (Volatile.Read(ref _stale))
+        {
+            lock (_gate)
+            {
+                if (_stale)
+                {
+                    RefreshLocked();
+                }
+            }
+        }
+    }
+
+    private void RefreshLocked() => _state.OnNext(BuildLocked());
+
+    private MessageStoreState BuildLocked()
+    {
         _metaDirty = false;
         var snapshot = _core.Snapshot(_isLoading, _isInitialized, _isConnected, _counters);
         Volatile.Write(ref _current, snapshot);
-        _state.OnNext(snapshot);
-        return changes.Count;
+        Volatile.Write(ref _stale, false);
+        _lastRefresh = _time.GetTimestamp();
+        return snapshot;
     }
 
     private void PushDeactivations(long token, Guid keep, List<Guid> touched)

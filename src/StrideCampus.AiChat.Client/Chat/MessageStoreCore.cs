@@ -6,7 +6,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// The merge logic of <see cref="MessageStore"/>, free of I/O and threads (the store calls it under its lock):
 /// the server's rows as last seen, this client's pending writes on top, messages kept in (created_at, id)
 /// order, echo and stale-event detection, snapshot reconciliation, and the message cache bound.
-/// Every change of the mirrored server state is recorded once in <see cref="TakeChanges"/>.
+/// Every change of the mirrored server state is recorded once and handed out by <see cref="EmitChanges"/>.
 /// </summary>
 internal sealed class MessageStoreCore
 {
@@ -23,6 +23,7 @@ internal sealed class MessageStoreCore
     private readonly HashSet<Guid> _tentative = [];
     private readonly Tombstones _deleted = new(8192);
     private List<ChatChange> _changes = [];
+    private List<ChatChange>? _spareChanges;
     private HashSet<Guid>? _touched;
     private bool _suppressChanges;
     private bool _dirty = true;
@@ -57,6 +58,9 @@ internal sealed class MessageStoreCore
 
     public int PendingWrites => _pendingWrites;
 
+    /// <summary>Whether changes were recorded that <see cref="EmitChanges"/> has not handed out yet.</summary>
+    public bool HasChanges => _changes.Count > 0;
+
     // ---------------------------------------------------------------- queries
 
     public ChatSession? GetVisibleSession(Guid id) =>
@@ -73,7 +77,7 @@ internal sealed class MessageStoreCore
         s.Messages!.TryGetValue(id, out var m) ? m.Row.Visible : null;
 
     public IReadOnlyList<ChatMessage> GetVisibleMessages(Guid sessionId) =>
-        _sessions.TryGetValue(sessionId, out var s) && s.Messages is not null ? s.Sorted : [];
+        _sessions.TryGetValue(sessionId, out var s) && s.Messages is not null ? s.Sorted.Freeze() : [];
 
     public IEnumerable<ChatSession> VisibleSessions()
     {
@@ -607,7 +611,7 @@ internal sealed class MessageStoreCore
             if (s.Messages is null)
             {
                 s.Messages = [];
-                s.Sorted = [];
+                s.Sorted.Clear();
                 s.Cached = null;
                 _dirty = true;
             }
@@ -780,7 +784,7 @@ internal sealed class MessageStoreCore
     {
         var row = s.Row.Visible ?? s.Row.Server;
         var last = row?.UpdatedAt ?? DateTimeOffset.MinValue;
-        return s.Sorted.Count > 0 && s.Sorted[^1].CreatedAt > last ? s.Sorted[^1].CreatedAt : last;
+        return s.Sorted.Last is { } newest && newest.CreatedAt > last ? newest.CreatedAt : last;
     }
 
     private void Evict(SessionEntry s)
@@ -791,7 +795,7 @@ internal sealed class MessageStoreCore
         }
 
         s.Messages = null;
-        s.Sorted = [];
+        s.Sorted.Clear();
         s.Cached = null;
         Evictions++;
         _dirty = true;
@@ -799,17 +803,30 @@ internal sealed class MessageStoreCore
 
     // ---------------------------------------------------------------- snapshot and changes
 
-    /// <summary>The server changes recorded since the last call, in order.</summary>
-    public IReadOnlyList<ChatChange> TakeChanges()
+    /// <summary>
+    /// Hands the server changes recorded since the last call to <paramref name="emit"/>, in order, without a list
+    /// per call (the realtime hot path). Changes recorded while <paramref name="emit"/> runs are handed over too.
+    /// </summary>
+    public int EmitChanges<TState>(TState state, Action<TState, ChatChange> emit)
     {
-        if (_changes.Count == 0)
+        ArgumentNullException.ThrowIfNull(emit);
+        var emitted = 0;
+        while (_changes.Count > 0)
         {
-            return [];
+            var taken = _changes;
+            _changes = _spareChanges ?? [];
+            _spareChanges = null;
+            foreach (var change in taken)
+            {
+                emit(state, change);
+            }
+
+            emitted += taken.Count;
+            taken.Clear();
+            _spareChanges = taken;
         }
 
-        var taken = _changes;
-        _changes = [];
-        return taken;
+        return emitted;
     }
 
     public MessageStoreState Snapshot(bool isLoading, bool isInitialized, bool isRealtimeConnected, StoreCounters counters)
@@ -922,7 +939,7 @@ internal sealed class MessageStoreCore
         {
             if (m.Row.Visible is { } visible)
             {
-                RemoveSorted(s, visible);
+                s.Sorted.Remove(visible);
             }
 
             s.PendingMessages.Remove(id);
@@ -990,40 +1007,22 @@ internal sealed class MessageStoreCore
         }
 
         // An update that keeps the sort key (created_at, id), such as a streamed reply growing, replaces the row
-        // in place: one path copy of the immutable list instead of a removal and an insertion.
-        if (before is not null && after is not null && ChatRowComparer.CompareMessages(before, after) == 0)
+        // in place instead of a removal and an insertion.
+        s.Cached = null;
+        _dirty = true;
+        if (before is not null && after is not null && ChatRowComparer.CompareMessages(before, after) == 0 && s.Sorted.TryReplace(before, after))
         {
-            var at = s.Sorted.BinarySearch(before, ChatRowComparer.MessageOrder);
-            if (at >= 0)
-            {
-                s.Sorted = s.Sorted.SetItem(at, after);
-                s.Cached = null;
-                _dirty = true;
-                return;
-            }
+            return;
         }
 
         if (before is not null)
         {
-            RemoveSorted(s, before);
+            s.Sorted.Remove(before);
         }
 
         if (after is not null)
         {
-            var index = s.Sorted.BinarySearch(after, ChatRowComparer.MessageOrder);
-            s.Sorted = index >= 0 ? s.Sorted.SetItem(index, after) : s.Sorted.Insert(~index, after);
-        }
-
-        s.Cached = null;
-        _dirty = true;
-    }
-
-    private static void RemoveSorted(SessionEntry s, ChatMessage value)
-    {
-        var index = s.Sorted.BinarySearch(value, ChatRowComparer.MessageOrder);
-        if (index >= 0)
-        {
-            s.Sorted = s.Sorted.RemoveAt(index);
+            s.Sorted.Add(after);
         }
     }
 
@@ -1040,7 +1039,7 @@ internal sealed class MessageStoreCore
         }
 
         var pending = s.PendingMessages.Count == 0 ? NoIds : s.PendingMessages.ToImmutableHashSet();
-        s.Cached = new ChatSessionState(row, s.Messages is null ? [] : s.Sorted, s.Messages is not null, s.Row.HasPending, pending);
+        s.Cached = new ChatSessionState(row, s.Messages is null ? [] : s.Sorted.Freeze(), s.Messages is not null, s.Row.HasPending, pending);
         return s.Cached;
     }
 
@@ -1053,7 +1052,7 @@ internal sealed class MessageStoreCore
         /// <summary>The messages held, or null when they are not in memory.</summary>
         public Dictionary<Guid, MessageEntry>? Messages { get; set; }
 
-        public ImmutableList<ChatMessage> Sorted { get; set; } = [];
+        public SortedMessageList Sorted { get; } = new();
 
         public HashSet<Guid> PendingMessages { get; } = [];
 

@@ -39,13 +39,15 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         // A unique channel per instance: the client shares channels by name.
         ChannelName = string.Create(CultureInfo.InvariantCulture, $"ai-chat:{userId:N}:{Guid.NewGuid():N}");
         _channel = client.Channel(ChannelName);
-        var sessions = _channel.OnPostgresChanges(new PostgresChangesFilter(
-            PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.SessionsTable, "user_id=eq." + user));
-        var messages = _channel.OnPostgresChanges(new PostgresChangesFilter(
-            PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.MessagesTable,
-            sessionId is { } sid ? "session_id=eq." + sid.ToString("D", CultureInfo.InvariantCulture) : "user_id=eq." + user));
-        _subscriptions.Add(sessions.Subscribe(e => OnEvent(e, isSession: true)));
-        _subscriptions.Add(messages.Subscribe(e => OnEvent(e, isSession: false)));
+        // Rows are read where they lie in the frame (no copy of the row images, no event object per change).
+        _channel.OnPostgresChangeFrames(
+            new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.SessionsTable, "user_id=eq." + user),
+            f => OnChange(f, isSession: true));
+        _channel.OnPostgresChangeFrames(
+            new PostgresChangesFilter(
+                PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.MessagesTable,
+                sessionId is { } sid ? "session_id=eq." + sid.ToString("D", CultureInfo.InvariantCulture) : "user_id=eq." + user),
+            f => OnChange(f, isSession: false));
         _subscriptions.Add(_channel.Statuses.Subscribe(OnChannelStatus));
         _subscriptions.Add(client.ConnectionStates.Subscribe(OnSocketState));
     }
@@ -150,117 +152,93 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         }
     }
 
-    private void OnEvent(PostgresChangeEvent e, bool isSession)
+    private void OnChange(PostgresChangeFrame f, bool isSession)
     {
+        if (IsDisposed)
+        {
+            return;
+        }
+
         ChatChange? change;
         try
         {
-            change = Map(e, isSession);
+            change = Map(f, isSession);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException or NotSupportedException)
         {
-            ChatLog.RealtimePayloadDropped(_logger, e.Table, ex.Message);
+            ChatLog.RealtimePayloadDropped(_logger, f.Table, ex.Message);
             return;
         }
 
         if (change is null)
         {
-            ChatLog.RealtimePayloadDropped(_logger, e.Table, e.Errors.Count > 0 ? string.Join("; ", e.Errors) : "no row in the payload");
-            if (e.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
+            ChatLog.RealtimePayloadDropped(_logger, f.Table, f.Errors.Count > 0 ? string.Join("; ", f.Errors) : "no row in the payload");
+            if (f.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
             {
                 // A change happened but its row did not arrive whole: ask the consumers to refetch, as after a rejoin.
-                if (!IsDisposed)
-                {
-                    _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
-                }
+                _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
             }
 
             return;
         }
 
         // Changes come one at a time from the socket's receive loop: no lock while observers run.
-        if (!IsDisposed)
-        {
-            _changes.OnNext(change);
-        }
+        _changes.OnNext(change);
     }
 
-    internal static ChatChange? Map(PostgresChangeEvent e, bool isSession)
+    /// <summary>Maps a change as parsed in place (the receive loop's path).</summary>
+    internal static ChatChange? Map(PostgresChangeFrame f, bool isSession)
     {
-        // A change routed to the wrong binding (a hostile or buggy server) must not be read as the other table's row.
-        var table = isSession ? PostgrestChatDataSource.SessionsTable : PostgrestChatDataSource.MessagesTable;
-        if (!string.Equals(e.Table, table, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"a change of table '{e.Table}' arrived on the {table} subscription");
-        }
-
-        switch (e.Type)
+        CheckTable(f.Table, isSession);
+        switch (f.Type)
         {
             case PostgresChangeType.Insert or PostgresChangeType.Update:
                 // With errors (Supabase's "Error 413: Payload Too Large"), the record lacks every long value: not a row.
-                if (e.Errors.Count > 0)
+                if (f.Errors.Count > 0 || !f.New.IsPresent || !f.New.IsObject)
                 {
                     return null;
                 }
 
-                // A decoded event's row is read straight from its bytes; an event built by hand from its element.
-                var raw = e.NewRow;
-                JsonElement row = default;
-                if (raw is not null)
+                var insert = f.Type == PostgresChangeType.Insert;
+                if (isSession)
                 {
-                    if (!raw.IsObject)
-                    {
-                        return null;
-                    }
+                    return SessionChange(JsonSerializer.Deserialize(f.New.Utf8, ChatJsonContext.Default.ChatSession), insert);
                 }
-                else if (e.New is { ValueKind: JsonValueKind.Object } element)
+
+                if (!ChatMessageReader.TryRead(f.New, out var message))
                 {
-                    row = element;
+                    message = JsonSerializer.Deserialize(f.New.Utf8, ChatJsonContext.Default.ChatMessage);
                 }
-                else
+
+                return MessageChange(message, insert);
+            case PostgresChangeType.Delete:
+                if (!f.Old.IsPresent || !f.Old.IsObject || !f.Old.TryFind("id"u8, out var idColumn) || !f.Old.TryGetGuid(idColumn, out var id))
+                {
+                    return null;
+                }
+
+                return isSession ? ChatChange.SessionRemoved(id) : ChatChange.MessageRemoved(id);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Maps a self-contained event (one built by hand, or copied out of a frame).</summary>
+    internal static ChatChange? Map(PostgresChangeEvent e, bool isSession)
+    {
+        CheckTable(e.Table, isSession);
+        switch (e.Type)
+        {
+            case PostgresChangeType.Insert or PostgresChangeType.Update:
+                if (e.Errors.Count > 0 || e.New is not { ValueKind: JsonValueKind.Object } row)
                 {
                     return null;
                 }
 
                 var insert = e.Type == PostgresChangeType.Insert;
-                if (isSession)
-                {
-                    var session = raw is not null
-                        ? JsonSerializer.Deserialize(raw.Utf8, ChatJsonContext.Default.ChatSession)
-                        : row.Deserialize(ChatJsonContext.Default.ChatSession);
-                    if (session is null || session.Title is null)
-                    {
-                        return null;
-                    }
-
-                    if (session.Id == Guid.Empty || session.UserId == Guid.Empty)
-                    {
-                        throw new InvalidOperationException("the session row lacks its id or user_id");
-                    }
-
-                    return insert ? ChatChange.Created(session) : ChatChange.Updated(session);
-                }
-
-                ChatMessage? message;
-                if (raw is null)
-                {
-                    message = row.Deserialize(ChatJsonContext.Default.ChatMessage);
-                }
-                else if (!ChatMessageReader.TryRead(raw.Utf8, out message))
-                {
-                    message = JsonSerializer.Deserialize(raw.Utf8, ChatJsonContext.Default.ChatMessage);
-                }
-                if (message is null || message.Content is null)
-                {
-                    return null;
-                }
-
-                if (message.Id == Guid.Empty || message.SessionId == Guid.Empty)
-                {
-                    throw new InvalidOperationException("the message row lacks its id or session_id");
-                }
-
-                return insert ? ChatChange.Created(message) : ChatChange.Updated(message);
+                return isSession
+                    ? SessionChange(row.Deserialize(ChatJsonContext.Default.ChatSession), insert)
+                    : MessageChange(row.Deserialize(ChatJsonContext.Default.ChatMessage), insert);
             case PostgresChangeType.Delete:
                 if (e.Old is not { ValueKind: JsonValueKind.Object } old || !old.TryGetProperty("id", out var idElement) ||
                     !idElement.TryGetGuid(out var id))
@@ -272,6 +250,46 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
             default:
                 return null;
         }
+    }
+
+    private static void CheckTable(string table, bool isSession)
+    {
+        // A change routed to the wrong binding (a hostile or buggy server) must not be read as the other table's row.
+        var expected = isSession ? PostgrestChatDataSource.SessionsTable : PostgrestChatDataSource.MessagesTable;
+        if (!string.Equals(table, expected, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"a change of table '{table}' arrived on the {expected} subscription");
+        }
+    }
+
+    private static ChatChange? SessionChange(ChatSession? session, bool insert)
+    {
+        if (session is null || session.Title is null)
+        {
+            return null;
+        }
+
+        if (session.Id == Guid.Empty || session.UserId == Guid.Empty)
+        {
+            throw new InvalidOperationException("the session row lacks its id or user_id");
+        }
+
+        return insert ? ChatChange.Created(session) : ChatChange.Updated(session);
+    }
+
+    private static ChatChange? MessageChange(ChatMessage? message, bool insert)
+    {
+        if (message is null || message.Content is null)
+        {
+            return null;
+        }
+
+        if (message.Id == Guid.Empty || message.SessionId == Guid.Empty)
+        {
+            throw new InvalidOperationException("the message row lacks its id or session_id");
+        }
+
+        return insert ? ChatChange.Created(message) : ChatChange.Updated(message);
     }
 
     private void Publish(ChatConnectionStatus status)

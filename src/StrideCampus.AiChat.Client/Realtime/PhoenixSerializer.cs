@@ -151,6 +151,30 @@ internal sealed class PhoenixSerializer
         var @event = ReadName(ref reader, "event");
         Next(ref reader);
         var start = (int)reader.TokenStartIndex;
+        if (reader.TokenType is JsonTokenType.EndArray or JsonTokenType.EndObject)
+        {
+            throw new FormatException("a 2.0.0 frame has five elements");
+        }
+
+        if (@event == PhoenixEvents.PostgresChanges)
+        {
+            // The hot path: its parser reads the whole payload anyway and rejects anything after its value, so
+            // the payload is not tokenized twice. It runs to the frame's closing bracket.
+            var span = frame.Span;
+            var close = span.Length;
+            while (close > start && span[close - 1] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            {
+                close--;
+            }
+
+            if (close - 1 <= start || span[close - 1] != (byte)']')
+            {
+                throw new FormatException("a 2.0.0 frame must end with ]");
+            }
+
+            return new IncomingFrame(joinRef, @ref, topic, @event, frame[start..(close - 1)]);
+        }
+
         reader.Skip();
         var end = (int)reader.BytesConsumed;
         Next(ref reader);

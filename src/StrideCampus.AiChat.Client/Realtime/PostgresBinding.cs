@@ -12,6 +12,12 @@ internal sealed class PostgresBinding(PostgresChangesFilter filter, SafeSubject<
 
     public SafeSubject<PostgresChangeEvent> Subject { get; } = subject;
 
+    /// <summary>
+    /// For the SDK's own consumers: receives the change as parsed in place (valid only during the call) instead of
+    /// a <see cref="PostgresChangeEvent"/>, which saves copying the row images out of the frame.
+    /// </summary>
+    public Action<PostgresChangeFrame>? FrameObserver { get; init; }
+
     public bool HasServerId => _hasServerId;
 
     public long ServerId => Volatile.Read(ref _serverId);
@@ -43,7 +49,7 @@ internal sealed class PostgresBinding(PostgresChangesFilter filter, SafeSubject<
     }
 
     /// <summary>Fallback routing for events without ids: schema, table and event type.</summary>
-    public bool Accepts(PostgresChangeEvent change) =>
+    public bool Accepts(PostgresChangeFrame change) =>
         change.Schema == Filter.Schema
         && change.Table == Filter.Table
         && AcceptsType(change.Type);

@@ -5,22 +5,38 @@ using System.Text.Json;
 namespace StrideCampus.AiChat.Client.Realtime;
 
 /// <summary>
-/// Parses a <c>postgres_changes</c> payload straight from the frame bytes: only the row images (<c>new</c>/<c>old</c>,
-/// or <c>record</c>/<c>old_record</c>) are copied; <c>columns</c> is skipped; names come from a string cache.
+/// Parses a <c>postgres_changes</c> payload straight from the frame bytes in one pass: the row images (<c>new</c>/<c>old</c>,
+/// or <c>record</c>/<c>old_record</c>) are located column by column, not copied; <c>columns</c> is skipped; names come
+/// from a string cache. The frame decoder leaves this payload unvalidated (it is read here anyway), so the parser
+/// also rejects anything after the payload's value.
 /// </summary>
 internal static class PostgresChangeParser
 {
     internal static readonly JsonReaderOptions Options = new() { MaxDepth = 256 };
 
-    /// <summary>Parses the payload; the binding ids go to <paramref name="ids"/> (cleared first).</summary>
+    /// <summary>Parses the payload into a self-contained event (row images copied); the binding ids go to <paramref name="ids"/>.</summary>
     /// <exception cref="FormatException">The payload is not a postgres_changes payload.</exception>
     /// <exception cref="JsonException">The payload is not valid JSON.</exception>
-    public static PostgresChangeEvent Parse(ReadOnlySpan<byte> payload, List<long> ids, Utf8StringCache names)
+    public static PostgresChangeEvent Parse(ReadOnlyMemory<byte> payload, List<long> ids, Utf8StringCache names)
+    {
+        var frame = new PostgresChangeFrame();
+        Parse(payload, frame, ids, names);
+        return frame.ToEvent();
+    }
+
+    /// <summary>
+    /// Parses the payload into <paramref name="change"/> (refilled; its rows point into <paramref name="payload"/>);
+    /// the binding ids go to <paramref name="ids"/> (cleared first).
+    /// </summary>
+    /// <exception cref="FormatException">The payload is not a postgres_changes payload.</exception>
+    /// <exception cref="JsonException">The payload is not valid JSON.</exception>
+    public static void Parse(ReadOnlyMemory<byte> payload, PostgresChangeFrame change, List<long> ids, Utf8StringCache names)
     {
         ids.Clear();
-        var reader = new Utf8JsonReader(payload, Options);
+        change.Reset(payload);
+        var reader = new Utf8JsonReader(payload.Span, Options);
         Expect(ref reader, JsonTokenType.StartObject);
-        PostgresChangeEvent? change = null;
+        var hasData = false;
         while (Read(ref reader) != JsonTokenType.EndObject)
         {
             if (reader.ValueTextEquals("ids"u8))
@@ -51,7 +67,8 @@ internal static class PostgresChangeParser
             else if (reader.ValueTextEquals("data"u8))
             {
                 Read(ref reader);
-                change = ParseData(ref reader, names, payload);
+                ParseData(ref reader, names, change);
+                hasData = true;
             }
             else
             {
@@ -60,10 +77,18 @@ internal static class PostgresChangeParser
             }
         }
 
-        return change ?? throw new FormatException("postgres_changes payload without data");
+        if (reader.Read())
+        {
+            throw new FormatException("data after the postgres_changes payload"); // (the reader throws first on most)
+        }
+
+        if (!hasData)
+        {
+            throw new FormatException("postgres_changes payload without data");
+        }
     }
 
-    private static PostgresChangeEvent ParseData(ref Utf8JsonReader reader, Utf8StringCache names, ReadOnlySpan<byte> payload)
+    private static void ParseData(ref Utf8JsonReader reader, Utf8StringCache names, PostgresChangeFrame change)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -73,7 +98,6 @@ internal static class PostgresChangeParser
         string? schema = null, table = null;
         PostgresChangeType? type = null;
         DateTimeOffset commit = default;
-        RowImage? @new = null, old = null;
         IReadOnlyList<string> errors = [];
         while (Read(ref reader) != JsonTokenType.EndObject)
         {
@@ -104,11 +128,11 @@ internal static class PostgresChangeParser
             }
             else if (reader.ValueTextEquals("new"u8) || reader.ValueTextEquals("record"u8))
             {
-                @new = ReadRow(ref reader, payload);
+                ReadRow(ref reader, change.New);
             }
             else if (reader.ValueTextEquals("old"u8) || reader.ValueTextEquals("old_record"u8))
             {
-                old = ReadRow(ref reader, payload);
+                ReadRow(ref reader, change.Old);
             }
             else if (reader.ValueTextEquals("errors"u8))
             {
@@ -126,34 +150,78 @@ internal static class PostgresChangeParser
             throw new FormatException("postgres_changes data needs type, schema and table");
         }
 
-        return new PostgresChangeEvent(type.Value, schema, table, commit, @new, old, errors);
+        change.Type = type.Value;
+        change.Schema = schema;
+        change.Table = table;
+        change.CommitTimestamp = commit;
+        change.Errors = errors;
     }
 
-    private static RowImage? ReadRow(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload)
+    /// <summary>Locates the columns of a row image given as standalone JSON (one value, nothing after it).</summary>
+    /// <exception cref="FormatException">The JSON is truncated or has data after the value.</exception>
+    /// <exception cref="JsonException">The JSON is not valid.</exception>
+    public static void ReadRowImage(ReadOnlyMemory<byte> utf8, RowColumns row)
+    {
+        row.Reset(utf8);
+        var reader = new Utf8JsonReader(utf8.Span, Options);
+        ReadRow(ref reader, row);
+        if (reader.Read())
+        {
+            throw new FormatException("data after the row image");
+        }
+    }
+
+    /// <summary>
+    /// Locates a row image and its columns (a null image stays absent; realtime-js fills an absent image with
+    /// <c>{}</c>, so an empty object is absent too). Nested values are located whole, not taken apart.
+    /// </summary>
+    private static void ReadRow(ref Utf8JsonReader reader, RowColumns row)
     {
         Read(ref reader);
+        row.Clear();
         if (reader.TokenType == JsonTokenType.Null)
         {
-            return null;
+            return;
         }
 
-        if (reader.TokenType == JsonTokenType.StartObject)
-        {
-            // realtime-js fills an absent image with {}: treat an empty object as absent.
-            var copy = reader;
-            if (copy.Read() && copy.TokenType == JsonTokenType.EndObject)
-            {
-                reader.Skip();
-                return null;
-            }
-        }
-
-        // Copy the value's bytes (the receive buffer is reused); a JsonElement is parsed from them only on demand.
-        // The payload is one contiguous span, so the value's bytes are the span between its first and last token.
         var start = (int)reader.TokenStartIndex;
-        reader.Skip();
-        var end = (int)reader.BytesConsumed;
-        return new RowImage(payload[start..end].ToArray());
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            row.Complete(start, (int)reader.BytesConsumed - start, isObject: false);
+            return;
+        }
+
+        while (Read(ref reader) != JsonTokenType.EndObject)
+        {
+            // TokenStartIndex of a string (or property name) is its opening quote.
+            var nameStart = (int)reader.TokenStartIndex + 1;
+            var nameLength = reader.ValueSpan.Length;
+            var nameIsEscaped = reader.ValueIsEscaped;
+            var type = Read(ref reader);
+            var valueStart = (int)reader.TokenStartIndex;
+            int valueLength;
+            var valueIsEscaped = false;
+            switch (type)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    reader.Skip();
+                    valueLength = (int)reader.BytesConsumed - valueStart;
+                    break;
+                case JsonTokenType.String:
+                    valueStart++;
+                    valueLength = reader.ValueSpan.Length;
+                    valueIsEscaped = reader.ValueIsEscaped;
+                    break;
+                default:
+                    valueLength = reader.ValueSpan.Length;
+                    break;
+            }
+
+            row.Add(new RowColumn(nameStart, nameLength, nameIsEscaped, valueStart, valueLength, type, valueIsEscaped));
+        }
+
+        row.Complete(start, (int)reader.BytesConsumed - start, isObject: true);
     }
 
     private static string? ReadString(ref Utf8JsonReader reader, Utf8StringCache names)

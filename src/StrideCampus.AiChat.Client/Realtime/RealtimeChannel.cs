@@ -110,6 +110,30 @@ public class RealtimeChannel : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Registers a postgres_changes binding whose changes go to <paramref name="observer"/> as parsed in place, on
+    /// the receive loop (the SDK's chat feed: it reads rows straight from the frame). Exceptions it throws are
+    /// logged. Call before <see cref="SubscribeAsync"/>.
+    /// </summary>
+    internal void OnPostgresChangeFrames(PostgresChangesFilter filter, Action<PostgresChangeFrame> observer)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(observer);
+        ArgumentException.ThrowIfNullOrEmpty(filter.Schema);
+        ArgumentException.ThrowIfNullOrEmpty(filter.Table);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_wantJoined)
+            {
+                throw new InvalidOperationException("Register postgres_changes bindings before SubscribeAsync (they are part of the join).");
+            }
+
+            _bindings.Add(new PostgresBinding(filter, new SafeSubject<PostgresChangeEvent>(_logger, Topic + " postgres_changes")) { FrameObserver = observer });
+            Volatile.Write(ref _bindingSnapshot, [.. _bindings]);
+        }
+    }
+
     /// <summary>Broadcasts of one event (<c>"*"</c> for every event).</summary>
     /// <param name="event">The user event name, or <c>"*"</c>.</param>
     public IObservable<BroadcastMessage> OnBroadcast(string @event)
@@ -392,7 +416,7 @@ public class RealtimeChannel : IAsyncDisposable
         RealtimeLog.AccessTokenPushed(_logger, Topic);
     }
 
-    internal void HandleFrame(in IncomingFrame frame, Utf8StringCache names, List<long> ids)
+    internal void HandleFrame(in IncomingFrame frame, Utf8StringCache names, List<long> ids, PostgresChangeFrame change)
     {
         string? current;
         ChannelState state;
@@ -411,7 +435,7 @@ public class RealtimeChannel : IAsyncDisposable
         switch (frame.Event)
         {
             case PhoenixEvents.PostgresChanges when state is ChannelState.Joined or ChannelState.Joining:
-                HandlePostgresChanges(frame.Payload.Span, names, ids);
+                HandlePostgresChanges(frame.Payload, names, ids, change);
                 break;
             case PhoenixEvents.Broadcast when state is ChannelState.Joined or ChannelState.Joining:
                 HandleBroadcast(in frame);
@@ -846,12 +870,11 @@ public class RealtimeChannel : IAsyncDisposable
 
     // ---- incoming ----
 
-    private void HandlePostgresChanges(ReadOnlySpan<byte> payload, Utf8StringCache names, List<long> ids)
+    private void HandlePostgresChanges(ReadOnlyMemory<byte> payload, Utf8StringCache names, List<long> ids, PostgresChangeFrame change)
     {
-        PostgresChangeEvent change;
         try
         {
-            change = PostgresChangeParser.Parse(payload, ids, names);
+            PostgresChangeParser.Parse(payload, change, ids, names);
         }
         catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException)
         {
@@ -859,26 +882,33 @@ public class RealtimeChannel : IAsyncDisposable
             return;
         }
 
+        PostgresChangeEvent? copied = null; // built once, for the public observers, only when one is there
         var bindings = Volatile.Read(ref _bindingSnapshot);
-        if (ids.Count > 0)
-        {
-            foreach (var binding in bindings)
-            {
-                if (binding.HasServerId && ids.Contains(binding.ServerId) && binding.AcceptsType(change.Type))
-                {
-                    binding.Subject.OnNext(change);
-                }
-            }
-        }
-        else
+        foreach (var binding in bindings)
         {
             // No ids (an old server): route by what the binding asked for.
-            foreach (var binding in bindings)
+            var matches = ids.Count > 0
+                ? binding.HasServerId && ids.Contains(binding.ServerId) && binding.AcceptsType(change.Type)
+                : binding.Accepts(change);
+            if (!matches)
             {
-                if (binding.Accepts(change))
+                continue;
+            }
+
+            if (binding.FrameObserver is { } observer)
+            {
+                try
                 {
-                    binding.Subject.OnNext(change);
+                    observer(change);
                 }
+                catch (Exception ex)
+                {
+                    RealtimeLog.ObserverFailed(_logger, ex, Topic + " postgres_changes");
+                }
+            }
+            else if (binding.Subject.HasObservers)
+            {
+                binding.Subject.OnNext(copied ??= change.ToEvent());
             }
         }
     }

@@ -36,6 +36,7 @@ public class RealtimeClient : IAsyncDisposable
     private readonly IDisposable? _tokenSubscription;
     private readonly Utf8StringCache _names = new(64);
     private readonly List<long> _ids = new(8);
+    private readonly PostgresChangeFrame _change = new();
     private readonly object _gate = new();
     private long _ref;
     private long _epoch;
@@ -384,7 +385,7 @@ public class RealtimeClient : IAsyncDisposable
                 return;
             }
 
-            channel.HandleFrame(in frame, _names, _ids);
+            channel.HandleFrame(in frame, _names, _ids, _change);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException or ArgumentException)
         {

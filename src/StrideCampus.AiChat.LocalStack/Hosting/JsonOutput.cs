@@ -7,4 +7,10 @@ namespace StrideCampus.AiChat.LocalStack.Hosting;
 internal static class JsonOutput
 {
     public static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// For realtime frames: Supabase Realtime (Elixir's Jason) escapes only quotes, backslashes and control
+    /// characters, so a timestamp keeps its <c>+</c> and text its non-ASCII letters.
+    /// </summary>
+    public static readonly JsonWriterOptions Writer = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

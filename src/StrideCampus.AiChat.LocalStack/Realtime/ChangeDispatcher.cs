@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using StrideCampus.AiChat.LocalStack.Hosting;
 
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
@@ -135,7 +136,7 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
     {
         var relation = change.Relation;
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, JsonOutput.Writer))
         {
             w.WriteStartObject();
             w.WriteString("schema", relation.Schema);

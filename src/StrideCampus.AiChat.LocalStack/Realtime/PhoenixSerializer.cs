@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
+using StrideCampus.AiChat.LocalStack.Hosting;
 
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
@@ -37,7 +38,7 @@ internal abstract class PhoenixSerializer
     public OutboundFrame Encode(string? joinRef, string? @ref, string topic, string @event, PayloadWriter payload)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, JsonOutput.Writer))
         {
             WriteEnvelope(writer, joinRef, @ref, topic, @event, payload);
         }

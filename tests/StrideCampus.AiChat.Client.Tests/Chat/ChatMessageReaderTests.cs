@@ -43,6 +43,24 @@ public class ChatMessageReaderTests
     public void Leaves_anything_unusual_to_the_serializer(string json) =>
         Assert.False(ChatMessageReader.TryRead(Encoding.UTF8.GetBytes(json), out _));
 
+    [Fact]
+    public void Metadata_read_from_a_frame_is_parsed_on_first_use_into_an_object_of_each_message()
+    {
+        var json = "{" + Ids + ",\"content\":\"a\",\"status\":\"complete\",\"metadata\":{ }}";
+        Assert.True(ChatMessageReader.TryRead(Encoding.UTF8.GetBytes(json), out var first));
+        Assert.True(ChatMessageReader.TryRead(Encoding.UTF8.GetBytes(json), out var second));
+        first!.Metadata!["mine"] = 1; // a mutable object: never shared between messages
+        Assert.Empty(second!.Metadata!);
+        Assert.Same(first.Metadata, first.Metadata);
+
+        var withTags = "{" + Ids + ",\"content\":\"a\",\"metadata\":{\"tags\":[\"x\"]}}";
+        Assert.True(ChatMessageReader.TryRead(Encoding.UTF8.GetBytes(withTags), out var tagged));
+        var copy = tagged! with { Content = "b" };
+        Assert.Equal("x", (string?)copy.Metadata!["tags"]![0]);
+        Assert.Equal("x", (string?)tagged.Metadata!["tags"]![0]);
+        Assert.Null((tagged with { Metadata = null }).Metadata);
+    }
+
     private static string Describe(ChatMessage m) =>
         $"{m.Id}|{m.SessionId}|{m.UserId}|{m.Content ?? "<null>"}|{m.IsUser}|{m.Status}|{m.CreatedAt:O}|{m.UpdatedAt:O}|{m.Metadata?.ToJsonString() ?? "<null>"}";
 }

@@ -171,6 +171,31 @@ public class PhoenixSerializerTests
     }
 
     [Fact]
+    public void A_postgres_changes_payload_is_handed_on_whole_without_a_second_pass()
+    {
+        var frame = V2.DecodeText("[null,null,\"t\",\"postgres_changes\",{\"ids\":[1],\"data\":{\"a\":\"]\"}} ]\n"u8.ToArray());
+        Assert.Equal("postgres_changes", frame.Event);
+        Assert.Equal("{\"ids\":[1],\"data\":{\"a\":\"]\"}} ", Encoding.UTF8.GetString(frame.Payload.Span));
+    }
+
+    [Theory]
+    [InlineData("[null,null,\"t\",\"postgres_changes\"]")]
+    [InlineData("[null,null,\"t\",\"postgres_changes\",{\"ids\":[1],\"data\":{}},5]")]
+    [InlineData("[null,null,\"t\",\"postgres_changes\",{\"ids\":[1],\"data\":{}}]]")]
+    [InlineData("[null,null,\"t\",\"postgres_changes\",{\"ids\":[1],\"data\":{}}")]
+    [InlineData("[null,null,\"t\",\"postgres_changes\",{\"ids\":[1],\"data\":{\"schema\":\"public\"")]
+    [InlineData("[null,null,\"t\",\"postgres_changes\",{\"ids\":[1,\"data\":{}}]")]
+    public void Malformed_postgres_changes_frames_fail_in_the_decoder_or_the_payload_parser(string text)
+    {
+        var ex = Record.Exception(() =>
+        {
+            var frame = V2.DecodeText(Encoding.UTF8.GetBytes(text));
+            PostgresChangeParser.Parse(frame.Payload, new PostgresChangeFrame(), [], new Utf8StringCache());
+        });
+        Assert.True(ex is FormatException or JsonException, ex?.GetType().Name ?? "no exception");
+    }
+
+    [Fact]
     public void Truncated_binary_frames_throw()
     {
         Assert.Throws<FormatException>(() => V2.DecodeBinary(new byte[] { 4, 10, 10, 0, 1, (byte)'t' }));
