@@ -172,7 +172,7 @@ internal sealed class MessageStoreCore
     public bool ServerMessage(ChatMessage row)
     {
         ArgumentNullException.ThrowIfNull(row);
-        if (!IsOwn(row.UserId) || _deleted.Contains(row.Id) || _deleted.Contains(row.SessionId))
+        if (!IsOwn(row.UserId) || _deleted.Contains(row.SessionId))
         {
             return false;
         }
@@ -182,13 +182,24 @@ internal sealed class MessageStoreCore
             return false; // unknown session, or its messages are not in memory (they reload on demand)
         }
 
-        _touched?.Add(row.Id);
-        if (_messageSessions.TryGetValue(row.Id, out var oldSessionId) && oldSessionId != row.SessionId)
+        // A message held with a server row in this session is neither deleted (a delete clears the row before
+        // the id is tombstoned) nor elsewhere: the usual update skips the tombstone and location lookups.
+        if (!s.Messages.TryGetValue(row.Id, out var m) || m.Row.Server is null)
         {
-            DropMessage(oldSessionId, row.Id);
+            if (_deleted.Contains(row.Id))
+            {
+                return false;
+            }
+
+            if (_messageSessions.TryGetValue(row.Id, out var oldSessionId) && oldSessionId != row.SessionId)
+            {
+                DropMessage(oldSessionId, row.Id);
+            }
+
+            m = GetOrAddMessage(s, row.Id);
         }
 
-        var m = GetOrAddMessage(s, row.Id);
+        _touched?.Add(row.Id);
         var before = m.Row.Visible;
         var current = m.Row.Server;
         if (current is null)

@@ -52,7 +52,7 @@ internal sealed class SortedMessageList
             return false;
         }
 
-        Writable(chunkIndex).Items[index] = after;
+        Writable(chunkIndex).Set(index, after);
         return true;
     }
 
@@ -78,7 +78,7 @@ internal sealed class SortedMessageList
         var index = chunk.IndexOf(item);
         if (index >= 0)
         {
-            Writable(chunkIndex).Items[index] = item;
+            Writable(chunkIndex).Set(index, item);
             return;
         }
 

@@ -24,8 +24,15 @@ internal sealed class PostgresChangeFrame
     /// <summary>The old row (<c>old_record</c> or <c>old</c>).</summary>
     public RowColumns Old { get; } = new();
 
-    /// <summary>The change as a self-contained event (row images copied out of the frame).</summary>
-    public PostgresChangeEvent ToEvent() => new(Type, Schema, Table, CommitTimestamp, New.ToImage(), Old.ToImage(), Errors);
+    /// <summary>The change as a self-contained event (row images copied out of the frame, checked first).</summary>
+    /// <exception cref="System.Text.Json.JsonException">An image the parser only delimited is malformed.</exception>
+    /// <exception cref="FormatException">An image the parser only delimited is truncated.</exception>
+    public PostgresChangeEvent ToEvent()
+    {
+        New.EnsureRead();
+        Old.EnsureRead();
+        return new(Type, Schema, Table, CommitTimestamp, New.ToImage(), Old.ToImage(), Errors);
+    }
 
     internal void Reset(ReadOnlyMemory<byte> payload)
     {

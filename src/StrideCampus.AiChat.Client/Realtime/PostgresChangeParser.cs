@@ -34,6 +34,172 @@ internal static class PostgresChangeParser
     {
         ids.Clear();
         change.Reset(payload);
+        if (TryParseScanned(payload, change, ids, names))
+        {
+            return;
+        }
+
+        // Member names with escapes: the reader unescapes them.
+        ids.Clear();
+        change.Reset(payload);
+        ParseWithReader(payload, change, ids, names);
+    }
+
+    /// <summary>
+    /// The usual path: walks the payload's two object levels by hand and reads each value the SDK uses with a reader
+    /// started at that value; <c>columns</c>, the old row (read on demand) and unknown members are only delimited.
+    /// Returns false, having read nothing it keeps, when a member name has an escape.
+    /// </summary>
+    private static bool TryParseScanned(ReadOnlyMemory<byte> payload, PostgresChangeFrame change, List<long> ids, Utf8StringCache names)
+    {
+        var json = payload.Span;
+        var at = JsonScan.Expect(json, 0, (byte)'{');
+        var first = true;
+        var hasData = false;
+        while (NextMember(json, ref at, ref first, out var key, out var escaped))
+        {
+            if (escaped)
+            {
+                return false;
+            }
+
+            if (key.SequenceEqual("ids"u8))
+            {
+                var reader = ReaderAt(json, at);
+                ReadIds(ref reader, ids);
+                at += (int)reader.BytesConsumed;
+            }
+            else if (key.SequenceEqual("data"u8))
+            {
+                at = ParseDataScanned(payload, at, change, names);
+                if (at < 0)
+                {
+                    return false;
+                }
+
+                hasData = true;
+            }
+            else
+            {
+                at = JsonScan.SkipValue(json, at);
+            }
+        }
+
+        if (JsonScan.SkipWhitespace(json, at) != json.Length)
+        {
+            throw new FormatException("data after the postgres_changes payload");
+        }
+
+        return hasData ? true : throw new FormatException("postgres_changes payload without data");
+    }
+
+    private static int ParseDataScanned(ReadOnlyMemory<byte> payload, int at, PostgresChangeFrame change, Utf8StringCache names)
+    {
+        var json = payload.Span;
+        if (json[at] != (byte)'{')
+        {
+            throw new FormatException("data must be an object");
+        }
+
+        at++;
+        string? schema = null, table = null;
+        PostgresChangeType? type = null;
+        DateTimeOffset commit = default;
+        IReadOnlyList<string> errors = [];
+        var first = true;
+        while (NextMember(json, ref at, ref first, out var key, out var escaped))
+        {
+            if (escaped)
+            {
+                return -1;
+            }
+
+            if (key.SequenceEqual("old_record"u8) || key.SequenceEqual("old"u8))
+            {
+                var end = JsonScan.SkipValue(json, at);
+                change.Old.SetUnread(at, end - at);
+                at = end;
+                continue;
+            }
+
+            if (!(key.SequenceEqual("record"u8) || key.SequenceEqual("new"u8) || key.SequenceEqual("schema"u8) || key.SequenceEqual("table"u8) ||
+                key.SequenceEqual("type"u8) || key.SequenceEqual("eventType"u8) || key.SequenceEqual("commit_timestamp"u8) || key.SequenceEqual("errors"u8)))
+            {
+                at = JsonScan.SkipValue(json, at); // columns, and anything newer servers add
+                continue;
+            }
+
+            var reader = ReaderAt(json, at);
+            if (key.SequenceEqual("record"u8) || key.SequenceEqual("new"u8))
+            {
+                ReadRow(ref reader, change.New, at);
+            }
+            else if (key.SequenceEqual("schema"u8))
+            {
+                schema = ReadString(ref reader, names);
+            }
+            else if (key.SequenceEqual("table"u8))
+            {
+                table = ReadString(ref reader, names);
+            }
+            else if (key.SequenceEqual("commit_timestamp"u8))
+            {
+                commit = ReadCommitTimestamp(ref reader);
+            }
+            else if (key.SequenceEqual("errors"u8))
+            {
+                errors = ReadErrors(ref reader);
+            }
+            else
+            {
+                type = ReadType(ref reader);
+            }
+
+            at += (int)reader.BytesConsumed;
+        }
+
+        Complete(change, type, schema, table, commit, errors);
+        return at;
+    }
+
+    /// <summary>
+    /// Moves to the next member of an object being walked: false at its closing brace (<paramref name="at"/> then
+    /// past it); otherwise the member's raw name, with <paramref name="at"/> at its value.
+    /// </summary>
+    private static bool NextMember(ReadOnlySpan<byte> json, ref int at, ref bool first, out ReadOnlySpan<byte> name, out bool escaped)
+    {
+        name = default;
+        escaped = false;
+        at = JsonScan.SkipWhitespace(json, at);
+        if (at < json.Length && json[at] == (byte)'}')
+        {
+            at++;
+            return false;
+        }
+
+        if (!first)
+        {
+            at = JsonScan.Expect(json, at, (byte)',');
+            at = JsonScan.SkipWhitespace(json, at);
+        }
+
+        first = false;
+        if (at >= json.Length || json[at] != (byte)'"')
+        {
+            throw new FormatException($"expected a member name at byte {at}");
+        }
+
+        var end = JsonScan.SkipString(json, at, out escaped);
+        name = json[(at + 1)..(end - 1)];
+        at = JsonScan.SkipWhitespace(json, JsonScan.Expect(json, end, (byte)':'));
+        return true;
+    }
+
+    /// <summary>A reader for the one value that starts at <paramref name="at"/> (its positions are relative to it).</summary>
+    private static Utf8JsonReader ReaderAt(ReadOnlySpan<byte> json, int at) => new(json[at..], Options);
+
+    private static void ParseWithReader(ReadOnlyMemory<byte> payload, PostgresChangeFrame change, List<long> ids, Utf8StringCache names)
+    {
         var reader = new Utf8JsonReader(payload.Span, Options);
         Expect(ref reader, JsonTokenType.StartObject);
         var hasData = false;
@@ -41,28 +207,7 @@ internal static class PostgresChangeParser
         {
             if (reader.ValueTextEquals("ids"u8))
             {
-                if (Read(ref reader) == JsonTokenType.StartArray)
-                {
-                    while (Read(ref reader) != JsonTokenType.EndArray)
-                    {
-                        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var id))
-                        {
-                            ids.Add(id);
-                        }
-                        else if (reader.TokenType == JsonTokenType.String && Utf8Parser.TryParse(reader.ValueSpan, out long sid, out _))
-                        {
-                            ids.Add(sid);
-                        }
-                        else
-                        {
-                            reader.Skip();
-                        }
-                    }
-                }
-                else
-                {
-                    reader.Skip();
-                }
+                ReadIds(ref reader, ids);
             }
             else if (reader.ValueTextEquals("data"u8))
             {
@@ -85,6 +230,31 @@ internal static class PostgresChangeParser
         if (!hasData)
         {
             throw new FormatException("postgres_changes payload without data");
+        }
+    }
+
+    private static void ReadIds(ref Utf8JsonReader reader, List<long> ids)
+    {
+        if (Read(ref reader) != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (Read(ref reader) != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var id))
+            {
+                ids.Add(id);
+            }
+            else if (reader.TokenType == JsonTokenType.String && Utf8Parser.TryParse(reader.ValueSpan, out long sid, out _))
+            {
+                ids.Add(sid);
+            }
+            else
+            {
+                reader.Skip();
+            }
         }
     }
 
@@ -111,20 +281,11 @@ internal static class PostgresChangeParser
             }
             else if (reader.ValueTextEquals("eventType"u8) || reader.ValueTextEquals("type"u8))
             {
-                Read(ref reader);
-                type = reader.TokenType != JsonTokenType.String ? null
-                    : reader.ValueTextEquals("INSERT"u8) ? PostgresChangeType.Insert
-                    : reader.ValueTextEquals("UPDATE"u8) ? PostgresChangeType.Update
-                    : reader.ValueTextEquals("DELETE"u8) ? PostgresChangeType.Delete
-                    : null;
+                type = ReadType(ref reader);
             }
             else if (reader.ValueTextEquals("commit_timestamp"u8))
             {
-                Read(ref reader);
-                if (reader.TokenType == JsonTokenType.String && !reader.TryGetDateTimeOffset(out commit))
-                {
-                    _ = DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out commit);
-                }
+                commit = ReadCommitTimestamp(ref reader);
             }
             else if (reader.ValueTextEquals("new"u8) || reader.ValueTextEquals("record"u8))
             {
@@ -145,6 +306,11 @@ internal static class PostgresChangeParser
             }
         }
 
+        Complete(change, type, schema, table, commit, errors);
+    }
+
+    private static void Complete(PostgresChangeFrame change, PostgresChangeType? type, string? schema, string? table, DateTimeOffset commit, IReadOnlyList<string> errors)
+    {
         if (type is null || schema is null || table is null)
         {
             throw new FormatException("postgres_changes data needs type, schema and table");
@@ -155,6 +321,34 @@ internal static class PostgresChangeParser
         change.Table = table;
         change.CommitTimestamp = commit;
         change.Errors = errors;
+    }
+
+    private static PostgresChangeType? ReadType(ref Utf8JsonReader reader)
+    {
+        Read(ref reader);
+        return reader.TokenType != JsonTokenType.String ? null
+            : reader.ValueTextEquals("INSERT"u8) ? PostgresChangeType.Insert
+            : reader.ValueTextEquals("UPDATE"u8) ? PostgresChangeType.Update
+            : reader.ValueTextEquals("DELETE"u8) ? PostgresChangeType.Delete
+            : null;
+    }
+
+    private static DateTimeOffset ReadCommitTimestamp(ref Utf8JsonReader reader)
+    {
+        Read(ref reader);
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return default;
+        }
+
+        if (reader.TryGetDateTimeOffset(out var commit))
+        {
+            return commit;
+        }
+
+        _ = DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out commit);
+        return commit;
     }
 
     /// <summary>Locates the columns of a row image given as standalone JSON (one value, nothing after it).</summary>
@@ -175,7 +369,10 @@ internal static class PostgresChangeParser
     /// Locates a row image and its columns (a null image stays absent; realtime-js fills an absent image with
     /// <c>{}</c>, so an empty object is absent too). Nested values are located whole, not taken apart.
     /// </summary>
-    private static void ReadRow(ref Utf8JsonReader reader, RowColumns row)
+    /// <param name="reader">The reader, before the image's first token.</param>
+    /// <param name="row">Where the image goes.</param>
+    /// <param name="offset">Where the reader's input starts in the payload (the reader may start at the image).</param>
+    internal static void ReadRow(ref Utf8JsonReader reader, RowColumns row, int offset = 0)
     {
         Read(ref reader);
         row.Clear();
@@ -185,28 +382,30 @@ internal static class PostgresChangeParser
         }
 
         var start = (int)reader.TokenStartIndex;
+        var at = start + offset;
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
-            row.Complete(start, (int)reader.BytesConsumed - start, isObject: false);
+            row.Complete(at, (int)reader.BytesConsumed - start, isObject: false);
             return;
         }
 
         while (Read(ref reader) != JsonTokenType.EndObject)
         {
             // TokenStartIndex of a string (or property name) is its opening quote.
-            var nameStart = (int)reader.TokenStartIndex + 1;
+            var nameStart = offset + (int)reader.TokenStartIndex + 1;
             var nameLength = reader.ValueSpan.Length;
             var nameIsEscaped = reader.ValueIsEscaped;
             var type = Read(ref reader);
-            var valueStart = (int)reader.TokenStartIndex;
+            var tokenStart = (int)reader.TokenStartIndex;
+            var valueStart = offset + tokenStart;
             int valueLength;
             var valueIsEscaped = false;
             switch (type)
             {
                 case JsonTokenType.StartObject or JsonTokenType.StartArray:
                     reader.Skip();
-                    valueLength = (int)reader.BytesConsumed - valueStart;
+                    valueLength = (int)reader.BytesConsumed - tokenStart;
                     break;
                 case JsonTokenType.String:
                     valueStart++;
@@ -221,7 +420,7 @@ internal static class PostgresChangeParser
             row.Add(new RowColumn(nameStart, nameLength, nameIsEscaped, valueStart, valueLength, type, valueIsEscaped));
         }
 
-        row.Complete(start, (int)reader.BytesConsumed - start, isObject: true);
+        row.Complete(at, (int)reader.BytesConsumed - start, isObject: true);
     }
 
     private static string? ReadString(ref Utf8JsonReader reader, Utf8StringCache names)

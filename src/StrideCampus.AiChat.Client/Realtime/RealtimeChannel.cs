@@ -418,13 +418,10 @@ public class RealtimeChannel : IAsyncDisposable
 
     internal void HandleFrame(in IncomingFrame frame, Utf8StringCache names, List<long> ids, PostgresChangeFrame change)
     {
-        string? current;
-        ChannelState state;
-        lock (_gate)
-        {
-            current = _joinRef;
-            state = _state;
-        }
+        // Written under the lock; read without it on every frame (each read is atomic, and a join racing a frame
+        // is decided by the join ref either way).
+        var current = Volatile.Read(ref _joinRef);
+        var state = _state;
 
         if (frame.JoinRef is not null && frame.JoinRef != current)
         {
@@ -908,7 +905,17 @@ public class RealtimeChannel : IAsyncDisposable
             }
             else if (binding.Subject.HasObservers)
             {
-                binding.Subject.OnNext(copied ??= change.ToEvent());
+                try
+                {
+                    copied ??= change.ToEvent();
+                }
+                catch (Exception ex) when (ex is FormatException or JsonException)
+                {
+                    RealtimeLog.ChangeDropped(_logger, ex, Topic, ex.Message);
+                    return;
+                }
+
+                binding.Subject.OnNext(copied);
             }
         }
     }

@@ -37,6 +37,8 @@ public class RealtimeClient : IAsyncDisposable
     private readonly Utf8StringCache _names = new(64);
     private readonly List<long> _ids = new(8);
     private readonly PostgresChangeFrame _change = new();
+    private volatile ChannelRoute? _lastRoute;
+    private long _removals;
     private readonly object _gate = new();
     private long _ref;
     private long _epoch;
@@ -343,8 +345,11 @@ public class RealtimeClient : IAsyncDisposable
         }
     }
 
-    internal void Remove(RealtimeChannel channel) =>
+    internal void Remove(RealtimeChannel channel)
+    {
         _channels.TryRemove(new KeyValuePair<string, RealtimeChannel>(channel.Topic, channel));
+        Interlocked.Increment(ref _removals);
+    }
 
     /// <summary>Decodes and dispatches one frame (internal for tests and benchmarks). Malformed frames are logged and dropped.</summary>
     internal void Dispatch(ReadOnlyMemory<byte> data, bool binary, Connection? connection = null)
@@ -379,7 +384,19 @@ public class RealtimeClient : IAsyncDisposable
                 return;
             }
 
-            if (!_channels.TryGetValue(frame.Topic, out var channel))
+            // Frames come in runs of one topic (the decoder hands out one string instance per topic).
+            var route = _lastRoute;
+            var removals = Volatile.Read(ref _removals);
+            RealtimeChannel? channel;
+            if (route is not null && ReferenceEquals(route.Topic, frame.Topic) && route.Removals == removals)
+            {
+                channel = route.Channel;
+            }
+            else if (_channels.TryGetValue(frame.Topic, out channel))
+            {
+                _lastRoute = new ChannelRoute(frame.Topic, channel, removals); // a removal since makes it stale
+            }
+            else
             {
                 RealtimeLog.UnknownTopic(_logger, frame.Event, frame.Topic);
                 return;

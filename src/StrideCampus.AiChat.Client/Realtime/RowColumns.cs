@@ -15,6 +15,7 @@ internal sealed class RowColumns
     private ReadOnlyMemory<byte> _payload;
     private int _start;
     private int _length;
+    private bool _unread;
 
     /// <summary>Whether the payload carries this image (null, absent and <c>{}</c> count as absent, as in realtime-js).</summary>
     public bool IsPresent { get; private set; }
@@ -23,12 +24,21 @@ internal sealed class RowColumns
     public bool IsObject { get; private set; }
 
     /// <summary>The number of columns.</summary>
-    public int Count { get; private set; }
+    public int Count
+    {
+        get
+        {
+            EnsureRead();
+            return field;
+        }
+
+        private set;
+    }
 
     /// <summary>The image's JSON as received.</summary>
     public ReadOnlySpan<byte> Utf8 => _payload.Span.Slice(_start, _length);
 
-    public RowColumn this[int index] => index < Count ? _columns[index] : throw new ArgumentOutOfRangeException(nameof(index));
+    public RowColumn this[int index] => (uint)index < (uint)Count ? _columns[index] : throw new ArgumentOutOfRangeException(nameof(index));
 
     /// <summary>The image as a <see cref="RowImage"/> that owns a copy of its bytes, or null when absent.</summary>
     public RowImage? ToImage() => IsPresent ? new RowImage(Utf8.ToArray()) : null;
@@ -111,6 +121,11 @@ internal sealed class RowColumns
             return false;
         }
 
+        if (!column.ValueIsEscaped && IsoTimestamp.TryParse(RawValue(column), out value))
+        {
+            return true;
+        }
+
         var reader = Quoted(column.ValueStart, column.ValueLength);
         return reader.TryGetDateTimeOffset(out value);
     }
@@ -121,9 +136,44 @@ internal sealed class RowColumns
         Clear();
     }
 
+    /// <summary>
+    /// Locates the columns of an image the parser only delimited (the old row of an update, which the SDK does not
+    /// read): done on first use. Throws <see cref="JsonException"/> or <see cref="FormatException"/> if malformed.
+    /// </summary>
+    public void EnsureRead()
+    {
+        if (_unread)
+        {
+            var (start, length) = (_start, _length);
+            try
+            {
+                var reader = new Utf8JsonReader(_payload.Span.Slice(start, length), PostgresChangeParser.Options);
+                PostgresChangeParser.ReadRow(ref reader, this, start);
+            }
+            catch
+            {
+                SetUnread(start, length); // every later reader gets the same error
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Records where an image lies without locating its columns yet (see <see cref="EnsureRead"/>).</summary>
+    internal void SetUnread(int start, int length)
+    {
+        Clear();
+        var json = _payload.Span.Slice(start, length);
+        _start = start;
+        _length = length;
+        IsObject = json[0] == (byte)'{';
+        IsPresent = IsObject ? JsonScan.SkipWhitespace(json, 1) < length - 1 : !json.SequenceEqual("null"u8);
+        _unread = IsPresent && IsObject;
+    }
+
     /// <summary>Forgets the columns (a payload that names the image twice keeps the last).</summary>
     internal void Clear()
     {
+        _unread = false;
         Count = 0;
         IsPresent = false;
         IsObject = false;

@@ -13,11 +13,15 @@ internal sealed class Utf8StringCache
     private readonly string[] _values;
     private int _count;
     private int _next;
+    private int _lastHit;
 
     public Utf8StringCache(int capacity = 64)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _keys = new byte[capacity][];
         _values = new string[capacity];
+        Array.Fill(_keys, []);
+        Array.Fill(_values, "");
     }
 
     public string Get(ref Utf8JsonReader reader)
@@ -32,10 +36,17 @@ internal sealed class Utf8StringCache
 
     public string Get(ReadOnlySpan<byte> utf8)
     {
+        // Frames come in runs of the same topic: try the last hit first.
+        if (utf8.SequenceEqual(_keys[_lastHit]))
+        {
+            return _values[_lastHit];
+        }
+
         for (var i = 0; i < _count; i++)
         {
             if (utf8.SequenceEqual(_keys[i]))
             {
+                _lastHit = i;
                 return _values[i];
             }
         }
