@@ -5,10 +5,10 @@ using System.Text.Json;
 namespace StrideCampus.AiChat.Client.Realtime;
 
 /// <summary>
-/// Parses a <c>postgres_changes</c> payload straight from the frame bytes in one pass: the row images (<c>new</c>/<c>old</c>,
-/// or <c>record</c>/<c>old_record</c>) are located column by column, not copied; <c>columns</c> is skipped; names come
-/// from a string cache. The frame decoder leaves this payload unvalidated (it is read here anyway), so the parser
-/// also rejects anything after the payload's value.
+/// Parses a <c>postgres_changes</c> payload straight from the frame bytes. The new row image (<c>record</c>/<c>new</c>)
+/// is located column by column, not copied; the old one (<c>old_record</c>/<c>old</c>, which the SDK reads only for
+/// deletes), <c>columns</c> and unknown members are only delimited; names come from a string cache. The frame decoder
+/// leaves this payload unchecked (it is read here anyway), so the parser also rejects anything after its value.
 /// </summary>
 internal static class PostgresChangeParser
 {

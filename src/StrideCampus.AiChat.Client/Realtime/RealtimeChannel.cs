@@ -90,25 +90,7 @@ public class RealtimeChannel : IAsyncDisposable
     /// </summary>
     /// <param name="filter">Which changes to receive.</param>
     /// <exception cref="InvalidOperationException">The channel is already subscribed.</exception>
-    public IObservable<PostgresChangeEvent> OnPostgresChanges(PostgresChangesFilter filter)
-    {
-        ArgumentNullException.ThrowIfNull(filter);
-        ArgumentException.ThrowIfNullOrEmpty(filter.Schema);
-        ArgumentException.ThrowIfNullOrEmpty(filter.Table);
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_wantJoined)
-            {
-                throw new InvalidOperationException("Register postgres_changes bindings before SubscribeAsync (they are part of the join).");
-            }
-
-            var binding = new PostgresBinding(filter, new SafeSubject<PostgresChangeEvent>(_logger, Topic + " postgres_changes"));
-            _bindings.Add(binding);
-            Volatile.Write(ref _bindingSnapshot, [.. _bindings]);
-            return binding.Subject;
-        }
-    }
+    public IObservable<PostgresChangeEvent> OnPostgresChanges(PostgresChangesFilter filter) => AddBinding(filter, null).Subject;
 
     /// <summary>
     /// Registers a postgres_changes binding whose changes go to <paramref name="observer"/> as parsed in place, on
@@ -117,8 +99,13 @@ public class RealtimeChannel : IAsyncDisposable
     /// </summary>
     internal void OnPostgresChangeFrames(PostgresChangesFilter filter, Action<PostgresChangeFrame> observer)
     {
-        ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(observer);
+        AddBinding(filter, observer);
+    }
+
+    private PostgresBinding AddBinding(PostgresChangesFilter filter, Action<PostgresChangeFrame>? observer)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
         ArgumentException.ThrowIfNullOrEmpty(filter.Schema);
         ArgumentException.ThrowIfNullOrEmpty(filter.Table);
         lock (_gate)
@@ -129,8 +116,10 @@ public class RealtimeChannel : IAsyncDisposable
                 throw new InvalidOperationException("Register postgres_changes bindings before SubscribeAsync (they are part of the join).");
             }
 
-            _bindings.Add(new PostgresBinding(filter, new SafeSubject<PostgresChangeEvent>(_logger, Topic + " postgres_changes")) { FrameObserver = observer });
+            var binding = new PostgresBinding(filter, new SafeSubject<PostgresChangeEvent>(_logger, Topic + " postgres_changes")) { FrameObserver = observer };
+            _bindings.Add(binding);
             Volatile.Write(ref _bindingSnapshot, [.. _bindings]);
+            return binding;
         }
     }
 

@@ -6,7 +6,7 @@ namespace StrideCampus.AiChat.Client.Realtime;
 
 /// <summary>
 /// A row image of a postgres_changes payload as it lies in the frame: where each column's name and value are,
-/// found in the one pass that parses the payload, with nothing copied. Valid only while the frame is dispatched
+/// found while the payload is parsed (or on first use, for an image the parser only delimited), with nothing copied. Valid only while the frame is dispatched
 /// (the receive buffer is reused); <see cref="ToImage"/> copies it for whatever outlives dispatch.
 /// </summary>
 internal sealed class RowColumns
