@@ -17,6 +17,13 @@ internal sealed class MessageChunk
 
     public ChatMessage Last => Items[Count - 1];
 
+    /// <summary>How the last message sorts against <paramref name="item"/> (its time first, without reading the message).</summary>
+    public int CompareLastTo(ChatMessage item, long time)
+    {
+        var c = _times[Count - 1].CompareTo(time);
+        return c != 0 ? c : ChatRowComparer.CompareMessages(Items[Count - 1], item);
+    }
+
     /// <summary>The index of the message that sorts as <paramref name="item"/>, or the complement of where it would go.</summary>
     public int IndexOf(ChatMessage item)
     {

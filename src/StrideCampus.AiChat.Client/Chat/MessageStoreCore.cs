@@ -1072,9 +1072,10 @@ internal sealed class MessageStoreCore
         public ChatSessionState? Cached { get; set; }
     }
 
-    private sealed class MessageEntry
+    /// <summary>A held message: its overlay itself (one object per message, one hop less per change).</summary>
+    private sealed class MessageEntry : Overlay<ChatMessage>
     {
-        public Overlay<ChatMessage> Row { get; } = new();
+        public Overlay<ChatMessage> Row => this;
 
         /// <summary>When the relayed text last grew (clock ticks).</summary>
         public long TentativeSince { get; set; }

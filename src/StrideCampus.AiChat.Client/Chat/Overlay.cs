@@ -5,7 +5,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// A pending value of <see langword="null"/> is a pending delete. Rolling back a write removes it from
 /// the stack, so the row falls back to the newest server value (not to a stale copy).
 /// </summary>
-internal sealed class Overlay<T>
+internal class Overlay<T>
     where T : class
 {
     private List<(long Token, T? Value)>? _pending;

@@ -69,7 +69,7 @@ internal sealed class SortedMessageList
 
         // Messages mostly arrive in order: the last chunk, at its end.
         var chunkIndex = _chunks.Count - 1;
-        if (ChatRowComparer.CompareMessages(_chunks[chunkIndex].Last, item) > 0)
+        if (_chunks[chunkIndex].CompareLastTo(item, item.CreatedAt.UtcTicks) > 0)
         {
             chunkIndex = ChunkFor(item);
         }
@@ -161,11 +161,12 @@ internal sealed class SortedMessageList
     /// <summary>The first chunk whose last message does not sort before <paramref name="item"/> (else the last chunk).</summary>
     private int ChunkFor(ChatMessage item)
     {
+        var time = item.CreatedAt.UtcTicks;
         int low = 0, high = _chunks.Count - 1;
         while (low < high)
         {
             var mid = (low + high) >>> 1;
-            if (ChatRowComparer.CompareMessages(_chunks[mid].Last, item) < 0)
+            if (_chunks[mid].CompareLastTo(item, time) < 0)
             {
                 low = mid + 1;
             }

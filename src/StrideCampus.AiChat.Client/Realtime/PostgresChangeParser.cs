@@ -65,9 +65,12 @@ internal static class PostgresChangeParser
 
             if (key.SequenceEqual("ids"u8))
             {
-                var reader = ReaderAt(json, at);
-                ReadIds(ref reader, ids);
-                at += (int)reader.BytesConsumed;
+                if (!TryReadPlainIds(json, ref at, ids))
+                {
+                    var reader = ReaderAt(json, at);
+                    ReadIds(ref reader, ids);
+                    at += (int)reader.BytesConsumed;
+                }
             }
             else if (key.SequenceEqual("data"u8))
             {
@@ -114,45 +117,64 @@ internal static class PostgresChangeParser
                 return -1;
             }
 
-            if (key.SequenceEqual("old_record"u8) || key.SequenceEqual("old"u8))
+            var member = DataMemberOf(key);
+            switch (member)
             {
-                var end = JsonScan.SkipValue(json, at);
-                change.Old.SetUnread(at, end - at);
-                at = end;
-                continue;
-            }
+                case DataMember.Other:
+                    at = JsonScan.SkipValue(json, at); // columns, and anything newer servers add
+                    continue;
+                case DataMember.Old:
+                    var end = JsonScan.SkipValue(json, at);
+                    change.Old.SetUnread(at, end - at);
+                    at = end;
+                    continue;
+                case DataMember.Schema or DataMember.Table or DataMember.Type or DataMember.Commit when RawString(json, at, out var raw, out var after):
+                    // Plain strings (the usual case) are taken as they lie; anything else goes to a reader below.
+                    if (member == DataMember.Schema)
+                    {
+                        schema = names.Get(raw);
+                    }
+                    else if (member == DataMember.Table)
+                    {
+                        table = names.Get(raw);
+                    }
+                    else if (member == DataMember.Type)
+                    {
+                        type = ChangeTypeOf(raw);
+                    }
+                    else if (!IsoTimestamp.TryParse(raw, out commit))
+                    {
+                        break;
+                    }
 
-            if (!(key.SequenceEqual("record"u8) || key.SequenceEqual("new"u8) || key.SequenceEqual("schema"u8) || key.SequenceEqual("table"u8) ||
-                key.SequenceEqual("type"u8) || key.SequenceEqual("eventType"u8) || key.SequenceEqual("commit_timestamp"u8) || key.SequenceEqual("errors"u8)))
-            {
-                at = JsonScan.SkipValue(json, at); // columns, and anything newer servers add
-                continue;
+                    at = after;
+                    continue;
+                case DataMember.Errors when json[at..].StartsWith("null"u8):
+                    at += 4;
+                    continue;
             }
 
             var reader = ReaderAt(json, at);
-            if (key.SequenceEqual("record"u8) || key.SequenceEqual("new"u8))
+            switch (member)
             {
-                ReadRow(ref reader, change.New, at);
-            }
-            else if (key.SequenceEqual("schema"u8))
-            {
-                schema = ReadString(ref reader, names);
-            }
-            else if (key.SequenceEqual("table"u8))
-            {
-                table = ReadString(ref reader, names);
-            }
-            else if (key.SequenceEqual("commit_timestamp"u8))
-            {
-                commit = ReadCommitTimestamp(ref reader);
-            }
-            else if (key.SequenceEqual("errors"u8))
-            {
-                errors = ReadErrors(ref reader);
-            }
-            else
-            {
-                type = ReadType(ref reader);
+                case DataMember.New:
+                    ReadRow(ref reader, change.New, at);
+                    break;
+                case DataMember.Schema:
+                    schema = ReadString(ref reader, names);
+                    break;
+                case DataMember.Table:
+                    table = ReadString(ref reader, names);
+                    break;
+                case DataMember.Commit:
+                    commit = ReadCommitTimestamp(ref reader);
+                    break;
+                case DataMember.Errors:
+                    errors = ReadErrors(ref reader);
+                    break;
+                default:
+                    type = ReadType(ref reader);
+                    break;
             }
 
             at += (int)reader.BytesConsumed;
@@ -161,6 +183,107 @@ internal static class PostgresChangeParser
         Complete(change, type, schema, table, commit, errors);
         return at;
     }
+
+    /// <summary>An array of plain integers (the usual <c>ids</c>) read as it lies; false, with nothing added, for anything else.</summary>
+    private static bool TryReadPlainIds(ReadOnlySpan<byte> json, ref int at, List<long> ids)
+    {
+        if (json[at] != (byte)'[')
+        {
+            return false;
+        }
+
+        var i = JsonScan.SkipWhitespace(json, at + 1);
+        var added = 0;
+        while (i < json.Length && json[i] != (byte)']')
+        {
+            if (!Utf8Parser.TryParse(json[i..], out long id, out var consumed))
+            {
+                ids.RemoveRange(ids.Count - added, added);
+                return false;
+            }
+
+            ids.Add(id);
+            added++;
+            i = JsonScan.SkipWhitespace(json, i + consumed);
+            if (i < json.Length && json[i] == (byte)',')
+            {
+                i = JsonScan.SkipWhitespace(json, i + 1);
+                if (i < json.Length && json[i] == (byte)']')
+                {
+                    ids.RemoveRange(ids.Count - added, added); // a trailing comma: the reader reports it
+                    return false;
+                }
+            }
+            else if (i >= json.Length || json[i] != (byte)']')
+            {
+                ids.RemoveRange(ids.Count - added, added);
+                return false;
+            }
+        }
+
+        if (i >= json.Length)
+        {
+            ids.RemoveRange(ids.Count - added, added);
+            return false;
+        }
+
+        at = i + 1;
+        return true;
+    }
+
+    private enum DataMember
+    {
+        Other,
+        New,
+        Old,
+        Schema,
+        Table,
+        Type,
+        Commit,
+        Errors,
+    }
+
+    private static DataMember DataMemberOf(ReadOnlySpan<byte> key) => key.Length switch
+    {
+        3 when key.SequenceEqual("new"u8) => DataMember.New,
+        3 when key.SequenceEqual("old"u8) => DataMember.Old,
+        4 when key.SequenceEqual("type"u8) => DataMember.Type,
+        5 when key.SequenceEqual("table"u8) => DataMember.Table,
+        6 when key.SequenceEqual("record"u8) => DataMember.New,
+        6 when key.SequenceEqual("schema"u8) => DataMember.Schema,
+        6 when key.SequenceEqual("errors"u8) => DataMember.Errors,
+        9 when key.SequenceEqual("eventType"u8) => DataMember.Type,
+        10 when key.SequenceEqual("old_record"u8) => DataMember.Old,
+        16 when key.SequenceEqual("commit_timestamp"u8) => DataMember.Commit,
+        _ => DataMember.Other,
+    };
+
+    /// <summary>The content of a string without escapes at <paramref name="at"/>, and the index after it.</summary>
+    private static bool RawString(ReadOnlySpan<byte> json, int at, out ReadOnlySpan<byte> raw, out int after)
+    {
+        raw = default;
+        after = at;
+        if (json[at] != (byte)'"')
+        {
+            return false;
+        }
+
+        var end = JsonScan.SkipString(json, at, out var escaped);
+        if (escaped)
+        {
+            return false;
+        }
+
+        raw = json[(at + 1)..(end - 1)];
+        after = end;
+        return true;
+    }
+
+    private static PostgresChangeType? ChangeTypeOf(ReadOnlySpan<byte> name) =>
+        name.SequenceEqual("INSERT"u8) ? PostgresChangeType.Insert
+        : name.SequenceEqual("UPDATE"u8) ? PostgresChangeType.Update
+        : name.SequenceEqual("DELETE"u8) ? PostgresChangeType.Delete
+        : null;
 
     /// <summary>
     /// Moves to the next member of an object being walked: false at its closing brace (<paramref name="at"/> then

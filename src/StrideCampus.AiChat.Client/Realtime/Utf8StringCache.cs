@@ -14,6 +14,7 @@ internal sealed class Utf8StringCache
     private int _count;
     private int _next;
     private int _lastHit;
+    private int _previousHit;
 
     public Utf8StringCache(int capacity = 64)
     {
@@ -36,9 +37,15 @@ internal sealed class Utf8StringCache
 
     public string Get(ReadOnlySpan<byte> utf8)
     {
-        // Frames come in runs of the same topic: try the last hit first.
+        // Frames come in runs of one topic and event: try the last two hits first.
         if (utf8.SequenceEqual(_keys[_lastHit]))
         {
+            return _values[_lastHit];
+        }
+
+        if (utf8.SequenceEqual(_keys[_previousHit]))
+        {
+            (_lastHit, _previousHit) = (_previousHit, _lastHit);
             return _values[_lastHit];
         }
 
@@ -46,6 +53,7 @@ internal sealed class Utf8StringCache
         {
             if (utf8.SequenceEqual(_keys[i]))
             {
+                _previousHit = _lastHit;
                 _lastHit = i;
                 return _values[i];
             }

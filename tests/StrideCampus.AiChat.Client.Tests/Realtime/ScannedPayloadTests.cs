@@ -27,7 +27,12 @@ public class ScannedPayloadTests
         };
         var errors = data.TryGetProperty("errors", out var e) && e.ValueKind == JsonValueKind.Array ? string.Join(";", e.EnumerateArray().Select(x => x.GetString())) : "";
         return $"{string.Join(",", ids)}|{type}|{data.GetProperty("schema").GetString()}|{data.GetProperty("table").GetString()}|" +
-            $"{(data.TryGetProperty("commit_timestamp", out var c) ? c.GetDateTimeOffset() : default):O}|{Image("record", "new")}|{Image("old_record", "old")}|{errors}";
+            $"{(data.TryGetProperty("commit_timestamp", out var c) ? Time(c) : default):O}|{Image("record", "new")}|{Image("old_record", "old")}|{errors}";
+
+        // ISO 8601, or PostgreSQL's own text form (a space for the T, an hour-only offset).
+        static DateTimeOffset Time(JsonElement value) => value.TryGetDateTimeOffset(out var time)
+            ? time
+            : DateTimeOffset.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
     }
 
     public static TheoryData<string> Payloads => new()
@@ -39,6 +44,8 @@ public class ScannedPayloadTests
         """{"ids":[5],"data":{"schema":"public","table":"t","type":"INSERT","errors":["Error 413: Payload Too Large"],"record":null,"extra":{"a":[{"b":"]]]"}]},"more":-1.5e3}}""",
         """{"ids":[5],"data":{"sch\u0065ma":"public","table":"t","type":"INSERT","record":{"a":1}}}""",
         """{"ids":[5],"data":{"schema":"public","table":"t","type":"UPDATE","record":{"a":1},"old_record":"not an object"}}""",
+        """{"ids":[ 1 , -2 ,3],"data":{"schema":"p\u0075blic","table":"t","type":"\u0055PDATE","commit_timestamp":"2026-11-30 09:43:58.3+01","errors":[],"record":{"a":1}}}""",
+        """{"ids":["7",8],"data":{"schema":"public","table":"t","type":"INSERT","commit_timestamp":"2026-11-30T09:43:58.339+05:30","record":{"a":1}}}""",
     };
 
     [Theory]
@@ -64,6 +71,11 @@ public class ScannedPayloadTests
         """{"ids":[1],"data":{"schema":"public","table":"t","type":"INSERT"}""",
         """{"ids":[1],"data":[]}""",
         """{"ids":[1],"data" {}}""",
+        """{"ids":[1,],"data":{"schema":"public","table":"t","type":"INSERT"}}""",
+        """{"ids":[1 2],"data":{"schema":"public","table":"t","type":"INSERT"}}""",
+        """{"ids":[1,"data":{"schema":"public","table":"t","type":"INSERT"}}""",
+        """{"ids":[1],"data":{"schema":"public","table":"t","type":"INSERT","commit_timestamp":"2026-11-30T09:43:58.339Z}}""",
+        """{"ids":[1],"data":{"schema":"public","table":"t","type":"UPSERT"}}""",
     };
 
     [Theory]
