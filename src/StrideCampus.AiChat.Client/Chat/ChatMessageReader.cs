@@ -122,34 +122,8 @@ internal static class ChatMessageReader
     private static bool TryStatus(RowColumns row, in RowColumn column, out MessageStatus value)
     {
         value = default;
-        if (column.ValueType != JsonTokenType.String || column.ValueIsEscaped)
-        {
-            return false;
-        }
-
-        var text = row.RawValue(column);
-        if (text.SequenceEqual("complete"u8))
-        {
-            value = MessageStatus.Complete;
-        }
-        else if (text.SequenceEqual("streaming"u8))
-        {
-            value = MessageStatus.Streaming;
-        }
-        else if (text.SequenceEqual("pending"u8))
-        {
-            value = MessageStatus.Pending;
-        }
-        else if (text.SequenceEqual("error"u8))
-        {
-            value = MessageStatus.Error;
-        }
-        else
-        {
-            return false;
-        }
-
-        return true;
+        return column.ValueType == JsonTokenType.String && !column.ValueIsEscaped &&
+            MessageStatusNames.TryFromWire(row.RawValue(column), out value);
     }
 
     private static bool TryMetadata(RowColumns row, in RowColumn column, out byte[]? value)

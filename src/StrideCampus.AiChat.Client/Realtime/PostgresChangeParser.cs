@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace StrideCampus.AiChat.Client.Realtime;
@@ -13,6 +14,9 @@ namespace StrideCampus.AiChat.Client.Realtime;
 internal static class PostgresChangeParser
 {
     internal static readonly JsonReaderOptions Options = new() { MaxDepth = 256 };
+
+    // Longer than any member name the parser reads, even written with escapes.
+    private const int MaxNameBytes = 128;
 
     /// <summary>Parses the payload into a self-contained event (row images copied); the binding ids go to <paramref name="ids"/>.</summary>
     /// <exception cref="FormatException">The payload is not a postgres_changes payload.</exception>
@@ -34,35 +38,16 @@ internal static class PostgresChangeParser
     {
         ids.Clear();
         change.Reset(payload);
-        if (TryParseScanned(payload, change, ids, names))
-        {
-            return;
-        }
 
-        // Member names with escapes: the reader unescapes them.
-        ids.Clear();
-        change.Reset(payload);
-        ParseWithReader(payload, change, ids, names);
-    }
-
-    /// <summary>
-    /// The usual path: walks the payload's two object levels by hand and reads each value the SDK uses with a reader
-    /// started at that value; <c>columns</c>, the old row (read on demand) and unknown members are only delimited.
-    /// Returns false, having read nothing it keeps, when a member name has an escape.
-    /// </summary>
-    private static bool TryParseScanned(ReadOnlyMemory<byte> payload, PostgresChangeFrame change, List<long> ids, Utf8StringCache names)
-    {
+        // The payload's two object levels are walked by hand; each value the SDK uses is read with a reader
+        // started at it; columns, the old row (read on demand) and unknown members are only delimited.
         var json = payload.Span;
+        Span<byte> nameBuffer = stackalloc byte[MaxNameBytes];
         var at = JsonScan.Expect(json, 0, (byte)'{');
         var first = true;
         var hasData = false;
-        while (NextMember(json, ref at, ref first, out var key, out var escaped))
+        while (NextMember(json, ref at, ref first, nameBuffer, out var key))
         {
-            if (escaped)
-            {
-                return false;
-            }
-
             if (key.SequenceEqual("ids"u8))
             {
                 if (!TryReadPlainIds(json, ref at, ids))
@@ -74,12 +59,7 @@ internal static class PostgresChangeParser
             }
             else if (key.SequenceEqual("data"u8))
             {
-                at = ParseDataScanned(payload, at, change, names);
-                if (at < 0)
-                {
-                    return false;
-                }
-
+                at = ParseData(payload, at, change, names);
                 hasData = true;
             }
             else
@@ -93,10 +73,13 @@ internal static class PostgresChangeParser
             throw new FormatException("data after the postgres_changes payload");
         }
 
-        return hasData ? true : throw new FormatException("postgres_changes payload without data");
+        if (!hasData)
+        {
+            throw new FormatException("postgres_changes payload without data");
+        }
     }
 
-    private static int ParseDataScanned(ReadOnlyMemory<byte> payload, int at, PostgresChangeFrame change, Utf8StringCache names)
+    private static int ParseData(ReadOnlyMemory<byte> payload, int at, PostgresChangeFrame change, Utf8StringCache names)
     {
         var json = payload.Span;
         if (json[at] != (byte)'{')
@@ -109,14 +92,10 @@ internal static class PostgresChangeParser
         PostgresChangeType? type = null;
         DateTimeOffset commit = default;
         IReadOnlyList<string> errors = [];
+        Span<byte> nameBuffer = stackalloc byte[MaxNameBytes];
         var first = true;
-        while (NextMember(json, ref at, ref first, out var key, out var escaped))
+        while (NextMember(json, ref at, ref first, nameBuffer, out var key))
         {
-            if (escaped)
-            {
-                return -1;
-            }
-
             var member = DataMemberOf(key);
             switch (member)
             {
@@ -287,12 +266,12 @@ internal static class PostgresChangeParser
 
     /// <summary>
     /// Moves to the next member of an object being walked: false at its closing brace (<paramref name="at"/> then
-    /// past it); otherwise the member's raw name, with <paramref name="at"/> at its value.
+    /// past it); otherwise the member's name (unescaped into <paramref name="buffer"/> if it has escapes; empty
+    /// if longer than any name the SDK reads), with <paramref name="at"/> at its value.
     /// </summary>
-    private static bool NextMember(ReadOnlySpan<byte> json, ref int at, ref bool first, out ReadOnlySpan<byte> name, out bool escaped)
+    private static bool NextMember(ReadOnlySpan<byte> json, ref int at, ref bool first, Span<byte> buffer, out ReadOnlySpan<byte> name)
     {
         name = default;
-        escaped = false;
         at = JsonScan.SkipWhitespace(json, at);
         if (at < json.Length && json[at] == (byte)'}')
         {
@@ -312,49 +291,25 @@ internal static class PostgresChangeParser
             throw new FormatException($"expected a member name at byte {at}");
         }
 
-        var end = JsonScan.SkipString(json, at, out escaped);
-        name = json[(at + 1)..(end - 1)];
+        var end = JsonScan.SkipString(json, at, out var escaped);
+        if (!escaped)
+        {
+            name = json[(at + 1)..(end - 1)];
+        }
+        else if (end - at - 2 <= buffer.Length)
+        {
+            // Unescaped, a name is never longer than as written.
+            var reader = new Utf8JsonReader(json[at..end], Options);
+            reader.Read();
+            name = buffer[..reader.CopyString(buffer)];
+        }
+
         at = JsonScan.SkipWhitespace(json, JsonScan.Expect(json, end, (byte)':'));
         return true;
     }
 
     /// <summary>A reader for the one value that starts at <paramref name="at"/> (its positions are relative to it).</summary>
     private static Utf8JsonReader ReaderAt(ReadOnlySpan<byte> json, int at) => new(json[at..], Options);
-
-    private static void ParseWithReader(ReadOnlyMemory<byte> payload, PostgresChangeFrame change, List<long> ids, Utf8StringCache names)
-    {
-        var reader = new Utf8JsonReader(payload.Span, Options);
-        Expect(ref reader, JsonTokenType.StartObject);
-        var hasData = false;
-        while (Read(ref reader) != JsonTokenType.EndObject)
-        {
-            if (reader.ValueTextEquals("ids"u8))
-            {
-                ReadIds(ref reader, ids);
-            }
-            else if (reader.ValueTextEquals("data"u8))
-            {
-                Read(ref reader);
-                ParseData(ref reader, names, change);
-                hasData = true;
-            }
-            else
-            {
-                Read(ref reader);
-                reader.Skip();
-            }
-        }
-
-        if (reader.Read())
-        {
-            throw new FormatException("data after the postgres_changes payload"); // (the reader throws first on most)
-        }
-
-        if (!hasData)
-        {
-            throw new FormatException("postgres_changes payload without data");
-        }
-    }
 
     private static void ReadIds(ref Utf8JsonReader reader, List<long> ids)
     {
@@ -381,57 +336,6 @@ internal static class PostgresChangeParser
         }
     }
 
-    private static void ParseData(ref Utf8JsonReader reader, Utf8StringCache names, PostgresChangeFrame change)
-    {
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new FormatException("data must be an object");
-        }
-
-        string? schema = null, table = null;
-        PostgresChangeType? type = null;
-        DateTimeOffset commit = default;
-        IReadOnlyList<string> errors = [];
-        while (Read(ref reader) != JsonTokenType.EndObject)
-        {
-            if (reader.ValueTextEquals("schema"u8))
-            {
-                schema = ReadString(ref reader, names);
-            }
-            else if (reader.ValueTextEquals("table"u8))
-            {
-                table = ReadString(ref reader, names);
-            }
-            else if (reader.ValueTextEquals("eventType"u8) || reader.ValueTextEquals("type"u8))
-            {
-                type = ReadType(ref reader);
-            }
-            else if (reader.ValueTextEquals("commit_timestamp"u8))
-            {
-                commit = ReadCommitTimestamp(ref reader);
-            }
-            else if (reader.ValueTextEquals("new"u8) || reader.ValueTextEquals("record"u8))
-            {
-                ReadRow(ref reader, change.New);
-            }
-            else if (reader.ValueTextEquals("old"u8) || reader.ValueTextEquals("old_record"u8))
-            {
-                ReadRow(ref reader, change.Old);
-            }
-            else if (reader.ValueTextEquals("errors"u8))
-            {
-                errors = ReadErrors(ref reader);
-            }
-            else
-            {
-                Read(ref reader);
-                reader.Skip();
-            }
-        }
-
-        Complete(change, type, schema, table, commit, errors);
-    }
-
     private static void Complete(PostgresChangeFrame change, PostgresChangeType? type, string? schema, string? table, DateTimeOffset commit, IReadOnlyList<string> errors)
     {
         if (type is null || schema is null || table is null)
@@ -449,11 +353,13 @@ internal static class PostgresChangeParser
     private static PostgresChangeType? ReadType(ref Utf8JsonReader reader)
     {
         Read(ref reader);
-        return reader.TokenType != JsonTokenType.String ? null
-            : reader.ValueTextEquals("INSERT"u8) ? PostgresChangeType.Insert
-            : reader.ValueTextEquals("UPDATE"u8) ? PostgresChangeType.Update
-            : reader.ValueTextEquals("DELETE"u8) ? PostgresChangeType.Delete
-            : null;
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        return ChangeTypeOf(reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan);
     }
 
     private static DateTimeOffset ReadCommitTimestamp(ref Utf8JsonReader reader)
@@ -591,13 +497,5 @@ internal static class PostgresChangeParser
         }
 
         return reader.TokenType;
-    }
-
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type)
-    {
-        if (Read(ref reader) != type)
-        {
-            throw new FormatException($"expected {type}");
-        }
     }
 }
