@@ -1,4 +1,3 @@
-using System.Reactive.Concurrency;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Tests.Chat.Fakes;
 using ChatMessage = StrideCampus.AiChat.Client.Chat.ChatMessage;
@@ -8,41 +7,34 @@ namespace StrideCampus.AiChat.Client.Tests.Chat;
 /// <summary>How a store merges relayed tokens of another client's streamed reply with the database rows.</summary>
 public class StreamRelayTests
 {
-    private sealed class Tab : IAsyncDisposable
+    private sealed class Tab(StoreHarness harness, FakeStreamRelay relay, ChatSession session) : IAsyncDisposable
     {
-        public required MessageStore Store { get; init; }
+        public MessageStore Store => harness.Store;
 
-        public required FakeChatDatabase Db { get; init; }
+        public FakeChatDatabase Db => harness.Db;
 
-        public required FakeChangeFeed Feed { get; init; }
+        public FakeChangeFeed Feed => harness.Feed;
 
-        public required FakeStreamRelay Relay { get; init; }
+        public FakeStreamRelay Relay => relay;
 
-        public required ChatSession Session { get; init; }
+        public ChatSession Session => session;
 
-        public List<ChatChange> Changes { get; } = [];
+        public List<ChatChange> Changes => harness.Changes;
 
         public string? Shown(Guid id) => Store.GetSessionById(Session.Id)?.Messages.SingleOrDefault(m => m.Id == id)?.Content;
 
-        public ValueTask DisposeAsync() => Store.DisposeAsync();
+        public ValueTask DisposeAsync() => harness.DisposeAsync();
     }
 
     private static async Task<Tab> OpenAsync(TimeProvider? time = null, double relaysPerSecond = 30)
     {
-        var feed = new FakeChangeFeed();
-        var db = new FakeChatDatabase(StoreHarness.User, feed);
-        var session = db.SeedSession("s", active: true);
+        ChatSession session = null!;
         var relay = new FakeStreamRelay();
-        var store = new MessageStore(db, feed, StoreHarness.User, new MessageStoreOptions
-        {
-            Scheduler = ImmediateScheduler.Instance,
-            TimeProvider = time ?? TimeProvider.System,
-            MaxStreamRelaysPerSecond = relaysPerSecond,
-        }, relay: relay);
-        var tab = new Tab { Store = store, Db = db, Feed = feed, Relay = relay, Session = session };
-        store.Changes.Subscribe(tab.Changes.Add);
-        await store.InitializeAsync(CancellationToken.None);
-        return tab;
+        var harness = await StoreHarness.StartAsync(
+            db => session = db.SeedSession("s", active: true),
+            new MessageStoreOptions { TimeProvider = time ?? TimeProvider.System, MaxStreamRelaysPerSecond = relaysPerSecond },
+            relay);
+        return new Tab(harness, relay, session);
     }
 
     /// <summary>A reply another client is streaming, as its first database write shows it.</summary>
@@ -155,7 +147,7 @@ public class StreamRelayTests
         await using var tab = await OpenAsync();
         var tokens = Enumerable.Range(0, 40).Select(i => $"w{i} ").Append("\uD83D").Append("\uDE00!").ToList();
         var expected = string.Concat(tokens);
-        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, Paced(tokens));
+        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, TokenStream.Paced(tokens, TimeSpan.FromMilliseconds(3)));
 
         Assert.Equal(expected, row.Content);
         var published = tab.Relay.Published;
@@ -191,21 +183,12 @@ public class StreamRelayTests
         var relay = tab.Relay;
         var tokens = Enumerable.Range(0, 30).Select(i => $"t{i} ").ToList();
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, Paced(tokens, TimeSpan.FromMilliseconds(10)));
+        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, TokenStream.Paced(tokens, TimeSpan.FromMilliseconds(10)));
         var seconds = started.Elapsed.TotalSeconds;
 
         // At most 2 a second (plus the first and the final one), and the final one reaches the end of the text.
         Assert.InRange(relay.Published.Count, 2, (int)(seconds * 2) + 2);
         Assert.Equal(row.Content.Length, relay.Published[^1].Offset + relay.Published[^1].Text.Length);
-    }
-
-    private static async IAsyncEnumerable<string> Paced(IEnumerable<string> tokens, TimeSpan? delay = null)
-    {
-        foreach (var t in tokens)
-        {
-            await Task.Delay(delay ?? TimeSpan.FromMilliseconds(3));
-            yield return t;
-        }
     }
 
     [Fact]

@@ -8,29 +8,6 @@ namespace StrideCampus.AiChat.Client.Tests.Chat;
 
 public class StreamedReplyTests
 {
-    private static async IAsyncEnumerable<string> Tokens(
-        IEnumerable<string> tokens, TimeSpan delay, Exception? failAfter = null, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        foreach (var t in tokens)
-        {
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, ct);
-            }
-            else
-            {
-                await Task.Yield();
-            }
-
-            yield return t;
-        }
-
-        if (failAfter is not null)
-        {
-            throw failAfter;
-        }
-    }
-
     [Fact]
     public async Task A_fast_reply_is_coalesced_into_few_writes_and_ends_complete_with_the_exact_text()
     {
@@ -39,7 +16,7 @@ public class StreamedReplyTests
         var tokens = Enumerable.Range(0, 400).Select(i => $"w{i} ").ToList();
         var expected = string.Concat(tokens);
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var row = await h.Store.StreamAssistantReplyAsync(s.Id, Tokens(tokens, TimeSpan.FromMilliseconds(1)));
+        var row = await h.Store.StreamAssistantReplyAsync(s.Id, TokenStream.Paced(tokens, TimeSpan.FromMilliseconds(1)));
         sw.Stop();
 
         Assert.Equal(expected, row.Content);
@@ -74,7 +51,7 @@ public class StreamedReplyTests
                 seen.Add((m.Content, m.Status));
             }
         });
-        var row = await h.Store.StreamAssistantReplyAsync(s.Id, Tokens(["a", "b", "c"], TimeSpan.Zero));
+        var row = await h.Store.StreamAssistantReplyAsync(s.Id, TokenStream.Paced(["a", "b", "c"], TimeSpan.Zero));
         Assert.Contains(("", MessageStatus.Streaming), seen);
         Assert.Contains(("a", MessageStatus.Streaming), seen);
         Assert.Contains(("ab", MessageStatus.Streaming), seen);
@@ -90,7 +67,7 @@ public class StreamedReplyTests
         await using var h = await StoreHarness.StartAsync(db => s = db.SeedSession("s"));
         var boom = new InvalidOperationException("model crashed");
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => h.Store.StreamAssistantReplyAsync(s.Id, Tokens(["par", "tial"], TimeSpan.Zero, boom)));
+            () => h.Store.StreamAssistantReplyAsync(s.Id, TokenStream.Paced(["par", "tial"], TimeSpan.Zero, boom)));
         Assert.Same(boom, ex);
         var m = Assert.Single(h.Session(s.Id).Messages);
         Assert.Equal("partial", m.Content);
@@ -136,7 +113,7 @@ public class StreamedReplyTests
         h.Db.BeforeCall = name => name == nameof(IChatDataSource.UpsertMessageAsync) && Interlocked.Increment(ref failures) <= 2
             ? Task.FromException(new FakeServerException("503"))
             : Task.CompletedTask;
-        var row = await h.Store.StreamAssistantReplyAsync(s.Id, Tokens(Enumerable.Repeat("t", 30), TimeSpan.FromMilliseconds(5)));
+        var row = await h.Store.StreamAssistantReplyAsync(s.Id, TokenStream.Paced(Enumerable.Repeat("t", 30), TimeSpan.FromMilliseconds(5)));
         Assert.Equal(new string('t', 30), row.Content);
         Assert.Equal(MessageStatus.Complete, h.Db.GetMessage(row.Id)!.Status);
     }
@@ -147,7 +124,7 @@ public class StreamedReplyTests
         ChatSession s = null!;
         await using var h = await StoreHarness.StartAsync(db => s = db.SeedSession("s"));
         h.Db.BeforeCall = name => name.StartsWith("Load", StringComparison.Ordinal) ? Task.CompletedTask : Task.FromException(new FakeServerException("42501"));
-        var ex = await Assert.ThrowsAsync<ChatOperationException>(() => h.Store.StreamAssistantReplyAsync(s.Id, Tokens(["a"], TimeSpan.Zero)));
+        var ex = await Assert.ThrowsAsync<ChatOperationException>(() => h.Store.StreamAssistantReplyAsync(s.Id, TokenStream.Paced(["a"], TimeSpan.Zero)));
         Assert.Equal(ChatOperation.StreamReply, ex.Operation);
         Assert.IsType<FakeServerException>(ex.InnerException);
         Assert.Empty(h.Session(s.Id).Messages);

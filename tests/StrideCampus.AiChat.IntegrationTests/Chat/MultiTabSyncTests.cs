@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
 
@@ -116,7 +115,7 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture, Xunit.Abstracti
         var tokens = Enumerable.Range(0, 300).Select(i => $"tok{i} ").ToList();
         var expected = string.Concat(tokens);
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var row = await a.Store.StreamAssistantReplyAsync(session.Id, Paced(tokens, TimeSpan.FromMilliseconds(3)));
+        var row = await a.Store.StreamAssistantReplyAsync(session.Id, TokenStream.Paced(tokens, TimeSpan.FromMilliseconds(3)));
         var elapsed = started.Elapsed;
         Assert.Equal(expected, row.Content);
 
@@ -221,7 +220,7 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture, Xunit.Abstracti
 
         var session = await a.Store.CreateSessionAsync("secret");
         await a.Store.AddMessageAsync(session.Id, "secret message");
-        await a.Store.StreamAssistantReplyAsync(session.Id, Paced(["se", "cret ", "reply"], TimeSpan.Zero));
+        await a.Store.StreamAssistantReplyAsync(session.Id, TokenStream.Paced(["se", "cret ", "reply"], TimeSpan.Zero));
         await a.Store.RenameSessionAsync(session.Id, "still secret");
         await b.Store.ClearAllSessionsAsync();
         await Eventually.TrueAsync(() => a.Store.GetSessions().Count == 0, "A sees the clear");
@@ -261,18 +260,5 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture, Xunit.Abstracti
         await Task.Delay(200);
         // "created old" may still arrive: old was committed before the join, but realtime delivers asynchronously.
         Assert.Equal(["created watched", "deleted old", "session elsewhere deleted"], log.Where(l => l != "created old").ToArray());
-    }
-
-    private static async IAsyncEnumerable<string> Paced(IEnumerable<string> tokens, TimeSpan delay, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        foreach (var t in tokens)
-        {
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, ct);
-            }
-
-            yield return t;
-        }
     }
 }

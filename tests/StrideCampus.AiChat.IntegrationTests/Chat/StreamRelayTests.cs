@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
@@ -37,7 +36,7 @@ public sealed class StreamRelayTests(LocalStackFixture fixture, Xunit.Abstractio
         var writesBefore = a.Http.Requests.Count;
         var tokens = Enumerable.Range(0, 80).Select(i => $"t{i} ").ToList();
         var expected = string.Concat(tokens);
-        var row = await a.Store.StreamAssistantReplyAsync(session.Id, Paced(tokens, TimeSpan.FromMilliseconds(5)));
+        var row = await a.Store.StreamAssistantReplyAsync(session.Id, TokenStream.Paced(tokens, TimeSpan.FromMilliseconds(5)));
         var writes = a.Http.Requests.Count - writesBefore;
 
         Assert.Equal(expected, row.Content);
@@ -79,7 +78,7 @@ public sealed class StreamRelayTests(LocalStackFixture fixture, Xunit.Abstractio
         var session = await aliceTab.Store.CreateSessionAsync("private thoughts");
         await Eventually.TrueAsync(() => alicePhone.Store.GetSessionById(session.Id) is not null, "Alice's phone sees the session");
         var secret = "alice-secret-" + Guid.NewGuid().ToString("N");
-        var row = await aliceTab.Store.StreamAssistantReplyAsync(session.Id, Paced([secret, " more", " words"], TimeSpan.FromMilliseconds(20)));
+        var row = await aliceTab.Store.StreamAssistantReplyAsync(session.Id, TokenStream.Paced([secret, " more", " words"], TimeSpan.FromMilliseconds(20)));
         await Eventually.TrueAsync(() => alicePhone.Store.GetSessionById(session.Id)?.Messages.SingleOrDefault()?.Content == row.Content, "Alice's phone has the reply");
 
         await Task.Delay(300); // anything that would leak has had time to arrive
@@ -113,15 +112,6 @@ public sealed class StreamRelayTests(LocalStackFixture fixture, Xunit.Abstractio
         {
             await RealtimeTestData.ExecuteAsync(fixture.Stack, "drop policy if exists test_broad_read on realtime.messages");
             await RealtimeTestData.ExecuteAsync(fixture.Stack, "drop policy if exists test_broad_write on realtime.messages");
-        }
-    }
-
-    private static async IAsyncEnumerable<string> Paced(IEnumerable<string> tokens, TimeSpan delay, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        foreach (var t in tokens)
-        {
-            await Task.Delay(delay, ct);
-            yield return t;
         }
     }
 }

@@ -12,9 +12,6 @@ internal sealed class FakeStreamRelay : IStreamRelay
 
     public List<StreamDelta> Published { get; } = [];
 
-    /// <summary>Whether a published delta comes back (a channel with broadcast self, as the real relay has).</summary>
-    public bool Echo { get; set; } = true;
-
     public bool Disposed { get; private set; }
 
     public void Emit(StreamDelta delta) => _deltas.OnNext(delta);
@@ -26,10 +23,7 @@ internal sealed class FakeStreamRelay : IStreamRelay
             Published.Add(delta);
         }
 
-        if (Echo)
-        {
-            _deltas.OnNext(delta);
-        }
+        _deltas.OnNext(delta); // it comes back, as on a channel with broadcast self
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

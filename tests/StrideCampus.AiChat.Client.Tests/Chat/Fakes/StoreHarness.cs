@@ -25,14 +25,14 @@ internal sealed class StoreHarness : IAsyncDisposable
     /// <summary>Everything <see cref="MessageStore.Changes"/> emitted.</summary>
     public List<ChatChange> Changes { get; }
 
-    public static async Task<StoreHarness> StartAsync(Action<FakeChatDatabase>? seed = null, MessageStoreOptions? options = null)
+    public static async Task<StoreHarness> StartAsync(Action<FakeChatDatabase>? seed = null, MessageStoreOptions? options = null, IStreamRelay? relay = null)
     {
         var feed = new FakeChangeFeed();
         var db = new FakeChatDatabase(User, feed);
         seed?.Invoke(db);
         options ??= new MessageStoreOptions();
         options.Scheduler ??= ImmediateScheduler.Instance;
-        var store = new MessageStore(db, feed, User, options);
+        var store = new MessageStore(db, feed, User, options, relay: relay);
         var changes = new List<ChatChange>();
         store.Changes.Subscribe(c =>
         {
