@@ -141,7 +141,7 @@ internal static class ChatMessageReader
 
         // The object's bytes (the parser accepted them as JSON); the message parses them when they are first read.
         var json = row.RawValue(column);
-        value = json[1..^1].Trim(" \t\r\n"u8).IsEmpty ? EmptyObject : json.ToArray();
+        value = JsonScan.IsEmptyObject(json) ? EmptyObject : json.ToArray();
         return true;
     }
 }

@@ -30,6 +30,10 @@ internal static class JsonScan
         return at + 1;
     }
 
+    /// <summary>Whether <paramref name="json"/> (one delimited value) is an object with no members.</summary>
+    public static bool IsEmptyObject(ReadOnlySpan<byte> json) =>
+        json.Length >= 2 && json[0] == (byte)'{' && SkipWhitespace(json, 1) == json.Length - 1;
+
     /// <summary>The index just past the closing quote of the string whose opening quote is at <paramref name="at"/>.</summary>
     /// <param name="json">The JSON text.</param>
     /// <param name="at">The opening quote.</param>

@@ -171,38 +171,32 @@ internal static class PostgresChangeParser
             return false;
         }
 
+        var mark = ids.Count;
         var i = JsonScan.SkipWhitespace(json, at + 1);
-        var added = 0;
-        while (i < json.Length && json[i] != (byte)']')
+        var expectId = false; // after a comma, a number must follow
+        while (i < json.Length && (expectId || json[i] != (byte)']'))
         {
             if (!Utf8Parser.TryParse(json[i..], out long id, out var consumed))
             {
-                ids.RemoveRange(ids.Count - added, added);
-                return false;
+                break;
             }
 
             ids.Add(id);
-            added++;
             i = JsonScan.SkipWhitespace(json, i + consumed);
-            if (i < json.Length && json[i] == (byte)',')
+            expectId = i < json.Length && json[i] == (byte)',';
+            if (expectId)
             {
                 i = JsonScan.SkipWhitespace(json, i + 1);
-                if (i < json.Length && json[i] == (byte)']')
-                {
-                    ids.RemoveRange(ids.Count - added, added); // a trailing comma: the reader reports it
-                    return false;
-                }
             }
             else if (i >= json.Length || json[i] != (byte)']')
             {
-                ids.RemoveRange(ids.Count - added, added);
-                return false;
+                break;
             }
         }
 
-        if (i >= json.Length)
+        if (i >= json.Length || expectId || json[i] != (byte)']')
         {
-            ids.RemoveRange(ids.Count - added, added);
+            ids.RemoveRange(mark, ids.Count - mark); // not plain: the reader reads it (or reports it)
             return false;
         }
 
@@ -305,6 +299,11 @@ internal static class PostgresChangeParser
         }
 
         at = JsonScan.SkipWhitespace(json, JsonScan.Expect(json, end, (byte)':'));
+        if (at >= json.Length)
+        {
+            throw new FormatException("a member without a value");
+        }
+
         return true;
     }
 

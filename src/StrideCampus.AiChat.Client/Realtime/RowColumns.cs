@@ -166,7 +166,7 @@ internal sealed class RowColumns
         _start = start;
         _length = length;
         IsObject = json[0] == (byte)'{';
-        IsPresent = IsObject ? JsonScan.SkipWhitespace(json, 1) < length - 1 : !json.SequenceEqual("null"u8);
+        IsPresent = IsObject ? !JsonScan.IsEmptyObject(json) : !json.SequenceEqual("null"u8);
         _unread = IsPresent && IsObject;
     }
 

@@ -76,6 +76,11 @@ public class ScannedPayloadTests
         """{"ids":[1,"data":{"schema":"public","table":"t","type":"INSERT"}}""",
         """{"ids":[1],"data":{"schema":"public","table":"t","type":"INSERT","commit_timestamp":"2026-11-30T09:43:58.339Z}}""",
         """{"ids":[1],"data":{"schema":"public","table":"t","type":"UPSERT"}}""",
+        """{"ids":""",
+        """{"data":{"schema":""",
+        """{"data":{"type":""",
+        """{"ids":[1],"data":""",
+        """{"ids":[1,""",
     };
 
     [Theory]
@@ -84,6 +89,27 @@ public class ScannedPayloadTests
     {
         var ex = Record.Exception(() => PostgresChangeParser.Parse(Encoding.UTF8.GetBytes(payload), new PostgresChangeFrame(), [], new Utf8StringCache()));
         Assert.True(ex is FormatException or JsonException, ex?.GetType().Name ?? "no exception");
+    }
+
+    [Theory]
+    [MemberData(nameof(Payloads))]
+    public void Every_truncation_and_every_byte_dropped_fails_as_malformed_or_parses(string payload)
+    {
+        // Nothing but a format or JSON error may escape (anything else would end the socket's receive loop).
+        var bytes = Encoding.UTF8.GetBytes(payload);
+        for (var n = 0; n < bytes.Length; n++)
+        {
+            foreach (var cut in (byte[][])[bytes[..n], [.. bytes[..n], .. bytes[(n + 1)..]]])
+            {
+                var frame = new PostgresChangeFrame();
+                var ex = Record.Exception(() =>
+                {
+                    PostgresChangeParser.Parse(cut, frame, [], new Utf8StringCache());
+                    frame.ToEvent();
+                });
+                Assert.True(ex is null or FormatException or JsonException, $"{ex?.GetType().Name} at {n}: {ex?.Message}");
+            }
+        }
     }
 
     [Fact]
