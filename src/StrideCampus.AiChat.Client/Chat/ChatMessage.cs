@@ -1,7 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using StrideCampus.AiChat.Client.Realtime;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
@@ -26,40 +24,32 @@ public sealed record ChatMessage(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] DateTimeOffset UpdatedAt,
     JsonObject? Metadata)
 {
-    private static readonly JsonDocumentOptions MetadataOptions = new() { MaxDepth = PostgresChangeParser.Options.MaxDepth };
-
     // A message read from a realtime frame keeps its metadata as the JSON it arrived as and builds the object
-    // on first use: most consumers never look at it, and a document per change is most of a change's cost.
-    private JsonObject? _metadata = Metadata;
-    private byte[]? _metadataUtf8;
+    // on first use: most consumers never look at it, and a document per change is most of a change's cost. The
+    // holder is set once, so equality and hash codes do not change when the metadata is first read.
+    private readonly JsonObject? _metadata = Metadata;
+    private readonly LazyMetadata? _lazyMetadata;
+
+    private LazyMetadata? LazyMetadata
+    {
+        get => _lazyMetadata;
+        init => _lazyMetadata = value;
+    }
 
     /// <summary>Free-form JSON (<c>metadata</c>); <see langword="null"/> is stored as <c>{}</c>.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonObject? Metadata
     {
-        get
-        {
-            if (Volatile.Read(ref _metadataUtf8) is { } utf8)
-            {
-                var parsed = JsonNode.Parse(utf8, documentOptions: MetadataOptions)!.AsObject();
-                if (Interlocked.CompareExchange(ref _metadata, parsed, null) is null)
-                {
-                    Volatile.Write(ref _metadataUtf8, null);
-                }
-            }
-
-            return Volatile.Read(ref _metadata);
-        }
-
+        get => _lazyMetadata is { } lazy ? lazy.Value : _metadata;
         init
         {
             _metadata = value;
-            _metadataUtf8 = null;
+            _lazyMetadata = null;
         }
     }
 
     /// <summary>A message whose metadata is a JSON object given as UTF-8 (owned by the message), parsed on first use.</summary>
     internal static ChatMessage WithMetadataJson(
         Guid id, Guid sessionId, Guid userId, string content, bool isUser, MessageStatus status, DateTimeOffset createdAt, DateTimeOffset updatedAt, byte[] metadataUtf8) =>
-        new(id, sessionId, userId, content, isUser, status, createdAt, updatedAt, null) { _metadataUtf8 = metadataUtf8 };
+        new(id, sessionId, userId, content, isUser, status, createdAt, updatedAt, null) { LazyMetadata = new LazyMetadata(metadataUtf8) };
 }

@@ -61,6 +61,21 @@ public class ChatMessageReaderTests
         Assert.Null((tagged with { Metadata = null }).Metadata);
     }
 
+    [Fact]
+    public void Reading_the_metadata_changes_neither_equality_nor_the_hash_code()
+    {
+        var json = Encoding.UTF8.GetBytes("{" + Ids + ",\"content\":\"a\",\"status\":\"complete\",\"metadata\":{\"n\":1}}");
+        Assert.True(ChatMessageReader.TryRead(json, out var message));
+        var copy = message! with { };
+        var hash = message.GetHashCode();
+        Assert.Equal(message, copy);
+
+        _ = message.Metadata;
+        Assert.Equal(hash, message.GetHashCode());
+        Assert.Equal(message, copy);
+        Assert.Same(message.Metadata, copy.Metadata); // a copy shares the one parse, as it shared the object before
+    }
+
     private static string Describe(ChatMessage m) =>
         $"{m.Id}|{m.SessionId}|{m.UserId}|{m.Content ?? "<null>"}|{m.IsUser}|{m.Status}|{m.CreatedAt:O}|{m.UpdatedAt:O}|{m.Metadata?.ToJsonString() ?? "<null>"}";
 }
