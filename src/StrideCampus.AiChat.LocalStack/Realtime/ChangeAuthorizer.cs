@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using StrideCampus.AiChat.LocalStack.Postgres;
 
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
@@ -18,8 +19,6 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<RelationInfo, bool> _rowCheckFailed = new();
 
-    private const string SetClaimsSql = "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)";
-
     /// <summary>Returns, for each principal, whether the row is visible to it.</summary>
     public async Task<bool[]> AuthorizeAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, CancellationToken cancellationToken)
     {
@@ -35,17 +34,9 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
         }
         try
         {
-            try
-            {
-                await RunChunkedAsync(relation, row, principals, visible, cancellationToken, byRow).ConfigureAwait(false);
-            }
-            catch (NpgsqlException ex) when (ex is not PostgresException && !cancellationToken.IsCancellationRequested)
-            {
-                // A pooled connection broke (e.g. PostgreSQL restarted): drop the pool and try once more.
-                logger.LogWarning("Visibility check connection failed ({Error}); retrying on a new connection", ex.Message);
-                authenticator.Clear();
-                await RunChunkedAsync(relation, row, principals, visible, cancellationToken, byRow).ConfigureAwait(false);
-            }
+            // A pooled connection broke (e.g. PostgreSQL restarted): drop the pool and try once more.
+            await BrokenConnectionRetry.RunAsync(authenticator, ct => RunChunkedAsync(relation, row, principals, visible, ct, byRow), cancellationToken,
+                ex => logger.LogWarning("Visibility check connection failed ({Error}); retrying on a new connection", ex.Message)).ConfigureAwait(false);
             return visible;
         }
         catch (PostgresException ex)
@@ -103,10 +94,7 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
         await using var batch = new NpgsqlBatch(conn);
         for (var i = start; i < start + count; i++)
         {
-            var set = new NpgsqlBatchCommand(SetClaimsSql);
-            set.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = principals[i].Claims });
-            set.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = principals[i].Role });
-            batch.BatchCommands.Add(set);
+            batch.BatchCommands.Add(RequestSettings.Command(principals[i].Claims, principals[i].Role));
             var check = new NpgsqlBatchCommand(byRow ? relation.RowVisibilitySql! : relation.VisibilitySql!);
             IEnumerable<int> columns = byRow ? Enumerable.Range(0, relation.Columns.Count) : relation.PrimaryKey;
             foreach (var column in columns)

@@ -25,7 +25,7 @@ internal sealed class ChannelSubscription(
     public string Topic { get; } = topic;
 
     /// <summary>The name without the <c>realtime:</c> prefix (the <c>channel</c> of system messages).</summary>
-    public string Name => Topic["realtime:".Length..];
+    public string Name => NameOf(Topic);
 
     public string? JoinRef { get; } = joinRef;
 
@@ -65,4 +65,7 @@ internal sealed class ChannelSubscription(
     public void MarkClosed() => _closed = true;
 
     public static string RoutingKeyOf(string topic, bool isPrivate) => isPrivate ? "private|" + topic : topic;
+
+    /// <summary>The name of a <c>realtime:{name}</c> topic, before a subscription to it exists.</summary>
+    public static string NameOf(string topic) => topic["realtime:".Length..];
 }

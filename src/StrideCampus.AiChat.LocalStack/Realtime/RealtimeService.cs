@@ -115,7 +115,8 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             await WriteErrorAsync(http, StatusCodes.Status400BadRequest, "Expected a WebSocket upgrade").ConfigureAwait(false);
             return;
         }
-        var headers = HeadersJson(http.Request.Headers);
+        // Lazy: only private channels need the headers. The session runs inside this request, so its headers stay valid.
+        var headers = new Lazy<string>(() => HeadersJson(http.Request.Headers));
         using var socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         var session = new RealtimeSocketSession(socket, serializer, apiKey, headers, this, _loggerFactory.CreateLogger<RealtimeSocketSession>());
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
@@ -149,6 +150,7 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             }
             // Write permission of a private topic is checked once per topic of the request.
             var writable = new Dictionary<string, bool>(StringComparer.Ordinal);
+            string? headersJson = null; // serialized once, on the first private topic
             foreach (var message in messages.EnumerateArray())
             {
                 if (message.TryGetProperty("topic", out var topic) && topic.ValueKind == JsonValueKind.String &&
@@ -157,11 +159,14 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
                     var payload = message.TryGetProperty("payload", out var p) ? p : default;
                     var isPrivate = message.TryGetProperty("private", out var flag) && flag.ValueKind == JsonValueKind.True;
                     var name = topic.GetString()!;
-                    if (isPrivate && !writable.TryGetValue(name, out var allowed))
+                    var allowed = true; // public topics need no check
+                    if (isPrivate && !writable.TryGetValue(name, out allowed))
                     {
-                        writable[name] = allowed = await CanWriteAsync(name, caller, http).ConfigureAwait(false);
+                        headersJson ??= HeadersJson(http.Request.Headers);
+                        allowed = await CanWriteAsync(name, caller, headersJson, http.RequestAborted).ConfigureAwait(false);
+                        writable[name] = allowed;
                     }
-                    if (!isPrivate || writable[name])
+                    if (allowed)
                     {
                         Broadcast("realtime:" + name, isPrivate, ev.GetString()!, payload);
                     }
@@ -183,7 +188,7 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         {
             using var body = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
             var isPrivate = string.Equals(http.Request.Query["private"].FirstOrDefault(), "true", StringComparison.OrdinalIgnoreCase);
-            if (!isPrivate || await CanWriteAsync(topic, caller, http).ConfigureAwait(false))
+            if (!isPrivate || await CanWriteAsync(topic, caller, HeadersJson(http.Request.Headers), http.RequestAborted).ConfigureAwait(false))
             {
                 Broadcast("realtime:" + topic, isPrivate, @event, body.RootElement);
             }
@@ -197,11 +202,11 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Whether the caller may broadcast on a private topic; refused or failed checks drop the message silently, as Supabase does.</summary>
-    private async Task<bool> CanWriteAsync(string topic, TokenCheck caller, HttpContext http)
+    private async Task<bool> CanWriteAsync(string topic, TokenCheck caller, string headersJson, CancellationToken cancellationToken)
     {
         try
         {
-            var policies = await Authorizer.WriteAsync(ChannelPolicies.Unchecked, topic, caller, HeadersJson(http.Request.Headers), http.RequestAborted).ConfigureAwait(false);
+            var policies = await Authorizer.WriteAsync(ChannelPolicies.Unchecked, topic, caller, headersJson, cancellationToken).ConfigureAwait(false);
             return policies.BroadcastWrite == true;
         }
         catch (NpgsqlException ex)

@@ -20,7 +20,8 @@ internal sealed class RealtimeSocketSession
     private readonly WebSocket _socket;
     private readonly RealtimeService _service;
     private readonly TokenCheck _apiKey;
-    private readonly string _headersJson;
+    // Built on the first private check only: public-only sockets never serialize the headers.
+    private readonly Lazy<string> _headersJson;
     private readonly ILogger _logger;
     private readonly Channel<OutboundFrame> _outbox = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, ChannelSubscription> _channels = new(StringComparer.Ordinal);
@@ -28,7 +29,7 @@ internal sealed class RealtimeSocketSession
     private long _lastReceived;
     private CancellationTokenSource? _lifetime;
 
-    public RealtimeSocketSession(WebSocket socket, PhoenixSerializer serializer, TokenCheck apiKey, string headersJson, RealtimeService service, ILogger logger)
+    public RealtimeSocketSession(WebSocket socket, PhoenixSerializer serializer, TokenCheck apiKey, Lazy<string> headersJson, RealtimeService service, ILogger logger)
     {
         _socket = socket;
         Serializer = serializer;
@@ -299,12 +300,12 @@ internal sealed class RealtimeSocketSession
         var broadcast = Get(config, "broadcast");
         var presence = Get(config, "presence");
         var isPrivate = IsTrue(Get(config, "private"));
-        var name = topic["realtime:".Length..];
+        var presenceEnabled = IsTrue(Get(presence, "enabled"));
         ChannelPolicies? policies = null;
         if (isPrivate)
         {
             // Realtime Authorization: the read policies decide the join (checked once here, not per message).
-            var (checkedPolicies, refusal) = await CheckReadAsync(ChannelPolicies.Unchecked, name, auth, IsTrue(Get(presence, "enabled"))).ConfigureAwait(false);
+            var (checkedPolicies, refusal) = await CheckReadAsync(ChannelSubscription.NameOf(topic), auth, presenceEnabled).ConfigureAwait(false);
             if (refusal is not null)
             {
                 _logger.LogInformation("Join of private {Topic} refused: {Reason}", topic, refusal);
@@ -329,7 +330,7 @@ internal sealed class RealtimeSocketSession
         }
         var channel = new ChannelSubscription(this, topic, message.JoinRef ?? message.Ref,
             ack: IsTrue(Get(broadcast, "ack")), self: IsTrue(Get(broadcast, "self")),
-            presenceKey, presenceEnabled: IsTrue(Get(presence, "enabled")), bindings, auth, isPrivate, policies);
+            presenceKey, presenceEnabled, bindings, auth, isPrivate, policies);
         lock (_gate)
         {
             _channels[topic] = channel;
@@ -436,7 +437,7 @@ internal sealed class RealtimeSocketSession
         {
             // Supabase re-evaluates read with the new token (write again on next use) and ends a channel that lost read.
             var previous = channel.Policies;
-            var (policies, refusal) = await CheckReadAsync(ChannelPolicies.Unchecked, channel.Name, check, channel.PresenceEnabled).ConfigureAwait(false);
+            var (policies, refusal) = await CheckReadAsync(channel.Name, check, channel.PresenceEnabled).ConfigureAwait(false);
             if (refusal is not null)
             {
                 Shutdown(channel, refusal.StartsWith(UnauthorizedCode, StringComparison.Ordinal) ? refusal[UnauthorizedCode.Length..] : UnableToConnectMessage);
@@ -463,29 +464,29 @@ internal sealed class RealtimeSocketSession
     /// Read permissions of a private topic; the refusal is the join's <c>reason</c> as Supabase words it (no read
     /// permission, or a policy that fails, is "Unauthorized: ..."), or null when the user may join.
     /// </summary>
-    private async Task<(ChannelPolicies Policies, string? Refusal)> CheckReadAsync(ChannelPolicies policies, string name, TokenCheck user, bool presenceEnabled)
+    private async Task<(ChannelPolicies Policies, string? Refusal)> CheckReadAsync(string name, TokenCheck user, bool presenceEnabled)
     {
         var unauthorized = UnauthorizedCode + "You do not have permissions to read from this Channel topic: " + name;
         try
         {
-            var result = await _service.Authorizer.ReadAsync(policies, name, user, _headersJson, presenceEnabled, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
+            var result = await _service.Authorizer.ReadAsync(ChannelPolicies.Unchecked, name, user, _headersJson.Value, presenceEnabled, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
             return (result, result.CanJoin ? null : unauthorized);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CheckViolation)
         {
             _logger.LogWarning("Read check of {Topic} failed: {Error}", name, ex.MessageText);
-            return (policies, "MissingPartition: Realtime was unable to find the expected messages partition");
+            return (ChannelPolicies.Unchecked, "MissingPartition: Realtime was unable to find the expected messages partition");
         }
         catch (PostgresException ex)
         {
             // An RLS policy that errors (or a role that does not exist) refuses, as Supabase does.
             _logger.LogWarning("Read check of {Topic} as {Role} failed: {Error}", name, user.Role, ex.MessageText);
-            return (policies, unauthorized);
+            return (ChannelPolicies.Unchecked, unauthorized);
         }
         catch (NpgsqlException ex)
         {
             _logger.LogWarning("Read check of {Topic} could not reach the database: {Error}", name, ex.Message);
-            return (policies, "UnableToConnectToProject: " + UnableToConnectMessage);
+            return (ChannelPolicies.Unchecked, "UnableToConnectToProject: " + UnableToConnectMessage);
         }
     }
 
@@ -506,11 +507,11 @@ internal sealed class RealtimeSocketSession
         {
             if (readPresence)
             {
-                policies = await _service.Authorizer.ReadAsync(policies, channel.Name, channel.Auth, _headersJson, presenceEnabled: true, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
+                policies = await _service.Authorizer.ReadAsync(policies, channel.Name, channel.Auth, _headersJson.Value, presenceEnabled: true, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
             }
             if (policies.BroadcastWrite is null)
             {
-                policies = await _service.Authorizer.WriteAsync(policies, channel.Name, channel.Auth, _headersJson, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
+                policies = await _service.Authorizer.WriteAsync(policies, channel.Name, channel.Auth, _headersJson.Value, _lifetime?.Token ?? CancellationToken.None).ConfigureAwait(false);
             }
             channel.Policies = policies;
             return policies;

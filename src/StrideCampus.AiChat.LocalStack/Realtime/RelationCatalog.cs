@@ -1,4 +1,5 @@
 using Npgsql;
+using StrideCampus.AiChat.LocalStack.Postgres;
 
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
@@ -6,18 +7,9 @@ namespace StrideCampus.AiChat.LocalStack.Realtime;
 internal sealed class RelationCatalog(NpgsqlDataSource dataSource)
 {
     /// <summary>Describes a relation from its replication columns (name, type oid) in tuple order.</summary>
-    public async Task<RelationInfo> DescribeAsync(uint relationId, string schema, string table, IReadOnlyList<(string Name, uint TypeOid)> columns, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await DescribeOnceAsync(relationId, schema, table, columns, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex) when (ex is not PostgresException && !cancellationToken.IsCancellationRequested)
-        {
-            dataSource.Clear(); // pooled connections broken by a server restart
-            return await DescribeOnceAsync(relationId, schema, table, columns, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task<RelationInfo> DescribeAsync(uint relationId, string schema, string table, IReadOnlyList<(string Name, uint TypeOid)> columns, CancellationToken cancellationToken) =>
+        // Pooled connections broken by a server restart fail once: the pool is cleared and the look-up retried.
+        BrokenConnectionRetry.RunAsync(dataSource, ct => DescribeOnceAsync(relationId, schema, table, columns, ct), cancellationToken);
 
     private async Task<RelationInfo> DescribeOnceAsync(uint relationId, string schema, string table, IReadOnlyList<(string Name, uint TypeOid)> columns, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using StrideCampus.AiChat.LocalStack.Postgres;
 
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
@@ -18,54 +19,35 @@ internal sealed class TopicAuthorizer(NpgsqlDataSource owner)
     private const string Broadcast = "broadcast";
     private const string Presence = "presence";
 
-    private const string SetConfigSql =
-        "select set_config('role', $1, true), set_config('realtime.topic', $2, true), set_config('request.jwt.claims', $3, true), " +
-        "set_config('request.jwt.claim.sub', coalesce($3::jsonb ->> 'sub', ''), true), set_config('request.jwt.claim.role', $1, true), " +
-        "set_config('request.headers', $4, true)";
-
     /// <summary>
     /// Read permissions of <paramref name="topic"/> (the channel name, without <c>realtime:</c>): broadcast always,
     /// presence only when <paramref name="presenceEnabled"/> (otherwise left unchecked, as Supabase does).
     /// </summary>
     /// <exception cref="PostgresException">A policy failed, or the role does not exist.</exception>
     public Task<ChannelPolicies> ReadAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, bool presenceEnabled, CancellationToken cancellationToken) =>
-        RetryOnBrokenConnectionAsync(() => ReadOnceAsync(policies, topic, user, headersJson, presenceEnabled, cancellationToken), cancellationToken);
+        BrokenConnectionRetry.RunAsync(owner, ct => ReadOnceAsync(policies, topic, user, headersJson, presenceEnabled, ct), cancellationToken);
 
     /// <summary>Write permissions of <paramref name="topic"/> for broadcast and presence (both are checked at once).</summary>
     /// <exception cref="PostgresException">A policy failed (other than refusing the insert), or the role does not exist.</exception>
     public Task<ChannelPolicies> WriteAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, CancellationToken cancellationToken) =>
-        RetryOnBrokenConnectionAsync(() => WriteOnceAsync(policies, topic, user, headersJson, cancellationToken), cancellationToken);
-
-    /// <summary>A pooled connection that broke (PostgreSQL restarted) fails one check: drop the pool and try once more.</summary>
-    private async Task<ChannelPolicies> RetryOnBrokenConnectionAsync(Func<Task<ChannelPolicies>> check, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await check().ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex) when (ex is not PostgresException && !cancellationToken.IsCancellationRequested)
-        {
-            owner.Clear();
-            return await check().ConfigureAwait(false);
-        }
-    }
+        BrokenConnectionRetry.RunAsync(owner, ct => WriteOnceAsync(policies, topic, user, headersJson, ct), cancellationToken);
 
     private async Task<ChannelPolicies> ReadOnceAsync(ChannelPolicies policies, string topic, TokenCheck user, string headersJson, bool presenceEnabled, CancellationToken cancellationToken)
     {
-        var broadcastId = Guid.NewGuid();
-        var presenceId = presenceEnabled ? Guid.NewGuid() : (Guid?)null;
+        // One probe row per checked extension: ids[0] is broadcast's, ids[1] (when enabled) presence's.
+        Guid[] ids = presenceEnabled ? [Guid.NewGuid(), Guid.NewGuid()] : [Guid.NewGuid()];
         await using var conn = await owner.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(conn, transaction);
         // The probe rows go in as the owner: RLS does not apply to it, so the select alone is judged.
         var insert = new NpgsqlBatchCommand("insert into realtime.messages (id, topic, extension) select unnest($1::uuid[]), $2, unnest($3::text[])");
-        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = presenceId is { } p ? new[] { broadcastId, p } : new[] { broadcastId } });
+        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = ids });
         insert.Parameters.Add(Text(topic));
         insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = presenceEnabled ? new[] { Broadcast, Presence } : new[] { Broadcast } });
         batch.BatchCommands.Add(insert);
-        batch.BatchCommands.Add(SetConfig(topic, user, headersJson));
+        batch.BatchCommands.Add(Settings(topic, user, headersJson));
         var select = new NpgsqlBatchCommand("select id from realtime.messages where id = any($1)");
-        select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = presenceId is { } q ? new[] { broadcastId, q } : new[] { broadcastId } });
+        select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = ids });
         batch.BatchCommands.Add(select);
 
         var visible = new HashSet<Guid>();
@@ -81,8 +63,8 @@ internal sealed class TopicAuthorizer(NpgsqlDataSource owner)
         await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
         return policies with
         {
-            BroadcastRead = visible.Contains(broadcastId),
-            PresenceRead = presenceId is { } id ? visible.Contains(id) : policies.PresenceRead,
+            BroadcastRead = visible.Contains(ids[0]),
+            PresenceRead = presenceEnabled ? visible.Contains(ids[1]) : policies.PresenceRead,
         };
     }
 
@@ -92,7 +74,7 @@ internal sealed class TopicAuthorizer(NpgsqlDataSource owner)
         await using var transaction = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var batch = new NpgsqlBatch(conn, transaction))
         {
-            batch.BatchCommands.Add(SetConfig(topic, user, headersJson));
+            batch.BatchCommands.Add(Settings(topic, user, headersJson));
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         var broadcast = await TryInsertAsync(conn, transaction, topic, Broadcast, cancellationToken).ConfigureAwait(false);
@@ -121,15 +103,8 @@ internal sealed class TopicAuthorizer(NpgsqlDataSource owner)
         }
     }
 
-    private static NpgsqlBatchCommand SetConfig(string topic, TokenCheck user, string headersJson)
-    {
-        var command = new NpgsqlBatchCommand(SetConfigSql);
-        command.Parameters.Add(Text(user.Role ?? ""));
-        command.Parameters.Add(Text(topic));
-        command.Parameters.Add(Text(user.ClaimsJson ?? "{}"));
-        command.Parameters.Add(Text(headersJson));
-        return command;
-    }
+    private static NpgsqlBatchCommand Settings(string topic, TokenCheck user, string headersJson) =>
+        RequestSettings.TopicCommand(user.ClaimsJson ?? "{}", user.Role ?? "", topic, headersJson);
 
     private static NpgsqlParameter Text(string value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = value };
 }

@@ -1,5 +1,5 @@
 using Npgsql;
-using NpgsqlTypes;
+using StrideCampus.AiChat.LocalStack.Postgres;
 
 namespace StrideCampus.AiChat.LocalStack.Rest;
 
@@ -11,9 +11,6 @@ namespace StrideCampus.AiChat.LocalStack.Rest;
 /// </summary>
 internal sealed class RequestTransaction : IAsyncDisposable
 {
-    private const string SettingsSql = "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)";
-    private const string ReadOnlySettingsSql = SettingsSql + ", set_config('transaction_read_only', 'on', true)";
-
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _transaction;
     private RequestIdentity? _pendingSettings;
@@ -89,10 +86,7 @@ internal sealed class RequestTransaction : IAsyncDisposable
         settingsFirst = _pendingSettings is not null;
         if (_pendingSettings is { } identity)
         {
-            var settings = new NpgsqlBatchCommand(_readOnly ? ReadOnlySettingsSql : SettingsSql);
-            settings.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = identity.ClaimsJson });
-            settings.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = identity.Role });
-            batch.BatchCommands.Add(settings);
+            batch.BatchCommands.Add(RequestSettings.Command(identity.ClaimsJson, identity.Role, _readOnly));
             _pendingSettings = null;
         }
 
