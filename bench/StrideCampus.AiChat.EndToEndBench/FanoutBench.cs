@@ -134,10 +134,7 @@ internal sealed class FanoutBench(BenchArguments args)
             await Task.Delay(_spacingMs, ct);
         }
 
-        for (var i = 0; i < 500 && !phase.IsComplete; i++)
-        {
-            await Task.Delay(10, ct);
-        }
+        await Poll.UntilAsync(() => phase.IsComplete, TimeSpan.FromSeconds(5), ct);
 
         _phase = null;
         var delivery = new List<double>();

@@ -21,11 +21,7 @@ internal static class HeartbeatProbe
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
         {
-            var wait = TimeSpan.FromSeconds(i / rate) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, ct);
-            }
+            await Pace.UntilSlotAsync(clock, i, rate, ct);
 
             var reference = "hb" + i.ToString(CultureInfo.InvariantCulture);
             var frame = Encoding.UTF8.GetBytes($"[null,\"{reference}\",\"phoenix\",\"heartbeat\",{{}}]");

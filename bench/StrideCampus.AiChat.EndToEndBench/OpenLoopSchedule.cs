@@ -34,11 +34,7 @@ internal static class OpenLoopSchedule
 
             if (next < count)
             {
-                var wait = TimeSpan.FromSeconds(next / rate) - clock.Elapsed;
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, ct);
-                }
+                await Pace.UntilSlotAsync(clock, next, rate, ct);
             }
         }
 

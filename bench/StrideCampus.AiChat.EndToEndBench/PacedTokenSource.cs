@@ -42,11 +42,7 @@ internal sealed class PacedTokenSource
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < _tokens.Length; i++)
         {
-            var wait = TimeSpan.FromSeconds(i / _rate) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, ct);
-            }
+            await Pace.UntilSlotAsync(clock, i, _rate, ct);
 
             ProducedAt[i] = Stopwatch.GetTimestamp();
             yield return _tokens[i];

@@ -57,7 +57,7 @@ internal sealed class PropagationBench(BenchArguments args)
         var gcPauses = _gc.Summary();
 
         Console.WriteLine($"floors: {_floorCount} each at {_rate}/s");
-        var probeSession = await CreateSessionAsync(a, b, "floors", ct);
+        var probeSession = await a.CreateSessionSeenByAsync(b, "floors", ct);
         var sqlFloor = await SqlInsertProbe.MeasureAsync(stack, user, probeSession, _pgoutput, _floorCount, _rate, ct);
         var wsFloor = await HeartbeatProbe.MeasureAsync(stack.RealtimeSocketUri, _floorCount, _rate, ct);
         var restFloor = await RestInsertProbe.MeasureAsync(stack, user, probeSession, _floorCount, _rate, ct);
@@ -121,24 +121,14 @@ internal sealed class PropagationBench(BenchArguments args)
         }
     }
 
-    /// <summary>A fresh session per phase, so no phase pays for the messages of the previous ones.</summary>
-    private static async Task<Guid> CreateSessionAsync(SdkTab a, SdkTab b, string title, CancellationToken ct)
-    {
-        var session = await a.Store.CreateSessionAsync(title, cancellationToken: ct);
-        for (var i = 0; i < 200 && b.Store.GetSessionById(session.Id) is null; i++)
-        {
-            await Task.Delay(10, ct);
-        }
-
-        return b.Store.GetSessionById(session.Id) is null ? throw new TimeoutException("B never saw the new session.") : session.Id;
-    }
-
     private async Task<PhaseResult> RunPhaseAsync(SdkTab a, SdkTab b, int count, double rate, CancellationToken ct)
     {
-        var session = await CreateSessionAsync(a, b, $"{count} at {rate}/s", ct);
+        // A fresh session per phase, so no phase pays for the messages of the previous ones.
+        var session = await a.CreateSessionSeenByAsync(b, $"{count} at {rate}/s", ct);
         var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToArray();
         var done = new long[count];
-        a.Requests.TakeExchanges();
+        // Only this phase's exchanges go into its HTTP figures.
+        a.Requests.Reset();
         var schedule = await OpenLoopSchedule.RunAsync(
             count,
             rate,
@@ -151,10 +141,7 @@ internal sealed class PropagationBench(BenchArguments args)
             ct);
 
         // Arrivals trail the last send; wait (bounded) for the stragglers.
-        for (var i = 0; i < 1000 && ids.Any(id => !_seenByB.ContainsKey(id)); i++)
-        {
-            await Task.Delay(10, ct);
-        }
+        await Poll.UntilAsync(() => ids.All(_seenByB.ContainsKey), TimeSpan.FromSeconds(10), ct);
 
         var exchanges = LatencySummary.Of(a.Requests.TakeExchanges());
         var addToSeen = new List<double>();

@@ -9,9 +9,6 @@ namespace StrideCampus.AiChat.EndToEndBench;
 /// </summary>
 internal sealed class RequestCountingHandler() : DelegatingHandler(new SocketsHttpHandler())
 {
-    private int _posts;
-    private int _patches;
-
     /// <summary>Round trip of each exchange in milliseconds (drained by <see cref="TakeExchanges"/>).</summary>
     private readonly ConcurrentQueue<double> _exchanges = new();
 
@@ -31,15 +28,11 @@ internal sealed class RequestCountingHandler() : DelegatingHandler(new SocketsHt
     /// <summary>When each POST/PATCH left the SDK (Stopwatch ticks), oldest first.</summary>
     public long[] WriteStarts => [.. _writeStarts];
 
-    public int Posts => Volatile.Read(ref _posts);
-
-    public int Patches => Volatile.Read(ref _patches);
-
+    /// <summary>Forgets the write starts and exchanges so far, so a measurement sees only its own requests.</summary>
     public void Reset()
     {
-        Volatile.Write(ref _posts, 0);
-        Volatile.Write(ref _patches, 0);
         _writeStarts.Clear();
+        _exchanges.Clear();
     }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -47,15 +40,6 @@ internal sealed class RequestCountingHandler() : DelegatingHandler(new SocketsHt
         if (request.Method == HttpMethod.Post || request.Method == HttpMethod.Patch)
         {
             _writeStarts.Enqueue(Stopwatch.GetTimestamp());
-        }
-
-        if (request.Method == HttpMethod.Post)
-        {
-            Interlocked.Increment(ref _posts);
-        }
-        else if (request.Method == HttpMethod.Patch)
-        {
-            Interlocked.Increment(ref _patches);
         }
 
         return TimedAsync(request, cancellationToken);

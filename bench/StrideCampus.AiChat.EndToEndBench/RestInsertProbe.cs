@@ -20,11 +20,7 @@ internal static class RestInsertProbe
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
         {
-            var wait = TimeSpan.FromSeconds(i / rate) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, ct);
-            }
+            await Pace.UntilSlotAsync(clock, i, rate, ct);
 
             var body = $"[{{\"id\":\"{Guid.NewGuid()}\",\"session_id\":\"{sessionId}\",\"user_id\":\"{userId}\",\"content\":\"rest probe {i}\",\"is_user\":true,\"status\":\"complete\"}}]";
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };

@@ -58,6 +58,18 @@ internal sealed class SdkTab : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Creates a session in this tab and waits (bounded) until <paramref name="other"/> has it, so what follows does not
+    /// race the session's own propagation. Throws <see cref="TimeoutException"/> if it never arrives.
+    /// </summary>
+    public async Task<Guid> CreateSessionSeenByAsync(SdkTab other, string title, CancellationToken ct)
+    {
+        var session = await Store.CreateSessionAsync(title, cancellationToken: ct);
+        return await Poll.UntilAsync(() => other.Store.GetSessionById(session.Id) is not null, TimeSpan.FromSeconds(2), ct)
+            ? session.Id
+            : throw new TimeoutException("The other tab never saw the new session.");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();

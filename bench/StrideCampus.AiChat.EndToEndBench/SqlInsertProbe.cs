@@ -25,11 +25,7 @@ internal static class SqlInsertProbe
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
         {
-            var wait = TimeSpan.FromSeconds(i / rate) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, ct);
-            }
+            await Pace.UntilSlotAsync(clock, i, rate, ct);
 
             ids[i] = Guid.NewGuid();
             id.Value = ids[i];
@@ -37,10 +33,7 @@ internal static class SqlInsertProbe
             await insert.ExecuteNonQueryAsync(ct);
         }
 
-        for (var i = 0; i < 500 && ids.Any(x => !pgoutputArrivals.ContainsKey(x)); i++)
-        {
-            await Task.Delay(10, ct);
-        }
+        await Poll.UntilAsync(() => ids.All(pgoutputArrivals.ContainsKey), TimeSpan.FromSeconds(5), ct);
 
         return [.. ids.Select((x, i) => pgoutputArrivals.TryGetValue(x, out var at) ? Stopwatch.GetElapsedTime(starts[i], at).TotalMilliseconds : double.NaN)
             .Where(x => !double.IsNaN(x))];

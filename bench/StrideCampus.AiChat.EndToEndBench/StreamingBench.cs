@@ -91,11 +91,7 @@ internal sealed class StreamingBench(BenchArguments args)
         var options = new MessageStoreOptions { MaxStreamWritesPerSecond = writesPerSecond, RelayStreamedTokens = relay };
         await using var a = await SdkTab.OpenAsync(stack, user, options, ct);
         await a.WaitConnectedAsync(ct);
-        var session = await a.Store.CreateSessionAsync($"stream at {writesPerSecond} writes/s", cancellationToken: ct);
-        for (var i = 0; i < 200 && b.Store.GetSessionById(session.Id) is null; i++)
-        {
-            await Task.Delay(10, ct);
-        }
+        var sessionId = await a.CreateSessionSeenByAsync(b, $"stream at {writesPerSecond} writes/s", ct);
 
         var source = new PacedTokenSource(tokens, rate);
         var seenAt = new long[tokens];
@@ -105,7 +101,7 @@ internal sealed class StreamingBench(BenchArguments args)
         using var subscription = b.Store.Changes.Subscribe(change =>
         {
             if (change.Kind is not (ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated) || change.Message is not { IsUser: false } message
-                || message.SessionId != session.Id)
+                || message.SessionId != sessionId)
             {
                 return;
             }
@@ -122,18 +118,15 @@ internal sealed class StreamingBench(BenchArguments args)
 
         a.Requests.Reset();
         var started = Stopwatch.GetTimestamp();
-        var row = await a.Store.StreamAssistantReplyAsync(session.Id, source.ProduceAsync(ct), ct);
+        var row = await a.Store.StreamAssistantReplyAsync(sessionId, source.ProduceAsync(ct), ct);
         var streamSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var restWrites = a.Requests.Posts + a.Requests.Patches;
-        for (var i = 0; i < 500 && (Volatile.Read(ref next) < tokens || lastSeen?.Status != MessageStatus.Complete); i++)
-        {
-            await Task.Delay(10, ct);
-        }
+        var restWrites = a.Requests.WriteStarts.Length;
+        await Poll.UntilAsync(() => Volatile.Read(ref next) >= tokens && lastSeen?.Status == MessageStatus.Complete, TimeSpan.FromSeconds(5), ct);
 
         await Task.Delay(200, ct); // let the last WAL rows reach the counter
         var lag = Enumerable.Range(0, tokens).Where(i => seenAt[i] != 0).Select(i => Stopwatch.GetElapsedTime(source.ProducedAt[i], seenAt[i]).TotalMilliseconds);
-        var inB = b.Store.GetSessionById(session.Id)?.Messages.FirstOrDefault(m => m.Id == row.Id);
-        var walCount = walRows.TryGetValue(session.Id.ToString(), out var queue) ? queue.Count : 0;
+        var inB = b.Store.GetSessionById(sessionId)?.Messages.FirstOrDefault(m => m.Id == row.Id);
+        var walCount = walRows.TryGetValue(sessionId.ToString(), out var queue) ? queue.Count : 0;
 
         // Split each token's lag: waiting for the write that carried it (the first write to start after the token was
         // produced, since a write sends the content as of its start) and that write reaching B.
