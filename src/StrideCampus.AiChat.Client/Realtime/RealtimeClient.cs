@@ -106,18 +106,6 @@ public class RealtimeClient : IAsyncDisposable
 
     internal int PendingReplyCount => _pending.Count;
 
-    /// <summary>The last token set or received (what joins carry).</summary>
-    internal string? CurrentToken
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _accessToken;
-            }
-        }
-    }
-
     /// <summary>The last token with its version (which grows with every change), read together.</summary>
     internal (string? Token, long Version) CurrentTokenVersion
     {
@@ -327,7 +315,7 @@ public class RealtimeClient : IAsyncDisposable
                 {
                     if (!_explicitToken)
                     {
-                        _accessToken = token;
+                        SetTokenLocked(token);
                     }
                 }
             }
@@ -467,8 +455,7 @@ public class RealtimeClient : IAsyncDisposable
                 return;
             }
 
-            _accessToken = token;
-            version = ++_tokenVersion;
+            version = SetTokenLocked(token);
         }
 
         if (token is null)
@@ -480,6 +467,16 @@ public class RealtimeClient : IAsyncDisposable
         {
             channel.PushAccessToken(token, version);
         }
+    }
+
+    /// <summary>
+    /// Every token written gets a new version, whoever writes it (a push or a join's refresh), so a channel never
+    /// lets an older token follow a newer one.
+    /// </summary>
+    private long SetTokenLocked(string? token)
+    {
+        _accessToken = token;
+        return ++_tokenVersion;
     }
 
     private void StartLoopLocked()
