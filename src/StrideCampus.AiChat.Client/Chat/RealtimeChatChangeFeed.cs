@@ -223,32 +223,20 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         }
     }
 
-    /// <summary>Maps a self-contained event (one built by hand, or copied out of a frame).</summary>
+    /// <summary>Maps a self-contained event (one built by hand, or copied out of a frame) the way a frame is mapped.</summary>
     internal static ChatChange? Map(PostgresChangeEvent e, bool isSession)
     {
-        CheckTable(e.Table, isSession);
-        switch (e.Type)
+        var frame = new PostgresChangeFrame { Type = e.Type, Schema = e.Schema, Table = e.Table, CommitTimestamp = e.CommitTimestamp, Errors = e.Errors };
+        Locate(e.New, frame.New);
+        Locate(e.Old, frame.Old);
+        return Map(frame, isSession);
+
+        static void Locate(JsonElement? image, RowColumns row)
         {
-            case PostgresChangeType.Insert or PostgresChangeType.Update:
-                if (e.Errors.Count > 0 || e.New is not { ValueKind: JsonValueKind.Object } row)
-                {
-                    return null;
-                }
-
-                var insert = e.Type == PostgresChangeType.Insert;
-                return isSession
-                    ? SessionChange(row.Deserialize(ChatJsonContext.Default.ChatSession), insert)
-                    : MessageChange(row.Deserialize(ChatJsonContext.Default.ChatMessage), insert);
-            case PostgresChangeType.Delete:
-                if (e.Old is not { ValueKind: JsonValueKind.Object } old || !old.TryGetProperty("id", out var idElement) ||
-                    !idElement.TryGetGuid(out var id))
-                {
-                    return null;
-                }
-
-                return isSession ? ChatChange.SessionRemoved(id) : ChatChange.MessageRemoved(id);
-            default:
-                return null;
+            if (image is { ValueKind: not JsonValueKind.Undefined } value)
+            {
+                PostgresChangeParser.ReadRowImage(System.Text.Encoding.UTF8.GetBytes(value.GetRawText()), row);
+            }
         }
     }
 
