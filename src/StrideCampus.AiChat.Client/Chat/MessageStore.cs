@@ -802,6 +802,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         }, _logger);
         var relayInterval = TimeSpan.FromSeconds(1 / _options.MaxStreamRelaysPerSecond);
         var lastRelay = long.MinValue;
+        var relayedTo = 0; // how far the text has been relayed
         var text = new StringBuilder();
         var count = 0;
         Exception? streamError = null;
@@ -827,7 +828,7 @@ public sealed partial class MessageStore : IAsyncDisposable
                 if (_relay is not null && (lastRelay == long.MinValue || _time.GetElapsedTime(lastRelay) >= relayInterval))
                 {
                     lastRelay = _time.GetTimestamp();
-                    RelaySinceConfirmed(id, sessionId, content, Volatile.Read(ref confirmed.Value));
+                    relayedTo = RelaySinceConfirmed(id, sessionId, content, Volatile.Read(ref confirmed.Value));
                 }
             }
 
@@ -839,7 +840,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         }
 
         var final = text.ToString();
-        if (_relay is not null)
+        if (_relay is not null && relayedTo < final.Length)
         {
             RelaySinceConfirmed(id, sessionId, final, Volatile.Read(ref confirmed.Value)); // the tail the rate limit held back
         }
@@ -936,7 +937,8 @@ public sealed partial class MessageStore : IAsyncDisposable
         }
     }
 
-    private void RelaySinceConfirmed(Guid messageId, Guid sessionId, string content, int confirmedLength)
+    /// <summary>Relays the text since the last confirmed write; returns how far the text has then been relayed.</summary>
+    private int RelaySinceConfirmed(Guid messageId, Guid sessionId, string content, int confirmedLength)
     {
         var from = Math.Min(confirmedLength, content.Length);
         var end = content.Length;
@@ -949,6 +951,8 @@ public sealed partial class MessageStore : IAsyncDisposable
         {
             _relay!.Publish(new StreamDelta(messageId, sessionId, from, content[from..end]));
         }
+
+        return end;
     }
 
     private void OnStreamRowConfirmed(ChatMessage row)

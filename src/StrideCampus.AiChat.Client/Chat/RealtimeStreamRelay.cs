@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Reactive.Subjects;
 using System.Runtime.CompilerServices;
@@ -109,27 +108,18 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
                 return; // not joined (yet, or refused): the other clients follow the database writes
             }
 
-            JsonElement payload;
-            var buffer = new ArrayBufferWriter<byte>(delta.Text.Length + 128);
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("message_id"u8, delta.MessageId);
-                writer.WriteString("session_id"u8, delta.SessionId);
-                writer.WriteNumber("offset"u8, delta.Offset);
-                writer.WriteString("text"u8, delta.Text);
-                writer.WriteEndObject();
-            }
-
-            using (var document = JsonDocument.Parse(buffer.WrittenMemory))
-            {
-                payload = document.RootElement.Clone();
-            }
-
             try
             {
                 // Sends are queued in call order; nothing to wait for without an ack.
-                _ = _channel.SendBroadcastAsync(DeltaEvent, payload).ContinueWith(
+                _ = _channel.SendBroadcastAsync(DeltaEvent, delta, static (writer, d) =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("message_id"u8, d.MessageId);
+                    writer.WriteString("session_id"u8, d.SessionId);
+                    writer.WriteNumber("offset"u8, d.Offset);
+                    writer.WriteString("text"u8, d.Text);
+                    writer.WriteEndObject();
+                }).ContinueWith(
                     static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
             catch (Exception ex) when (ex is RealtimeException or ObjectDisposedException)

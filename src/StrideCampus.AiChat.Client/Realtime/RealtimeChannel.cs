@@ -225,31 +225,27 @@ public class RealtimeChannel : IAsyncDisposable
     /// <param name="event">The user event name.</param>
     /// <param name="payload">The JSON payload.</param>
     /// <param name="ct">Cancels the wait.</param>
-    public async Task SendBroadcastAsync(string @event, JsonElement payload, CancellationToken ct = default)
+    public Task SendBroadcastAsync(string @event, JsonElement payload, CancellationToken ct = default) =>
+        SendBroadcastAsync(@event, payload, static (w, p) => p.WriteTo(w), ct);
+
+    /// <summary>Sends a broadcast whose payload <paramref name="writePayload"/> writes straight into the frame (no document).</summary>
+    internal async Task SendBroadcastAsync<TState>(string @event, TState state, Action<Utf8JsonWriter, TState> writePayload, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(@event);
-        byte[] body;
-        if (_client.Options.BinaryBroadcasts && _client.Options.Version == RealtimeSerializerVersion.V2)
-        {
-            body = Serialize(payload, static (w, p) => p.WriteTo(w));
-        }
-        else
-        {
-            body = Serialize((Event: @event, Payload: payload), static (w, s) =>
+        ArgumentNullException.ThrowIfNull(writePayload);
+        var binary = _client.Options.BinaryBroadcasts && _client.Options.Version == RealtimeSerializerVersion.V2;
+        var body = binary
+            ? Serialize((State: state, Write: writePayload), static (w, s) => s.Write(w, s.State))
+            : Serialize((Event: @event, State: state, Write: writePayload), static (w, s) =>
             {
                 w.WriteStartObject();
                 w.WriteString("type"u8, "broadcast");
                 w.WriteString("event"u8, s.Event);
                 w.WritePropertyName("payload"u8);
-                s.Payload.WriteTo(w);
+                s.Write(w, s.State);
                 w.WriteEndObject();
             });
-        }
-
-        var push = new BufferedPush(PhoenixEvents.Broadcast, body, _options.BroadcastAck)
-        {
-            BinaryEvent = _client.Options.BinaryBroadcasts && _client.Options.Version == RealtimeSerializerVersion.V2 ? @event : null,
-        };
+        var push = new BufferedPush(PhoenixEvents.Broadcast, body, _options.BroadcastAck) { BinaryEvent = binary ? @event : null };
         await PushAsync(push, ct).ConfigureAwait(false);
     }
 
