@@ -152,12 +152,7 @@ async Task<Listener> StartFloorAsync(ConcurrentDictionary<string, long> arrivals
 
 async Task<Listener> StartRealtimeAsync(ConcurrentDictionary<string, long> arrivals)
 {
-    var now = DateTimeOffset.UtcNow;
-    var token = stack.Jwt.Create(new Dictionary<string, object>
-    {
-        ["sub"] = user.ToString(), ["role"] = "authenticated", ["aud"] = "authenticated",
-        ["iat"] = now.ToUnixTimeSeconds(), ["exp"] = now.AddHours(1).ToUnixTimeSeconds(),
-    });
+    var token = UserToken(user);
     var socket = new ClientWebSocket();
     await socket.ConnectAsync(new Uri($"ws://{stack.ApiUrl.Authority}/realtime/v1/websocket?apikey={stack.AnonKey}&vsn=2.0.0"), CancellationToken.None);
     var join = JsonSerializer.Serialize(new object?[]
@@ -216,15 +211,7 @@ async Task<Listener> StartRealtimeAsync(ConcurrentDictionary<string, long> arriv
     return new Listener(stop, reader, socket);
 }
 
-string UserToken(Guid id)
-{
-    var now = DateTimeOffset.UtcNow;
-    return stack.Jwt.Create(new Dictionary<string, object>
-    {
-        ["sub"] = id.ToString(), ["role"] = "authenticated", ["aud"] = "authenticated",
-        ["iat"] = now.ToUnixTimeSeconds(), ["exp"] = now.AddHours(1).ToUnixTimeSeconds(),
-    });
-}
+string UserToken(Guid id) => stack.Jwt.CreateUserToken(id, TimeSpan.FromHours(1));
 
 async Task<Listener> StartBystandersAsync(int n)
 {

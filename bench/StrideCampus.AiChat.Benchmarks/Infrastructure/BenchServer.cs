@@ -93,18 +93,7 @@ internal sealed class BenchServer : IAsyncDisposable
     }
 
     /// <summary>A user's access token signed with the stack's secret.</summary>
-    public string Token(Guid userId)
-    {
-        var now = DateTimeOffset.UtcNow;
-        return Jwt.Create(new Dictionary<string, object>
-        {
-            ["sub"] = userId.ToString(),
-            ["role"] = "authenticated",
-            ["aud"] = "authenticated",
-            ["iat"] = now.AddMinutes(-1).ToUnixTimeSeconds(),
-            ["exp"] = now.AddHours(6).ToUnixTimeSeconds(),
-        });
-    }
+    public string Token(Guid userId) => Jwt.CreateUserToken(userId, TimeSpan.FromHours(6));
 
     public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params object[] args)
     {

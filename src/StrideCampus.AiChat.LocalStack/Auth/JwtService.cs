@@ -48,6 +48,24 @@ public sealed class JwtService
         });
     }
 
+    /// <summary>
+    /// An access token of a signed-in user (<c>sub</c>, role and audience <c>authenticated</c>), the claims RLS and
+    /// Realtime read, for tests and benchmarks that skip the sign-in. Issued five minutes ago, so a negative
+    /// <paramref name="lifetime"/> gives an expired token.
+    /// </summary>
+    public string CreateUserToken(Guid userId, TimeSpan lifetime)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return Create(new Dictionary<string, object>
+        {
+            ["sub"] = userId.ToString(),
+            ["role"] = "authenticated",
+            ["aud"] = "authenticated",
+            ["iat"] = now.AddMinutes(-5).ToUnixTimeSeconds(),
+            ["exp"] = now.Add(lifetime).ToUnixTimeSeconds(),
+        });
+    }
+
     /// <summary>Signs the given claims as an HS256 JWT.</summary>
     public string Create(IDictionary<string, object> claims) =>
         _handler.CreateToken(new SecurityTokenDescriptor { Claims = claims, SigningCredentials = _credentials });

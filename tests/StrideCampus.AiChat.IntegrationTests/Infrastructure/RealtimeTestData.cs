@@ -16,18 +16,8 @@ public static class RealtimeTestData
         return (Guid)(await cmd.ExecuteScalarAsync())!;
     }
 
-    public static string Token(LocalStackServer stack, Guid userId, TimeSpan? lifetime = null)
-    {
-        var now = DateTimeOffset.UtcNow;
-        return stack.Jwt.Create(new Dictionary<string, object>
-        {
-            ["sub"] = userId.ToString(),
-            ["role"] = "authenticated",
-            ["aud"] = "authenticated",
-            ["iat"] = now.AddMinutes(-5).ToUnixTimeSeconds(),
-            ["exp"] = now.Add(lifetime ?? TimeSpan.FromHours(1)).ToUnixTimeSeconds(),
-        });
-    }
+    public static string Token(LocalStackServer stack, Guid userId, TimeSpan? lifetime = null) =>
+        stack.Jwt.CreateUserToken(userId, lifetime ?? TimeSpan.FromHours(1));
 
     public static async Task<T> ScalarAsync<T>(LocalStackServer stack, string sql, params object?[] args)
     {
