@@ -45,7 +45,7 @@ internal static partial class ChatLog
     public static partial void CallbackFailed(ILogger logger, string callback, Exception exception);
 
     [LoggerMessage(EventId = 6020, EventName = "StoreLoaded", Level = LogLevel.Information,
-        Message = "Message store loaded {Sessions} sessions and {Messages} messages in one query")]
+        Message = "Message store loaded {Sessions} sessions and {Messages} messages (each table paged)")]
     public static partial void StoreLoaded(ILogger logger, int sessions, int messages);
 
     [LoggerMessage(EventId = 6021, EventName = "StoreLoadFailed", Level = LogLevel.Error,

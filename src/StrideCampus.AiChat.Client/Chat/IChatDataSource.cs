@@ -5,7 +5,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// <summary>The database side of the chat layer (PostgREST in production, fakes in tests).</summary>
 internal interface IChatDataSource
 {
-    /// <summary>All sessions of the user with their messages, in ONE query, messages ordered by (created_at, id).</summary>
+    /// <summary>All sessions of the user with all their messages (each list complete: paged, never a capped embed).</summary>
     Task<IReadOnlyList<ChatSessionRow>> LoadSessionsWithMessagesAsync(CancellationToken cancellationToken);
 
     /// <summary>The sessions of the user, without messages.</summary>

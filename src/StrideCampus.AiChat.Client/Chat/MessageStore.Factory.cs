@@ -8,7 +8,7 @@ public sealed partial class MessageStore
 {
     /// <summary>
     /// Creates the store of a user: subscribes to the user's chat changes on <paramref name="realtime"/>, then
-    /// loads every session with its messages in one query through <paramref name="rest"/>. The clients stay
+    /// loads every session with its messages (each table read whole, paged) through <paramref name="rest"/>. The clients stay
     /// the caller's (disposing the store leaves its realtime channel, not the socket).
     /// </summary>
     /// <param name="rest">The PostgREST client, signed in as the user.</param>

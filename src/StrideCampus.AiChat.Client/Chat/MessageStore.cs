@@ -14,7 +14,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>
 /// The chat sessions and messages of one user, kept in sync with the database and every other client of
-/// the user (the seed's <c>useRealtimeSupabaseMessageStore</c>). It loads everything in one query, applies
+/// the user (the seed's <c>useRealtimeSupabaseMessageStore</c>). It loads every session and message (paged past "Max rows"), applies
 /// its own writes at once (pending until the server confirms, rolled back with a
 /// <see cref="ChatOperationException"/> when refused), applies realtime changes from other clients,
 /// refetches and reconciles after every reconnect, keeps messages in chronological order and bounds how

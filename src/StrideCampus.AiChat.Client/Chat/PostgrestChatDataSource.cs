@@ -25,13 +25,34 @@ internal sealed class PostgrestChatDataSource : IChatDataSource
 
     private PostgrestQuery<ChatMessage> Messages => _rest.From(MessagesTable, ChatJsonContext.Default.ChatMessage);
 
-    public Task<IReadOnlyList<ChatSessionRow>> LoadSessionsWithMessagesAsync(CancellationToken cancellationToken) =>
-        GetAllAsync(
-            _rest.From(SessionsTable, ChatJsonContext.Default.ChatSessionRow)
-                .Select("*," + MessagesTable + "(*)")
-                .Eq("user_id", _userId),
-            static r => r.Id,
-            cancellationToken);
+    /// <summary>
+    /// Every session of the user with every message, each table read on its own and paged. Never an embed
+    /// (<c>select=*,ai_chat_messages(*)</c>): PostgREST caps embedded rows at "Max rows" too, with no sign of it
+    /// (PostgREST/postgrest <c>test/spec/Feature/Query/QueryLimitedSpec.hs</c>, "works on all levels"), and the store
+    /// takes what a load returns as the whole session.
+    /// </summary>
+    public async Task<IReadOnlyList<ChatSessionRow>> LoadSessionsWithMessagesAsync(CancellationToken cancellationToken)
+    {
+        // Messages first: one committed after this read arrives by realtime (or the next reconcile); one whose session
+        // the sessions read below no longer finds is dropped with it.
+        var messages = await GetAllAsync(Messages.Eq("user_id", _userId), static m => m.Id, cancellationToken).ConfigureAwait(false);
+        var sessions = await LoadSessionsAsync(cancellationToken).ConfigureAwait(false);
+        var bySession = new Dictionary<Guid, List<ChatMessage>>(sessions.Count);
+        foreach (var session in sessions)
+        {
+            bySession[session.Id] = [];
+        }
+
+        foreach (var message in messages)
+        {
+            if (bySession.TryGetValue(message.SessionId, out var list))
+            {
+                list.Add(message);
+            }
+        }
+
+        return [.. sessions.Select(s => new ChatSessionRow(s.Id, s.UserId, s.Title, s.IsActive, s.CreatedAt, s.UpdatedAt, bySession[s.Id]))];
+    }
 
     public Task<IReadOnlyList<ChatSession>> LoadSessionsAsync(CancellationToken cancellationToken) =>
         GetAllAsync(Sessions.Eq("user_id", _userId), static s => s.Id, cancellationToken);

@@ -88,13 +88,14 @@ internal sealed class RestService : IAsyncDisposable
 
     private async Task<IResult> ReadAsync(HttpContext http, RequestIdentity identity, SchemaSnapshot schema, DbTable table, string source, ParsedQuery query, Preferences prefer, CancellationToken ct)
     {
-        // A Supabase project caps every read at its API "Max rows" (db-max-rows) without an error;
-        // clients that need everything must page, so LocalStack caps reads the same way.
-        if (_context.Options.MaxRows is > 0 and var maxRows)
+        // A Supabase project caps every read at its API "Max rows" (db-max-rows) without an error, at the top
+        // level and in every embed; clients that need everything must page, so LocalStack caps reads the same way.
+        var maxRows = Math.Max(0, _context.Options.MaxRows);
+        if (maxRows > 0)
         {
             query.Root.Limit = query.Root.Limit is { } limit ? Math.Min(limit, maxRows) : maxRows;
         }
-        var builder = new SqlBuilder(schema, query.Nodes);
+        var builder = new SqlBuilder(schema, query.Nodes, maxRows);
         var sql = builder.Read(table, source, query.Select);
         builder.EnsureAllNodesUsed();
         string? countSql = null;

@@ -6,7 +6,13 @@ namespace StrideCampus.AiChat.LocalStack.Rest;
 /// Builds SQL for one PostgREST request. Identifiers come only from the catalog snapshot (checked,
 /// then quoted); every value from the request becomes a positional parameter.
 /// </summary>
-internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<string, QueryNode>? nodes = null)
+/// <param name="schema">The catalog snapshot.</param>
+/// <param name="nodes">Filters, order and paging per resource path ("" is the root).</param>
+/// <param name="maxEmbedRows">
+/// The most rows a to-many embed returns (0: no cap). PostgREST applies <c>db-max-rows</c> to every level of a read,
+/// embeds included (PostgREST/postgrest <c>test/spec/Feature/Query/QueryLimitedSpec.hs</c>, "works on all levels").
+/// </param>
+internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<string, QueryNode>? nodes = null, int maxEmbedRows = 0)
 {
     private static readonly IReadOnlyDictionary<string, QueryNode> NoNodes = new Dictionary<string, QueryNode>();
     private readonly IReadOnlyDictionary<string, QueryNode> _nodes = nodes ?? NoNodes;
@@ -157,7 +163,7 @@ internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<stri
         if (target.ToMany)
         {
             return $"coalesce((select json_agg(_e) from (select {list} from {target.Table.QualifiedName} as {alias} where {condition}"
-                + OrderBy(target.Table, alias, node?.Order ?? []) + Paging(node)
+                + OrderBy(target.Table, alias, node?.Order ?? []) + Paging(node, maxEmbedRows)
                 + $") _e), '[]'::json) as {Quote(item.OutputName)}";
         }
         return $"(select row_to_json(_e) from (select {list} from {target.Table.QualifiedName} as {alias} where {condition} limit 1) _e) as {Quote(item.OutputName)}";
@@ -310,12 +316,17 @@ internal sealed class SqlBuilder(SchemaSnapshot schema, IReadOnlyDictionary<stri
             + (o.NullsFirst switch { true => " nulls first", false => " nulls last", null => "" })));
     }
 
-    private string Paging(QueryNode? node)
+    private string Paging(QueryNode? node, int maxRows = 0)
     {
         var sb = new StringBuilder();
-        if (node?.Limit is { } limit)
+        var limit = node?.Limit;
+        if (maxRows > 0)
         {
-            sb.Append(" limit ").Append(Param(limit));
+            limit = limit is { } l ? Math.Min(l, maxRows) : maxRows;
+        }
+        if (limit is { } rows)
+        {
+            sb.Append(" limit ").Append(Param(rows));
         }
         if (node?.Offset is { } offset && offset > 0)
         {

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
 
 namespace StrideCampus.AiChat.IntegrationTests.Chat;
@@ -43,5 +44,57 @@ public sealed class MaxRowsTests(LocalStackFixture fixture)
         Assert.Equal(1_500, messages.Count);
         Assert.Equal(Enumerable.Range(1, 1500).Select(i => "m" + i), messages.Select(m => m.Content));
         Assert.DoesNotContain(tab.Store.Current.Sessions, s => s.Id == otherSession);
+    }
+
+    /// <summary>
+    /// PostgREST caps embedded rows at db-max-rows too (PostgREST/postgrest
+    /// <c>test/spec/Feature/Query/QueryLimitedSpec.hs</c>, "works on all levels"), so a store that loaded
+    /// <c>select=*,ai_chat_messages(*)</c> and reconciled against it removed every message past the 1,000th, in
+    /// every client, at open and after every reconnect.
+    /// </summary>
+    [Fact]
+    public async Task A_session_longer_than_max_rows_survives_open_refresh_and_reconnect_whole()
+    {
+        var user = await RealtimeTestData.CreateUserAsync(fixture.Stack);
+        var other = await RealtimeTestData.CreateUserAsync(fixture.Stack);
+        var session = await RealtimeTestData.CreateSessionAsync(fixture.Stack, user, "long history");
+        var otherSession = await RealtimeTestData.CreateSessionAsync(fixture.Stack, other, "someone else");
+        await RealtimeTestData.ExecuteAsync(fixture.Stack,
+            "insert into ai_chat_messages (session_id, user_id, content, created_at) " +
+            "select $1, $2, 'm' || g, now() + g * interval '1 millisecond' from generate_series(1, 1500) g", session, user);
+        await RealtimeTestData.ExecuteAsync(fixture.Stack,
+            "insert into ai_chat_messages (session_id, user_id, content) select $1, $2, 'not yours ' || g from generate_series(1, 1200) g", otherSession, other);
+        var expected = Enumerable.Range(1, 1500).Select(i => "m" + i).ToArray();
+        IEnumerable<string> Held(ChatTab tab) => tab.Store.Current.Sessions.Single(s => s.Id == session).Messages.Select(m => m.Content);
+
+        // The embed really is capped here, as on Supabase: the store must not take it as the whole session.
+        await using var tab = await ChatTab.OpenAsync(fixture.Stack, user);
+        var embedded = await tab.Rest.From<ChatSessionRow>("ai_chat_sessions", ChatJsonContext.Default.ChatSessionRow)
+            .Select("*,ai_chat_messages(*)").Eq("id", session.ToString()).GetAsync();
+        Assert.Equal(1_000, Assert.Single(embedded).AiChatMessages!.Count);
+
+        // Open: every message, in order, without asking for the session's messages.
+        var state = tab.Store.Current.Sessions.Single(s => s.Id == session);
+        Assert.True(state.MessagesLoaded);
+        Assert.Equal(expected, Held(tab));
+        Assert.DoesNotContain(tab.Store.Current.Sessions, s => s.Id == otherSession);
+
+        // Refresh (a reconcile): nothing removed.
+        await tab.Store.RefreshAsync();
+        Assert.Equal(expected, Held(tab));
+
+        // Reconnect: the reconcile after it removes nothing either.
+        var reconciled = tab.Store.Current.Stats.Reconciliations;
+        tab.DropRealtimeSocket();
+        await Eventually.TrueAsync(() => !tab.Store.IsRealtimeConnected, "the store notices the drop");
+        await Eventually.TrueAsync(() => tab.Store.IsRealtimeConnected && tab.Store.Current.Stats.Reconciliations > reconciled,
+            "the store reconnects and reconciles", TimeSpan.FromSeconds(30));
+        Assert.Equal(expected, Held(tab));
+
+        // The other user, over REST and in a store of their own, sees none of it.
+        await using var otherTab = await ChatTab.OpenAsync(fixture.Stack, other);
+        Assert.Equal(1_200, otherTab.Store.Current.Sessions.Single(s => s.Id == otherSession).Messages.Count);
+        Assert.DoesNotContain(otherTab.Store.Current.Sessions, s => s.Id == session);
+        Assert.Empty(await otherTab.Rest.From<ChatMessage>("ai_chat_messages", ChatJsonContext.Default.ChatMessage).Eq("session_id", session.ToString()).GetAsync());
     }
 }
