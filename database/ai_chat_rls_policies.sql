@@ -61,3 +61,13 @@ drop policy if exists "ai_chat_messages_delete_own" on public.ai_chat_messages;
 create policy "ai_chat_messages_delete_own" on public.ai_chat_messages
   for delete to authenticated
   using (user_id = (select auth.uid()));
+
+-- The deletion log: a user reads only their own deletions (and realtime delivers only those);
+-- nobody writes it through the API. Not forced: the security definer trigger that writes it runs
+-- as the table's owner, which RLS then leaves alone.
+alter table public.ai_chat_deletions enable row level security;
+
+drop policy if exists "ai_chat_deletions_select_own" on public.ai_chat_deletions;
+create policy "ai_chat_deletions_select_own" on public.ai_chat_deletions
+  for select to authenticated
+  using (user_id = (select auth.uid()));

@@ -129,6 +129,68 @@ begin
 end
 $$;
 
+-- The deletion log: one row per deleted session, and per message deleted on its own (a session's
+-- messages go with it and are not logged one by one). Realtime cannot tell the owner's other
+-- clients of a delete safely: a DELETE binding with a filter sees nothing under the default replica
+-- identity, and under REPLICA IDENTITY FULL its filters are matched against the whole old row, for
+-- every user's bindings, without RLS. An insert here is checked against RLS like any insert, so
+-- only the owner hears of it. Written by trigger only (clients may read their own rows).
+create table if not exists public.ai_chat_deletions (
+  id bigint generated always as identity primary key,
+  user_id uuid not null,
+  table_name text not null,
+  row_id uuid not null,
+  -- The session itself for a deleted session, the message's session for a deleted message.
+  session_id uuid not null,
+  deleted_at timestamptz not null default clock_timestamp(),
+  constraint ai_chat_deletions_table_valid check (table_name in ('ai_chat_sessions', 'ai_chat_messages'))
+);
+create index if not exists ai_chat_deletions_user
+  on public.ai_chat_deletions (user_id, id);
+
+-- How long the log keeps a user's deletions: a client away for longer reloads whole instead.
+create or replace function public.ai_chat_deletions_retention() returns interval
+language sql immutable
+as $$ select interval '30 days' $$;
+
+-- Security definer: the log has no write grants for API roles, and a cascade must see that the
+-- session is already gone (its messages are then covered by the session's entry).
+create or replace function public.ai_chat_log_deletion() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if tg_table_name = 'ai_chat_messages' then
+    if not exists (select 1 from public.ai_chat_sessions s where s.id = old.session_id) then
+      return null;
+    end if;
+    insert into public.ai_chat_deletions (user_id, table_name, row_id, session_id)
+    values (old.user_id, tg_table_name, old.id, old.session_id);
+  else
+    insert into public.ai_chat_deletions (user_id, table_name, row_id, session_id)
+    values (old.user_id, tg_table_name, old.id, old.id);
+  end if;
+  delete from public.ai_chat_deletions d
+   where d.user_id = old.user_id
+     and d.deleted_at < clock_timestamp() - public.ai_chat_deletions_retention();
+  return null;
+end
+$$;
+
+drop trigger if exists ai_chat_sessions_log_deletion on public.ai_chat_sessions;
+create trigger ai_chat_sessions_log_deletion
+  after delete on public.ai_chat_sessions
+  for each row execute function public.ai_chat_log_deletion();
+
+drop trigger if exists ai_chat_messages_log_deletion on public.ai_chat_messages;
+create trigger ai_chat_messages_log_deletion
+  after delete on public.ai_chat_messages
+  for each row execute function public.ai_chat_log_deletion();
+
 grant select, insert, update, delete on public.ai_chat_sessions to authenticated, service_role;
 grant select, insert, update, delete on public.ai_chat_messages to authenticated, service_role;
+grant select on public.ai_chat_deletions to authenticated;
+grant select, delete on public.ai_chat_deletions to service_role;
+revoke insert, update, delete, truncate on public.ai_chat_deletions from anon, authenticated;
 grant execute on function public.ai_chat_set_active_session(uuid) to authenticated, service_role;

@@ -1,4 +1,4 @@
--- Enables Supabase Realtime (postgres_changes) for the AI chat tables.
+-- Enables Supabase Realtime (postgres_changes) for the AI chat tables and their deletion log.
 -- Run after ai_chat_schema.sql. Idempotent: a table already in the publication is skipped.
 do $$
 declare
@@ -7,7 +7,7 @@ begin
   if not exists (select 1 from pg_publication where pubname = 'supabase_realtime') then
     create publication supabase_realtime;
   end if;
-  foreach t in array array['ai_chat_sessions', 'ai_chat_messages'] loop
+  foreach t in array array['ai_chat_sessions', 'ai_chat_messages', 'ai_chat_deletions'] loop
     if not exists (
       select 1 from pg_publication_tables
        where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = t
@@ -18,8 +18,11 @@ begin
 end
 $$;
 
--- FULL replica identity puts whole old rows in the WAL, so UPDATE and DELETE events can carry
--- the old values to consumers allowed to see them. Under RLS Supabase still sends only the
--- primary key of an old row, which is all the SDK relies on.
-alter table public.ai_chat_sessions replica identity full;
-alter table public.ai_chat_messages replica identity full;
+-- The DEFAULT replica identity: the WAL keeps only the primary key of an old row. Never FULL on
+-- these tables. Supabase does not check deletes against RLS, and matches every subscriber's
+-- filters against the old row (realtime.apply_rls): with whole old rows in the WAL, another user's
+-- filtered DELETE bindings (user_id=eq.<guess>, content=gte.<prefix>) would tell them whose row was
+-- deleted and what it said. Owners learn of deletes from public.ai_chat_deletions instead.
+-- This also downgrades a database set up by an earlier release of these scripts (which used FULL).
+alter table public.ai_chat_sessions replica identity default;
+alter table public.ai_chat_messages replica identity default;

@@ -9,6 +9,7 @@ internal sealed class PostgrestChatDataSource : IChatDataSource
 {
     internal const string SessionsTable = "ai_chat_sessions";
     internal const string MessagesTable = "ai_chat_messages";
+    internal const string DeletionsTable = "ai_chat_deletions";
     internal const string SetActiveSessionFunction = "ai_chat_set_active_session";
 
     private readonly PostgrestClient _rest;

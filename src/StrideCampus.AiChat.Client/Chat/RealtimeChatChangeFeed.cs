@@ -10,7 +10,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>
 /// The chat tables' postgres_changes on one realtime channel: sessions filtered by <c>user_id</c>,
-/// messages by <c>session_id</c> (one session) or <c>user_id</c>. Maps channel and socket states to a
+/// messages by <c>session_id</c> (one session) or <c>user_id</c>, and deletes from the user's deletion log. Maps channel and socket states to a
 /// <see cref="ChatConnectionStatus"/> and signals every subscription after the first (a rejoin), when
 /// changes may have been missed.
 /// </summary>
@@ -48,6 +48,12 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
                 PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.MessagesTable,
                 sessionId is { } sid ? "session_id=eq." + sid.ToString("D", CultureInfo.InvariantCulture) : "user_id=eq." + user),
             f => OnChange(f, isSession: false));
+        // Deletes come from the deletion log: a filtered DELETE binding receives nothing under the tables' default
+        // replica identity, which they must keep (database/enable_ai_chat_realtime.sql says why). By user, as sessions
+        // are: consumers drop deletes of messages they do not hold.
+        _channel.OnPostgresChangeFrames(
+            new PostgresChangesFilter(PostgresChangeEventFilter.Insert, "public", PostgrestChatDataSource.DeletionsTable, "user_id=eq." + user),
+            OnDeletion);
         _subscriptions.Add(_channel.Statuses.Subscribe(OnChannelStatus));
         _subscriptions.Add(client.ConnectionStates.Subscribe(OnSocketState));
     }
@@ -186,6 +192,56 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         _changes.OnNext(change);
     }
 
+    private void OnDeletion(PostgresChangeFrame f)
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        ChatChange? change;
+        try
+        {
+            change = MapDeletion(f);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            ChatLog.RealtimePayloadDropped(_logger, f.Table, ex.Message);
+            return;
+        }
+
+        if (change is null)
+        {
+            ChatLog.RealtimePayloadDropped(_logger, f.Table, f.Errors.Count > 0 ? string.Join("; ", f.Errors) : "no deletion in the payload");
+            return;
+        }
+
+        _changes.OnNext(change);
+    }
+
+    /// <summary>Maps an insert into the deletion log to the delete of the session or message it records.</summary>
+    internal static ChatChange? MapDeletion(PostgresChangeFrame f)
+    {
+        if (!string.Equals(f.Table, PostgrestChatDataSource.DeletionsTable, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"a change of table '{f.Table}' arrived on the {PostgrestChatDataSource.DeletionsTable} subscription");
+        }
+
+        if (f.Type != PostgresChangeType.Insert || f.Errors.Count > 0 || !f.New.IsPresent || !f.New.IsObject ||
+            !f.New.TryFind("row_id"u8, out var rowColumn) || !f.New.TryGetGuid(rowColumn, out var rowId) ||
+            !f.New.TryFind("table_name"u8, out var tableColumn))
+        {
+            return null;
+        }
+
+        return f.New.GetString(tableColumn) switch
+        {
+            PostgrestChatDataSource.SessionsTable => ChatChange.SessionRemoved(rowId),
+            PostgrestChatDataSource.MessagesTable => ChatChange.MessageRemoved(rowId),
+            var other => throw new InvalidOperationException($"the deletion log names an unknown table '{other}'"),
+        };
+    }
+
     /// <summary>Maps a change as parsed in place (the receive loop's path).</summary>
     internal static ChatChange? Map(PostgresChangeFrame f, bool isSession)
     {
@@ -224,12 +280,17 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     }
 
     /// <summary>Maps a self-contained event (one built by hand, or copied out of a frame) the way a frame is mapped.</summary>
-    internal static ChatChange? Map(PostgresChangeEvent e, bool isSession)
+    internal static ChatChange? Map(PostgresChangeEvent e, bool isSession) => Map(ToFrame(e), isSession);
+
+    /// <summary>Maps a self-contained deletion log event the way a frame is mapped.</summary>
+    internal static ChatChange? MapDeletion(PostgresChangeEvent e) => MapDeletion(ToFrame(e));
+
+    private static PostgresChangeFrame ToFrame(PostgresChangeEvent e)
     {
         var frame = new PostgresChangeFrame { Type = e.Type, Schema = e.Schema, Table = e.Table, CommitTimestamp = e.CommitTimestamp, Errors = e.Errors };
         Locate(e.New, frame.New);
         Locate(e.Old, frame.Old);
-        return Map(frame, isSession);
+        return frame;
 
         static void Locate(JsonElement? image, RowColumns row)
         {

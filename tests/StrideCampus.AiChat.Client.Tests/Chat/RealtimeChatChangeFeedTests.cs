@@ -37,6 +37,31 @@ public class RealtimeChatChangeFeedTests
         Assert.Equal(updated.Message.Id, updated.Id);
     }
 
+    [Theory]
+    [InlineData("ai_chat_sessions", ChatChangeKind.SessionDeleted)]
+    [InlineData("ai_chat_messages", ChatChangeKind.MessageDeleted)]
+    public void A_deletion_log_row_becomes_the_delete_of_the_row_it_names(string table, ChatChangeKind kind)
+    {
+        var row = $$"""
+            {"id":7,"user_id":"0f8fad5b-d9cb-469f-a165-70867728950e","table_name":"{{table}}",
+             "row_id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff","session_id":"11111111-2222-3333-4444-555555555555",
+             "deleted_at":"2026-11-25T04:00:00.000001+00:00"}
+            """;
+        var change = RealtimeChatChangeFeed.MapDeletion(Event(PostgresChangeType.Insert, "ai_chat_deletions", row, null))!;
+        Assert.Equal(kind, change.Kind);
+        Assert.Equal(Guid.Parse("6f9619ff-8b86-d011-b42d-00cf4fc964ff"), change.Id);
+    }
+
+    [Fact]
+    public void A_deletion_log_row_that_is_not_one_is_refused_or_dropped()
+    {
+        const string Unknown = """{"table_name":"auth_users","row_id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff"}""";
+        Assert.Throws<InvalidOperationException>(() => RealtimeChatChangeFeed.MapDeletion(Event(PostgresChangeType.Insert, "ai_chat_deletions", Unknown, null)));
+        Assert.Throws<InvalidOperationException>(() => RealtimeChatChangeFeed.MapDeletion(Event(PostgresChangeType.Insert, "ai_chat_messages", MessageRow, null)));
+        Assert.Null(RealtimeChatChangeFeed.MapDeletion(Event(PostgresChangeType.Insert, "ai_chat_deletions", """{"table_name":"ai_chat_messages"}""", null)));
+        Assert.Null(RealtimeChatChangeFeed.MapDeletion(Event(PostgresChangeType.Update, "ai_chat_deletions", """{"table_name":"ai_chat_messages","row_id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff"}""", null)));
+    }
+
     [Fact]
     public void Deletes_carry_only_the_primary_key()
     {

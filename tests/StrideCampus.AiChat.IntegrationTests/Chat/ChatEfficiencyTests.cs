@@ -88,6 +88,8 @@ public sealed class ChatEfficiencyTests(LocalStackFixture fixture)
         Assert.Equal(
             new[]
             {
+                $"ai_chat_deletions user_id=eq.{user}", // deletes, for both
+                $"ai_chat_deletions user_id=eq.{user}",
                 $"ai_chat_messages session_id=eq.{session.Id}", // RealtimeAIChats for one session
                 $"ai_chat_messages user_id=eq.{user}",           // the store: all of the user's messages
                 $"ai_chat_sessions user_id=eq.{user}",

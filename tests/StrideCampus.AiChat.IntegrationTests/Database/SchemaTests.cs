@@ -110,6 +110,53 @@ public sealed class SchemaTests(PostgresFixture db)
         Assert.Equal(0, await asA.CountAsync("select count(*) from ai_chat_messages where session_id = $1", s));
     }
 
+    [Fact]
+    public async Task Deletes_are_logged_once_for_the_owner_a_session_covering_its_messages()
+    {
+        var a = await db.CreateUserAsync();
+        var b = await db.CreateUserAsync();
+        await using var asA = await db.AsAsync("authenticated", a);
+        await using var asB = await db.AsAsync("authenticated", b);
+        var kept = await NewSessionAsync(asA, "kept");
+        var doomed = await NewSessionAsync(asA, "doomed");
+        await asB.ExecuteAsync("delete from ai_chat_sessions where id = $1", doomed); // RLS: B deletes nothing, nothing is logged
+        for (var i = 0; i < 3; i++)
+        {
+            await asA.ExecuteAsync("insert into ai_chat_messages (session_id, content) values ($1, $2)", doomed, "m" + i);
+        }
+        await asA.ExecuteAsync("insert into ai_chat_messages (session_id, content) values ($1, 'single')", kept);
+
+        await asA.ExecuteAsync("delete from ai_chat_messages where session_id = $1 and content = 'single'", kept);
+        await asA.ExecuteAsync("delete from ai_chat_sessions where id = $1", doomed);
+        // One entry for the message deleted on its own, one for the session (not one per cascaded message).
+        Assert.Equal(2, await asA.CountAsync("select count(*) from ai_chat_deletions"));
+        Assert.Equal(1, await asA.CountAsync("select count(*) from ai_chat_deletions where table_name = 'ai_chat_sessions' and row_id = $1 and session_id = $1", doomed));
+        Assert.Equal(1, await asA.CountAsync("select count(*) from ai_chat_deletions where table_name = 'ai_chat_messages' and session_id = $1", kept));
+        Assert.Equal(0, await asB.CountAsync("select count(*) from ai_chat_deletions"));
+        await Assert.ThrowsAsync<PostgresException>(() => asA.ExecuteAsync(
+            "insert into ai_chat_deletions (user_id, table_name, row_id, session_id) values ($1, 'ai_chat_sessions', $2, $2)", a, kept));
+    }
+
+    [Fact]
+    public async Task The_chat_tables_keep_the_default_replica_identity_even_over_a_database_that_had_full()
+    {
+        await using (var conn = new NpgsqlConnection(db.Postgres.ConnectionString))
+        {
+            await conn.OpenAsync();
+            // What the previous release's enable_ai_chat_realtime.sql left behind.
+            await using var old = new NpgsqlCommand(
+                "alter table ai_chat_sessions replica identity full; alter table ai_chat_messages replica identity full", conn);
+            await old.ExecuteNonQueryAsync();
+        }
+
+        await db.Postgres.ApplyDatabaseScriptsAsync();
+        await using var check = new NpgsqlConnection(db.Postgres.ConnectionString);
+        await check.OpenAsync();
+        await using var cmd = new NpgsqlCommand(
+            "select string_agg(relname || '=' || relreplident::text, ',' order by relname) from pg_class where relname in ('ai_chat_sessions','ai_chat_messages') and relkind = 'r'", check);
+        Assert.Equal("ai_chat_messages=d,ai_chat_sessions=d", (string)(await cmd.ExecuteScalarAsync())!);
+    }
+
     [Theory]
     [InlineData("insert into ai_chat_messages (session_id, content, status) values ($1, 'x', 'bogus')")]
     [InlineData("insert into ai_chat_messages (session_id, content) values ($1, repeat('x', 100001))")]
@@ -155,10 +202,10 @@ public sealed class SchemaTests(PostgresFixture db)
         await using var conn = new NpgsqlConnection(db.Postgres.ConnectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand(
-            "select count(*) from pg_publication_tables where pubname = 'supabase_realtime' and tablename in ('ai_chat_sessions','ai_chat_messages')", conn);
-        Assert.Equal(2L, (long)(await cmd.ExecuteScalarAsync())!);
-        await using var pol = new NpgsqlCommand("select count(*) from pg_policies where tablename in ('ai_chat_sessions','ai_chat_messages')", conn);
-        Assert.Equal(8L, (long)(await pol.ExecuteScalarAsync())!);
+            "select count(*) from pg_publication_tables where pubname = 'supabase_realtime' and tablename in ('ai_chat_sessions','ai_chat_messages','ai_chat_deletions')", conn);
+        Assert.Equal(3L, (long)(await cmd.ExecuteScalarAsync())!);
+        await using var pol = new NpgsqlCommand("select count(*) from pg_policies where tablename in ('ai_chat_sessions','ai_chat_messages','ai_chat_deletions')", conn);
+        Assert.Equal(9L, (long)(await pol.ExecuteScalarAsync())!);
         await using var realtime = new NpgsqlCommand(
             "select count(*) from pg_policies where schemaname = 'realtime' and tablename = 'messages' and policyname in ('ai_chat_stream_read_own_topic','ai_chat_stream_write_own_topic','ai_chat_stream_topic_owner_only')", conn);
         Assert.Equal(3L, (long)(await realtime.ExecuteScalarAsync())!);

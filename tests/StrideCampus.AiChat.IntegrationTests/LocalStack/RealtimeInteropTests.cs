@@ -98,15 +98,16 @@ public sealed class RealtimeInteropTests(LocalStackFixture fixture)
             }
         }
 
+        // The chat tables keep the default replica identity (database/enable_ai_chat_realtime.sql): an update carries no
+        // old values, and a delete's old row holds only the key, which a filter on session_id never matches.
         Expect("alice.messages",
             ("INSERT", m1Inserted, "{}"),
-            ("UPDATE", m1Updated, m1Inserted),
-            ("DELETE", "{}", $$"""{"id":"{{m1}}"}"""),
+            ("UPDATE", m1Updated, "{}"),
             ("INSERT", null, null));
         Expect("bob.messages", ("INSERT", m2Inserted, "{}"), ("INSERT", null, null));
         Expect("alice.sessions",
             ("INSERT", s2Inserted, "{}"),
-            ("UPDATE", s2Updated, s2Inserted),
+            ("UPDATE", s2Updated, "{}"),
             ("DELETE", "{}", $$"""{"id":"{{s2}}"}"""),
             ("INSERT", null, null));
         // Deletes cannot be checked against RLS: an unfiltered subscriber gets the key only, never content.

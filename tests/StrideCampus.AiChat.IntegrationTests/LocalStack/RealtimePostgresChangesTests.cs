@@ -38,6 +38,8 @@ public sealed class RealtimePostgresChangesTests(LocalStackFixture fixture)
         var session = await RealtimeTestData.CreateSessionAsync(stack, user);
         var (socket, id) = await SubscribeAsync(RealtimeTestData.Token(stack, user), "ai_chat_messages", filter: $"session_id=eq.{session}");
         await using var owned = socket;
+        var (deletes, _) = await SubscribeAsync(RealtimeTestData.Token(stack, user), "ai_chat_messages", "DELETE");
+        await using var ownedDeletes = deletes;
 
         var message = await RealtimeTestData.ScalarAsync<Guid>(stack,
             "insert into public.ai_chat_messages (session_id, user_id, content, metadata) values ($1, $2, 'hi', '{\"k\":[1,2]}') returning id", session, user);
@@ -68,13 +70,18 @@ public sealed class RealtimePostgresChangesTests(LocalStackFixture fixture)
         data = Parts(await socket.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data");
         Assert.Equal("UPDATE", data.GetProperty("type").GetString());
         Assert.Equal("hi there", data.GetProperty("record").GetProperty("content").GetString());
-        Assert.Equal("hi", data.GetProperty("old_record").GetProperty("content").GetString());
+        // The default replica identity (database/enable_ai_chat_realtime.sql): no old values in the WAL for an update.
+        Assert.Equal("{}", data.GetProperty("old_record").GetRawText());
 
+        // A delete's old row holds only the key: the session_id filter cannot match it, an unfiltered binding gets it.
         await RealtimeTestData.ExecuteAsync(stack, "delete from public.ai_chat_messages where id = $1", message);
-        data = Parts(await socket.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data");
+        data = Parts(await deletes.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data");
         Assert.Equal("DELETE", data.GetProperty("type").GetString());
         Assert.Equal($$"""{"id":"{{message}}"}""", data.GetProperty("old_record").GetRawText());
         Assert.False(data.TryGetProperty("record", out _));
+        await RealtimeTestData.ExecuteAsync(stack, "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, 'after')", session, user);
+        data = Parts(await socket.WaitForEventAsync("postgres_changes")).Payload.GetProperty("data");
+        Assert.Equal("INSERT", data.GetProperty("type").GetString()); // the filtered binding skipped the delete
     }
 
     [Fact]
