@@ -23,6 +23,18 @@ public sealed class LocalStackOptions
     /// </summary>
     public int MaxRows { get; set; } = 1000;
 
+    /// <summary>Channels one realtime socket may join at once, as Supabase's <c>max_channels_per_client</c> (100).</summary>
+    public int RealtimeMaxChannelsPerSocket { get; set; } = 100;
+
+    /// <summary>Realtime joins per second over all sockets, as Supabase's <c>max_joins_per_second</c> (100); 0 means no limit.</summary>
+    public int RealtimeMaxJoinsPerSecond { get; set; } = 100;
+
+    /// <summary>The largest realtime broadcast or presence payload in bytes (Supabase's Free plan: 256 KB).</summary>
+    public int RealtimeMaxPayloadBytes { get; set; } = 256 * 1000;
+
+    /// <summary>Bytes queued for a realtime client that does not read before its socket is dropped (16 MiB).</summary>
+    public long RealtimeMaxQueuedBytesPerSocket { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>The embedded PostgreSQL settings (data directory, port, binaries).</summary>
     public EmbeddedPostgresOptions Postgres { get; set; } = new();
 }

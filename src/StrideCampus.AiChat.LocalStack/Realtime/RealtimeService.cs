@@ -33,7 +33,14 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RealtimeService>();
         Time = TimeProvider.System;
-        Options = new RealtimeOptions(context.Options.RealtimeHeartbeatTimeout);
+        Options = new RealtimeOptions(context.Options.RealtimeHeartbeatTimeout)
+        {
+            MaxChannelsPerSocket = context.Options.RealtimeMaxChannelsPerSocket,
+            MaxJoinsPerSecond = context.Options.RealtimeMaxJoinsPerSecond,
+            MaxPayloadBytes = context.Options.RealtimeMaxPayloadBytes,
+            MaxQueuedBytesPerSocket = context.Options.RealtimeMaxQueuedBytesPerSocket,
+        };
+        JoinRate = new JoinRateLimiter(Options.MaxJoinsPerSecond, Time);
         _superuser = NpgsqlDataSource.Create(context.Postgres.ConnectionString);
         var authenticator = new NpgsqlConnectionStringBuilder(context.Postgres.AuthenticatorConnectionString)
         {
@@ -63,6 +70,9 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
     public TimeProvider Time { get; }
 
     public RealtimeOptions Options { get; }
+
+    /// <summary>Joins per second over every socket.</summary>
+    public JoinRateLimiter JoinRate { get; }
 
     public ChannelRegistry Registry { get; }
 

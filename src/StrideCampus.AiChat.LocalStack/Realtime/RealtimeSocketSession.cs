@@ -23,10 +23,12 @@ internal sealed class RealtimeSocketSession
     // Built on the first private check only: public-only sockets never serialize the headers.
     private readonly Lazy<string> _headersJson;
     private readonly ILogger _logger;
-    private readonly Channel<OutboundFrame> _outbox = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly OutboundQueue _outbox;
     private readonly Dictionary<string, ChannelSubscription> _channels = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private long _lastReceived;
+    // The size of the frame being handled: broadcast and presence payloads are bounded by it.
+    private int _frameBytes;
     private CancellationTokenSource? _lifetime;
 
     public RealtimeSocketSession(WebSocket socket, PhoenixSerializer serializer, TokenCheck apiKey, Lazy<string> headersJson, RealtimeService service, ILogger logger)
@@ -37,12 +39,19 @@ internal sealed class RealtimeSocketSession
         _headersJson = headersJson;
         _service = service;
         _logger = logger;
+        _outbox = new OutboundQueue(service.Options.MaxQueuedBytesPerSocket);
+        _outbox.Overflowed += () =>
+        {
+            // A client that does not read is dropped, as Supabase's transport drops one whose mailbox grows without end.
+            _logger.LogWarning("Dropping a socket whose client does not read: over {Bytes} bytes queued", _service.Options.MaxQueuedBytesPerSocket);
+            _lifetime?.Cancel();
+        };
     }
 
     public PhoenixSerializer Serializer { get; }
 
     /// <summary>Queues a frame; dropped only when the socket is already gone.</summary>
-    public void Send(OutboundFrame frame) => _outbox.Writer.TryWrite(frame);
+    public void Send(OutboundFrame frame) => _outbox.TryWrite(frame);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -71,7 +80,7 @@ internal sealed class RealtimeSocketSession
             {
                 Remove(channel);
             }
-            _outbox.Writer.TryComplete();
+            _outbox.Complete();
             await lifetime.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(writer, watchdog).ConfigureAwait(false);
             _lifetime = null;
@@ -120,6 +129,7 @@ internal sealed class RealtimeSocketSession
                     _logger.LogDebug("Dropped an undecodable {Type} frame of {Length} bytes", result.MessageType, count);
                     continue;
                 }
+                _frameBytes = count;
                 await HandleAsync(message).ConfigureAwait(false);
             }
         }
@@ -132,10 +142,13 @@ internal sealed class RealtimeSocketSession
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
         var closing = false;
+        // One send may take at most SendTimeout: a client that stops reading stalls the send, and is dropped.
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             await foreach (var frame in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                _outbox.Sent(frame);
                 if (frame.CloseStatus is { } status)
                 {
                     if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
@@ -158,7 +171,12 @@ internal sealed class RealtimeSocketSession
                 {
                     return;
                 }
-                await _socket.SendAsync(frame.Data, frame.Type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                stall.CancelAfter(_service.Options.SendTimeout);
+                await _socket.SendAsync(frame.Data, frame.Type, endOfMessage: true, stall.Token).ConfigureAwait(false);
+                if (!stall.TryReset())
+                {
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
@@ -187,6 +205,8 @@ internal sealed class RealtimeSocketSession
                 {
                     _logger.LogInformation("No heartbeat for {Timeout}; closing the socket", timeout);
                     Send(new OutboundFrame(default, WebSocketMessageType.Close, WebSocketCloseStatus.NormalClosure, "heartbeat timeout"));
+                    // The close frame may wait behind frames a silent client never reads: end the socket regardless.
+                    _lifetime?.CancelAfter(TimeSpan.FromSeconds(2));
                     return;
                 }
                 var now = _service.Time.GetUtcNow();
@@ -267,10 +287,30 @@ internal sealed class RealtimeSocketSession
             Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "error", w => WriteReason(w, reason)));
             return;
         }
+        if (!_service.JoinRate.TryJoin())
+        {
+            // supabase/realtime realtime_channel.ex: the join is refused and the whole socket disconnected.
+            _logger.LogWarning("Join of {Topic} refused: over {Max} joins per second", topic, _service.Options.MaxJoinsPerSecond);
+            Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "error", w => WriteReason(w, "ClientJoinRateLimitReached: Too many joins per second")));
+            Send(new OutboundFrame(default, WebSocketMessageType.Close, WebSocketCloseStatus.PolicyViolation, "too many joins"));
+            return;
+        }
         ChannelSubscription? previous;
+        bool tooMany;
         lock (_gate)
         {
             _channels.Remove(topic, out previous);
+            tooMany = _channels.Count >= _service.Options.MaxChannelsPerSocket;
+        }
+        if (tooMany)
+        {
+            // supabase/realtime realtime_channel.ex limit_channels: max_channels_per_client per socket.
+            Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "error", w => WriteReason(w, "ChannelRateLimitReached: Too many channels")));
+            if (previous is not null)
+            {
+                Close(previous);
+            }
+            return;
         }
         if (previous is not null)
         {
@@ -531,6 +571,16 @@ internal sealed class RealtimeSocketSession
             _logger.LogDebug("Broadcast on private {Topic} dropped: no write permission", channel.Topic);
             return;
         }
+        if (_frameBytes > _service.Options.MaxPayloadBytes)
+        {
+            // supabase/realtime broadcast_handler.ex: not relayed; with ack the sender gets an error reply.
+            _logger.LogInformation("Broadcast of {Bytes} bytes on {Topic} dropped: over {Max}", _frameBytes, channel.Topic, _service.Options.MaxPayloadBytes);
+            if (channel.Ack)
+            {
+                Send(Serializer.Reply(message.JoinRef, message.Ref, channel.Topic, "error", w => WriteReason(w, "payload_size_exceeded")));
+            }
+            return;
+        }
         OutboundFrame? v1 = null, v2 = null;
         foreach (var target in _service.Registry.OnTopic(channel.RoutingKey))
         {
@@ -585,6 +635,12 @@ internal sealed class RealtimeSocketSession
                         Send(Serializer.Reply(message.JoinRef, message.Ref, channel.Topic, "error"));
                         return;
                     }
+                }
+                if (_frameBytes > _service.Options.MaxPayloadBytes)
+                {
+                    // supabase/realtime realtime_channel.ex handle_in("presence"): payload_size_exceeded ends the channel.
+                    Shutdown(channel, "Track message size exceeded");
+                    return;
                 }
                 if (meta.ValueKind != JsonValueKind.Object)
                 {

@@ -1,0 +1,217 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using StrideCampus.AiChat.IntegrationTests.Chat;
+using StrideCampus.AiChat.IntegrationTests.Infrastructure;
+using StrideCampus.AiChat.LocalStack.Hosting;
+using StrideCampus.AiChat.LocalStack.Realtime;
+using static StrideCampus.AiChat.IntegrationTests.Infrastructure.PhoenixTestSocket;
+
+namespace StrideCampus.AiChat.IntegrationTests.LocalStack;
+
+/// <summary>
+/// Hosted Supabase's realtime limits (supabase/realtime <c>config/runtime.exs</c>, <c>realtime_channel.ex</c>,
+/// <c>broadcast_handler.ex</c>), and the bounds that keep one client that does not read from exhausting LocalStack.
+/// </summary>
+[Collection(LocalStackCollection.Name)]
+public sealed class RealtimeLimitsTests(LocalStackFixture fixture)
+{
+    private RealtimeService Realtime => fixture.Stack.Services.GetRequiredService<RealtimeService>();
+
+    private static object Join(bool ack = false) => new { config = new { broadcast = new { ack, self = false }, presence = new { key = "" }, postgres_changes = Array.Empty<object>() } };
+
+    [Fact]
+    public async Task A_socket_joins_at_most_100_channels_and_the_next_join_is_refused_as_Supabase_words_it()
+    {
+        await using var socket = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        var name = Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 100; i++)
+        {
+            await socket.PushAsync($"{i}", $"{i}", $"realtime:{name}-{i}", "phx_join", Join());
+            Assert.Equal("ok", Parts(await socket.WaitForReplyAsync($"{i}")).Payload.GetProperty("status").GetString());
+            // Paced under the join rate limit (100 a second over the whole service) that the other tests share.
+            await Task.Delay(12);
+        }
+
+        await socket.PushAsync("100", "100", $"realtime:{name}-100", "phx_join", Join());
+        var refused = Parts(await socket.WaitForReplyAsync("100")).Payload;
+        Assert.Equal("error", refused.GetProperty("status").GetString());
+        Assert.Equal("ChannelRateLimitReached: Too many channels", refused.GetProperty("response").GetProperty("reason").GetString());
+
+        // A rejoin of a joined topic is no extra channel, and a leave makes room again.
+        await socket.PushAsync("101", "101", $"realtime:{name}-0", "phx_leave", new { });
+        await socket.WaitForReplyAsync("101");
+        await socket.PushAsync("102", "102", $"realtime:{name}-100", "phx_join", Join());
+        Assert.Equal("ok", Parts(await socket.WaitForReplyAsync("102")).Payload.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_broadcast_over_the_payload_limit_is_not_relayed_and_its_ack_is_an_error()
+    {
+        var topic = "realtime:big-" + Guid.NewGuid().ToString("N")[..8];
+        await using var sender = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        await using var receiver = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        await sender.PushAsync("1", "1", topic, "phx_join", Join(ack: true));
+        await sender.WaitForReplyAsync("1");
+        await receiver.PushAsync("1", "1", topic, "phx_join", Join());
+        await receiver.WaitForReplyAsync("1");
+
+        var big = new string('x', 300_000);
+        await sender.PushAsync("1", "2", topic, "broadcast", new { type = "broadcast", @event = "big", payload = new { text = big } });
+        var reply = Parts(await sender.WaitForReplyAsync("2")).Payload;
+        Assert.Equal("error", reply.GetProperty("status").GetString());
+        Assert.Equal("payload_size_exceeded", reply.GetProperty("response").GetProperty("reason").GetString());
+
+        await sender.PushAsync("1", "3", topic, "broadcast", new { type = "broadcast", @event = "small", payload = new { text = "fits" } });
+        Assert.Equal("ok", Parts(await sender.WaitForReplyAsync("3")).Payload.GetProperty("status").GetString());
+        var received = Parts(await receiver.WaitForEventAsync("broadcast", topic)).Payload;
+        Assert.Equal("small", received.GetProperty("event").GetString()); // the big one never arrived before it
+    }
+
+    [Fact]
+    public async Task A_presence_track_over_the_payload_limit_ends_the_channel_with_Supabases_reason()
+    {
+        var topic = "realtime:presence-" + Guid.NewGuid().ToString("N")[..8];
+        await using var socket = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        await socket.PushAsync("1", "1", topic, "phx_join", new { config = new { presence = new { key = "me", enabled = true } } });
+        await socket.WaitForReplyAsync("1");
+        await socket.PushAsync("1", "2", topic, "presence", new { type = "presence", @event = "track", payload = new { blob = new string('p', 300_000) } });
+        var system = Parts(await socket.WaitForEventAsync("system", topic)).Payload;
+        Assert.Equal("Track message size exceeded", system.GetProperty("message").GetString());
+        Assert.Equal("error", system.GetProperty("status").GetString());
+        await socket.WaitForEventAsync("phx_close", topic);
+    }
+
+    [Fact]
+    public async Task A_client_that_never_reads_is_dropped_while_the_others_keep_receiving()
+    {
+        var topic = "realtime:flood-" + Guid.NewGuid().ToString("N")[..8];
+        // The silent client: joins, then never reads again (but keeps its heartbeat going, so only the bound ends it).
+        using var silent = new ClientWebSocket();
+        silent.Options.SetBuffer(4096, 4096);
+        await silent.ConnectAsync(Url(fixture.Stack.ApiUrl, fixture.Stack.AnonKey, "2.0.0"), CancellationToken.None);
+        var join = JsonSerializer.Serialize(new object?[] { "1", "1", topic, "phx_join", Join() });
+        await silent.SendAsync(Encoding.UTF8.GetBytes(join), WebSocketMessageType.Text, true, CancellationToken.None);
+        await Eventually.TrueAsync(() => Realtime.Registry.OnTopic(topic).Length == 1, "the silent client joined");
+
+        await using var reader = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        await reader.PushAsync("1", "1", topic, "phx_join", Join());
+        await reader.WaitForReplyAsync("1");
+        await using var sender = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        await sender.PushAsync("1", "1", topic, "phx_join", Join(ack: true));
+        await sender.WaitForReplyAsync("1");
+
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var chunk = new string('f', 200_000);
+        var sent = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Realtime.Registry.OnTopic(topic).Length == 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the silent client was never dropped ({sent} broadcasts of 200 KB sent)");
+            await sender.PushAsync("1", $"b{sent}", topic, "broadcast", new { type = "broadcast", @event = "flood", payload = new { n = sent, text = chunk } });
+            await sender.WaitForReplyAsync($"b{sent}");
+            var n = sent;
+            await reader.WaitForAsync(m => Parts(m).Event == "broadcast" && Parts(m).Payload.GetProperty("payload").GetProperty("n").GetInt32() == n, TimeSpan.FromSeconds(30));
+            sent++;
+            try
+            {
+                await silent.SendAsync(Encoding.UTF8.GetBytes("[null,\"h" + sent + "\",\"phoenix\",\"heartbeat\",{}]"), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+            catch (WebSocketException)
+            {
+                // LocalStack already dropped it: the registry says so a moment later.
+            }
+        }
+
+        // Dropped after at most the queue bound (16 MiB) plus what the socket buffers hold; the reader got every one, in step.
+        Assert.InRange(sent, 10, 400);
+        var growth = GC.GetTotalMemory(forceFullCollection: true) - before;
+        Assert.True(growth < 64L * 1024 * 1024, $"LocalStack's heap grew {growth / 1024 / 1024} MiB");
+        Assert.Equal(2, Realtime.Registry.OnTopic(topic).Length);
+    }
+
+    [Fact]
+    public async Task Joins_past_the_rate_limit_are_refused_and_their_socket_disconnected()
+    {
+        // Its own stack: the limit counts every join of the service, which the shared stack's other tests also make.
+        await using var stack = await LocalStackServer.StartAsync(new LocalStackOptions { RealtimeMaxJoinsPerSecond = 5 });
+        await using var socket = await ConnectAsync(stack.ApiUrl, stack.AnonKey);
+        var statuses = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            await socket.PushAsync($"{i}", $"{i}", $"realtime:rate-{i}", "phx_join", Join());
+            var reply = Parts(await socket.WaitForReplyAsync($"{i}")).Payload;
+            statuses.Add(reply.GetProperty("status").GetString()!);
+            if (statuses[^1] == "error")
+            {
+                Assert.Equal("ClientJoinRateLimitReached: Too many joins per second", reply.GetProperty("response").GetProperty("reason").GetString());
+                break;
+            }
+        }
+
+        // At least five pass in the first second (more if the machine was slow enough that the window moved).
+        Assert.True(statuses.Count(s => s == "ok") >= 5, string.Join(",", statuses));
+        Assert.Equal("error", statuses[^1]);
+        // The whole socket is disconnected after the refusal.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => socket.WaitForAsync(_ => false, TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void The_join_window_slides_over_one_second()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var limiter = new JoinRateLimiter(3, time);
+        Assert.True(limiter.TryJoin());
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        Assert.True(limiter.TryJoin());
+        Assert.True(limiter.TryJoin());
+        Assert.False(limiter.TryJoin());
+        time.Advance(TimeSpan.FromMilliseconds(599));
+        Assert.False(limiter.TryJoin()); // the first join is 999 ms old
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(limiter.TryJoin());  // it left the window
+        Assert.False(limiter.TryJoin());
+        Assert.True(new JoinRateLimiter(0, time).TryJoin()); // 0: no limit
+    }
+
+    [Fact]
+    public async Task The_heartbeat_timeout_ends_a_client_that_neither_reads_nor_writes_even_with_frames_queued_for_it()
+    {
+        var options = Realtime.Options;
+        var previous = options.HeartbeatTimeout;
+        var previousSendTimeout = options.SendTimeout;
+        options.HeartbeatTimeout = TimeSpan.FromSeconds(1);
+        options.SendTimeout = TimeSpan.FromMinutes(5); // only the heartbeat timeout may end it here
+        try
+        {
+            var topic = "realtime:mute-" + Guid.NewGuid().ToString("N")[..8];
+            using var mute = new ClientWebSocket();
+            mute.Options.SetBuffer(4096, 4096);
+            await mute.ConnectAsync(Url(fixture.Stack.ApiUrl, fixture.Stack.AnonKey, "2.0.0"), CancellationToken.None);
+            var join = JsonSerializer.Serialize(new object?[] { "1", "1", topic, "phx_join", Join() });
+            await mute.SendAsync(Encoding.UTF8.GetBytes(join), WebSocketMessageType.Text, true, CancellationToken.None);
+            await Eventually.TrueAsync(() => Realtime.Registry.OnTopic(topic).Length == 1, "the mute client joined");
+
+            // Enough queued for it to fill its socket buffers (so the close frame waits behind them), under the 16 MiB bound.
+            await using var sender = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+            await sender.PushAsync("1", "1", topic, "phx_join", Join(ack: true));
+            await sender.WaitForReplyAsync("1");
+            // It keeps its heartbeat going meanwhile, so the timeout starts only once the frames are stuck.
+            var chunk = new string('q', 200_000);
+            for (var i = 0; i < 75; i++)
+            {
+                await sender.PushAsync("1", $"q{i}", topic, "broadcast", new { type = "broadcast", @event = "q", payload = new { text = chunk } });
+                await sender.WaitForReplyAsync($"q{i}");
+                await mute.SendAsync(Encoding.UTF8.GetBytes("[null,\"h" + i + "\",\"phoenix\",\"heartbeat\",{}]"), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+
+            await Eventually.TrueAsync(() => Realtime.Registry.OnTopic(topic).Length == 1, "the mute client is ended by the heartbeat timeout", TimeSpan.FromSeconds(15));
+        }
+        finally
+        {
+            options.HeartbeatTimeout = previous;
+            options.SendTimeout = previousSendTimeout;
+        }
+    }
+}
