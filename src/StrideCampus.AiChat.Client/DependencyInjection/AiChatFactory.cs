@@ -12,6 +12,7 @@ internal sealed class AiChatFactory(
     RealtimeClient realtime,
     IAccessTokenProvider tokens,
     AiChatClientOptions options,
+    IHttpClientFactory httpClients,
     ILoggerFactory loggerFactory) : IAiChatFactory
 {
     public async Task<MessageStore> CreateMessageStoreAsync(Guid? userId = null, CancellationToken cancellationToken = default)
@@ -30,6 +31,17 @@ internal sealed class AiChatFactory(
             new RealtimeAIChatsOptions { SessionId = sessionId, Callbacks = callbacks, Scheduler = options.Store.Scheduler },
             loggerFactory,
             cancellationToken).ConfigureAwait(false);
+    }
+
+    public SupabaseAuthClient CreateAuthClient() => AiChatClients.CreateAuth(httpClients, options, loggerFactory);
+
+    public AiChatConnection Connect(IAccessTokenProvider accessTokens)
+    {
+        ArgumentNullException.ThrowIfNull(accessTokens);
+        var userRest = AiChatClients.CreateRest(httpClients, options, accessTokens, loggerFactory);
+        var userRealtime = AiChatClients.CreateRealtime(options, accessTokens, loggerFactory);
+        return new AiChatConnection(
+            new AiChatFactory(userRest, userRealtime, accessTokens, options, httpClients, loggerFactory), userRest, userRealtime);
     }
 
     private async Task<Guid> ResolveUserAsync(Guid? userId, CancellationToken cancellationToken)

@@ -65,44 +65,17 @@ public static class AiChatServiceCollectionExtensions
                 .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         }
 
-        services.TryAddSingleton(sp =>
-        {
-            var o = Options(sp);
-            return new SupabaseAuthClient(
-                sp.GetRequiredService<IHttpClientFactory>().CreateClient(AuthHttpClientName),
-                new SupabaseAuthOptions { Url = o.Url!, ApiKey = o.AnonKey!, RefreshMargin = o.TokenRefreshMargin },
-                Loggers(sp).CreateLogger<SupabaseAuthClient>());
-        });
+        services.TryAddSingleton(sp => AiChatClients.CreateAuth(sp.GetRequiredService<IHttpClientFactory>(), Options(sp), Loggers(sp)));
         services.TryAddSingleton<IAccessTokenProvider>(sp => sp.GetRequiredService<SupabaseAuthClient>());
-        services.TryAddSingleton(sp =>
-        {
-            var o = Options(sp);
-            return new PostgrestClient(
-                sp.GetRequiredService<IHttpClientFactory>().CreateClient(RestHttpClientName),
-                new PostgrestClientOptions { Url = o.Url!, ApiKey = o.AnonKey!, Schema = o.Schema, MaxRetries = o.RestMaxRetries },
-                sp.GetRequiredService<IAccessTokenProvider>(),
-                Loggers(sp).CreateLogger<PostgrestClient>());
-        });
-        services.TryAddSingleton(sp =>
-        {
-            var o = Options(sp);
-            return new RealtimeClient(
-                new RealtimeClientOptions
-                {
-                    Url = o.Url!,
-                    ApiKey = o.AnonKey!,
-                    Version = o.RealtimeSerializer,
-                    HeartbeatInterval = o.HeartbeatInterval,
-                    Timeout = o.RealtimeTimeout,
-                },
-                sp.GetRequiredService<IAccessTokenProvider>(),
-                Loggers(sp));
-        });
+        services.TryAddSingleton(sp => AiChatClients.CreateRest(
+            sp.GetRequiredService<IHttpClientFactory>(), Options(sp), sp.GetRequiredService<IAccessTokenProvider>(), Loggers(sp)));
+        services.TryAddSingleton(sp => AiChatClients.CreateRealtime(Options(sp), sp.GetRequiredService<IAccessTokenProvider>(), Loggers(sp)));
         services.TryAddSingleton<IAiChatFactory>(sp => new AiChatFactory(
             sp.GetRequiredService<PostgrestClient>(),
             sp.GetRequiredService<RealtimeClient>(),
             sp.GetRequiredService<IAccessTokenProvider>(),
             Options(sp),
+            sp.GetRequiredService<IHttpClientFactory>(),
             Loggers(sp)));
         return services;
     }
