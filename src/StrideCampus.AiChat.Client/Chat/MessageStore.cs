@@ -287,6 +287,10 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="sessionId">The session id.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The messages.</returns>
+    /// <exception cref="ChatOperationException">The messages could not be loaded.</exception>
+    /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (nothing is sent).</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -353,6 +357,9 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <summary>Refetches everything and reconciles (the store also does this by itself after every reconnect).</summary>
     /// <param name="cancellationToken">Cancels the refetch.</param>
     /// <returns>A task that completes when the store equals the database snapshot.</returns>
+    /// <exception cref="ChatOperationException">The refetch failed; the store keeps what it held.</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task RefreshAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -367,6 +374,9 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the write (the optimistic change is rolled back).</param>
     /// <returns>The session as the database stored it.</returns>
     /// <exception cref="ChatOperationException">The server refused; the change was rolled back.</exception>
+    /// <exception cref="ArgumentException"><paramref name="title"/> is blank or longer than 200 characters (nothing is sent).</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
     public async Task<ChatSession> CreateSessionAsync(string? title = null, bool activate = true, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -428,6 +438,9 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the write (the optimistic change is rolled back).</param>
     /// <returns>The session as the database stored it.</returns>
     /// <exception cref="ChatOperationException">The server refused or the session no longer exists; rolled back.</exception>
+    /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/>, or <paramref name="title"/> is blank or longer than 200 characters (nothing is sent).</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
     public async Task<ChatSession> RenameSessionAsync(Guid sessionId, string title, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -468,6 +481,9 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the switch (the optimistic change is rolled back).</param>
     /// <returns>The session, now active, with its messages.</returns>
     /// <exception cref="ChatOperationException">The server refused; rolled back.</exception>
+    /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (nothing is sent).</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
     public async Task<ChatSessionState> SwitchToSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -514,6 +530,8 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <returns>A task that completes when the database deleted it.</returns>
     /// <exception cref="ChatOperationException">The server refused; the session reappears.</exception>
     /// <exception cref="ArgumentException">The store holds no such session (nothing is sent).</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
     public async Task DeleteSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -547,6 +565,8 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the delete (the sessions reappear).</param>
     /// <returns>A task that completes when the database deleted them.</returns>
     /// <exception cref="ChatOperationException">The server refused; the sessions reappear.</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
     public async Task ClearAllSessionsAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -598,7 +618,14 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="messageId">The id to use (to retry a failed add idempotently).</param>
     /// <param name="cancellationToken">Cancels the write (the optimistic message is removed).</param>
     /// <returns>The message as the database stored it.</returns>
-    /// <exception cref="ChatOperationException">The server refused; the message was removed.</exception>
+    /// <exception cref="ChatOperationException">The server refused or could not be reached (the cause is the
+    /// <see cref="Exception.InnerException"/>, a <c>PostgrestException</c> for a refusal); the message was removed.</exception>
+    /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (a session of another user, deleted, or
+    /// not yet created: await <see cref="CreateSessionAsync"/> first), or <paramref name="content"/> is longer than
+    /// 100,000 characters (nothing is sent).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="content"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
     public async Task<ChatMessage> AddMessageAsync(
         Guid sessionId,
         string content,
@@ -651,6 +678,9 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the write (the optimistic change is rolled back).</param>
     /// <returns>The message as the database stored it.</returns>
     /// <exception cref="ChatOperationException">The server refused or the message no longer exists; rolled back.</exception>
+    /// <exception cref="ArgumentException">Nothing to update (all arguments null), or <paramref name="content"/> is longer than 100,000 characters (nothing is sent).</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
     public async Task<ChatMessage> UpdateMessageAsync(
         Guid messageId,
         string? content = null,
@@ -724,6 +754,8 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the delete (the message reappears).</param>
     /// <returns>A task that completes when the database deleted it.</returns>
     /// <exception cref="ChatOperationException">The server refused; the message reappears.</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
     public async Task DeleteMessageAsync(Guid messageId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -769,6 +801,10 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the stream; the message is then stored with status error.</param>
     /// <returns>The final message as the database stored it.</returns>
     /// <exception cref="ChatOperationException">The final write was refused.</exception>
+    /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (nothing is sent).</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the message is kept with status error.</exception>
+    /// <remarks>An exception thrown by <paramref name="tokens"/> is rethrown as is, after the message was stored with status error.</remarks>
     public async Task<ChatMessage> StreamAssistantReplyAsync(
         Guid sessionId, IAsyncEnumerable<string> tokens, CancellationToken cancellationToken = default)
     {
@@ -896,6 +932,11 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <param name="options">Options for the model request.</param>
     /// <param name="cancellationToken">Cancels the request; the message is then stored with status error.</param>
     /// <returns>The final message as the database stored it.</returns>
+    /// <exception cref="ChatOperationException">The history could not be loaded, or the final write was refused.</exception>
+    /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (nothing is sent).</exception>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the message is kept with status error.</exception>
+    /// <remarks>An exception thrown by <paramref name="chatClient"/> is rethrown as is, after the message was stored with status error.</remarks>
     public async Task<ChatMessage> StreamAssistantReplyAsync(
         Guid sessionId, IChatClient chatClient, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
