@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.DependencyInjection;
@@ -8,38 +7,36 @@ namespace StrideCampus.AiChat.ConsoleDemo;
 
 /// <summary>
 /// One client of the demo user, as a browser tab would be: its own sign-in, REST and realtime
-/// connection, and <see cref="MessageStore"/>, all from the SDK's dependency injection.
+/// connection (<see cref="IAiChatFactory.Connect"/>, from the demo's one service container), and
+/// <see cref="MessageStore"/>.
 /// </summary>
 internal sealed class ChatTab : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
+    private readonly SupabaseAuthClient _auth;
+    private readonly AiChatConnection _connection;
 
-    private ChatTab(string name, ServiceProvider services, RealtimeClient realtime, MessageStore store)
+    private ChatTab(string name, SupabaseAuthClient auth, AiChatConnection connection, MessageStore store)
     {
         Name = name;
-        _services = services;
-        Realtime = realtime;
+        _auth = auth;
+        _connection = connection;
         Store = store;
     }
 
     public string Name { get; }
 
-    public RealtimeClient Realtime { get; }
+    public RealtimeClient Realtime => _connection.Realtime;
 
     public MessageStore Store { get; }
 
-    public static async Task<ChatTab> OpenAsync(string name, DemoBackend backend, bool signUp, CancellationToken cancellationToken)
+    public TabSnapshot Snapshot() => new(Name, Store.Current, Realtime.State);
+
+    public static async Task<ChatTab> OpenAsync(string name, IAiChatFactory factory, DemoBackend backend, bool signUp, CancellationToken cancellationToken)
     {
-        var services = new ServiceCollection()
-            .AddAiChatClient(o =>
-            {
-                o.Url = backend.Url;
-                o.AnonKey = backend.AnonKey;
-            })
-            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        var auth = factory.CreateAuthClient();
+        AiChatConnection? connection = null;
         try
         {
-            var auth = services.GetRequiredService<SupabaseAuthClient>();
             if (signUp)
             {
                 await auth.SignUpAsync(backend.Email, backend.Password, cancellationToken);
@@ -48,13 +45,17 @@ internal sealed class ChatTab : IAsyncDisposable
             {
                 await auth.SignInWithPasswordAsync(backend.Email, backend.Password, cancellationToken);
             }
-            var realtime = services.GetRequiredService<RealtimeClient>();
-            var store = await services.GetRequiredService<IAiChatFactory>().CreateMessageStoreAsync(cancellationToken: cancellationToken);
-            return new ChatTab(name, services, realtime, store);
+            connection = factory.Connect(auth);
+            var store = await connection.CreateMessageStoreAsync(cancellationToken: cancellationToken);
+            return new ChatTab(name, auth, connection, store);
         }
         catch
         {
-            await services.DisposeAsync();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+            await auth.DisposeAsync();
             throw;
         }
     }
@@ -62,6 +63,7 @@ internal sealed class ChatTab : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
-        await _services.DisposeAsync();
+        await _connection.DisposeAsync();
+        await _auth.DisposeAsync();
     }
 }

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
+using StrideCampus.AiChat.Client.DependencyInjection;
 using StrideCampus.AiChat.ConsoleDemo;
 using StrideCampus.AiChat.ConsoleDemo.Assistant;
 
@@ -6,8 +8,6 @@ using StrideCampus.AiChat.ConsoleDemo.Assistant;
 // SUPABASE_ANON_KEY / SUPABASE_EMAIL / SUPABASE_PASSWORD), opens two "tabs" of one user and plays a
 // scripted conversation that shows every realtime sync feature. --once exits after the script
 // (exit code 0 on success); --interactive lets you type messages afterwards.
-var once = args.Contains("--once");
-var interactive = args.Contains("--interactive") || (!once && !Console.IsInputRedirected);
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("usage: StrideCampus.AiChat.ConsoleDemo [--once] [--interactive]");
@@ -16,10 +16,21 @@ if (args.Contains("--help") || args.Contains("-h"))
     Console.WriteLine("Environment: SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_EMAIL, SUPABASE_PASSWORD to use a real project.");
     return 0;
 }
+if (!AnsiConsole.Profile.Capabilities.Interactive && Console.IsErrorRedirected && !Console.IsOutputRedirected && !Console.IsInputRedirected)
+{
+    // Spectre.Console counts a redirected standard error as "not interactive"; the screen and the
+    // prompt only need standard input and output, so a log captured from stderr keeps them.
+    AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Interactive = InteractionSupport.Yes });
+}
+var mode = DemoMode.Decide(
+    once: args.Contains("--once"),
+    askedInteractive: args.Contains("--interactive"),
+    inputRedirected: Console.IsInputRedirected,
+    outputRedirected: Console.IsOutputRedirected,
+    terminalInteractive: AnsiConsole.Profile.Capabilities.Interactive);
 
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-var live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
 var log = new List<string>();
 void Narrate(string line)
 {
@@ -27,7 +38,7 @@ void Narrate(string line)
     {
         log.Add(line);
     }
-    if (!live)
+    if (!mode.Live)
     {
         Console.WriteLine("» " + line);
     }
@@ -35,57 +46,77 @@ void Narrate(string line)
 
 try
 {
-    Narrate("Starting the backend…");
-    await using var backend = await DemoBackend.CreateAsync(cts.Token);
+    // The wait a newcomer meets first: say what is happening while LocalStack and the tabs start.
+    var starting = Environment.GetEnvironmentVariable("SUPABASE_URL") is { Length: > 0 }
+        ? "Connecting to the Supabase project…"
+        : "Starting the embedded LocalStack (a few seconds)…";
+    Narrate(starting);
+    await using var backend = await WithProgressAsync(starting, () => DemoBackend.CreateAsync(cts.Token));
     Narrate("Backend: " + backend.Description);
-    await using var tabA = await ChatTab.OpenAsync("Tab A", backend, signUp: backend.SignUp, cts.Token);
-    await using var tabB = await ChatTab.OpenAsync("Tab B", backend, signUp: false, cts.Token);
+    // One service container; each tab gets its own sign-in and connection from its factory.
+    await using var services = new ServiceCollection()
+        .AddAiChatClient(o => { o.Url = backend.Url; o.AnonKey = backend.AnonKey; })
+        .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+    var factory = services.GetRequiredService<IAiChatFactory>();
+    const string signingIn = "Signing the demo user in, in two tabs…";
+    await using var tabA = await WithProgressAsync(signingIn, () => ChatTab.OpenAsync("Tab A", factory, backend, signUp: backend.SignUp, cts.Token));
+    await using var tabB = await WithProgressAsync(signingIn, () => ChatTab.OpenAsync("Tab B", factory, backend, signUp: false, cts.Token));
     Narrate($"Signed in as {backend.Email} in both tabs.");
-    using var assistant = new OfflineResponder(TimeSpan.FromMilliseconds(live ? 90 : 15));
+    using var assistant = new OfflineResponder(TimeSpan.FromMilliseconds(mode.Live ? 90 : 15));
     Narrate($"Assistant: {OfflineResponder.Label} (no network needed; plug any Microsoft.Extensions.AI IChatClient instead).");
-    var script = new DemoScript(tabA, tabB, assistant, Narrate, live ? TimeSpan.FromSeconds(1.5) : TimeSpan.Zero);
+    var script = new DemoScript(tabA, tabB, assistant, Narrate, mode.Live ? TimeSpan.FromSeconds(1.5) : TimeSpan.Zero);
 
-    if (live)
+    if (mode.Live)
     {
-        await AnsiConsole.Live(Screen(tabA, tabB, log)).StartAsync(async ctx =>
-        {
-            var run = script.RunAsync(cts.Token);
-            while (!run.IsCompleted)
-            {
-                ctx.UpdateTarget(Screen(tabA, tabB, log));
-                await Task.WhenAny(run, Task.Delay(80, CancellationToken.None));
-            }
-            ctx.UpdateTarget(Screen(tabA, tabB, log));
-            await run;
-        });
-        while (interactive && !once && !cts.IsCancellationRequested)
+        await LiveAsync(() => script.RunAsync(cts.Token));
+        while (mode.Interactive && !cts.IsCancellationRequested)
         {
             var text = AnsiConsole.Prompt(new TextPrompt<string>("[blue]You (tab A)[/], empty to quit:").AllowEmpty());
             if (string.IsNullOrWhiteSpace(text))
             {
                 break;
             }
-            // Start each turn's live view at the top, so a screen taller than what is left below the prompt is not cropped.
+            // Start each turn's live view at the top of the terminal.
             AnsiConsole.Clear();
-            await AnsiConsole.Live(Screen(tabA, tabB, log)).StartAsync(async ctx =>
-            {
-                var send = script.SendAsync(text, cts.Token);
-                while (!send.IsCompleted)
-                {
-                    ctx.UpdateTarget(Screen(tabA, tabB, log));
-                    await Task.WhenAny(send, Task.Delay(80, CancellationToken.None));
-                }
-                ctx.UpdateTarget(Screen(tabA, tabB, log));
-                await send;
-            });
+            await LiveAsync(() => script.SendAsync(text, cts.Token));
         }
     }
     else
     {
         await script.RunAsync(cts.Token);
-        AnsiConsole.Write(Screen(tabA, tabB, log));
+        AnsiConsole.Write(Screen());
+    }
+    if (mode.Notice is { } notice)
+    {
+        Console.WriteLine(notice);
     }
     return 0;
+
+    Spectre.Console.Rendering.IRenderable Screen()
+    {
+        string[] recent;
+        lock (log)
+        {
+            recent = [.. log];
+        }
+        return DemoScreen.Build(tabA.Snapshot(), tabB.Snapshot(), recent, AnsiConsole.Profile.Width, mode.Live ? AnsiConsole.Profile.Height : null);
+    }
+
+    async Task LiveAsync(Func<Task> action)
+    {
+        // The screen fits the terminal; should it not, the bottom is cut, never the tab headers.
+        await AnsiConsole.Live(Screen()).Overflow(VerticalOverflow.Crop).Cropping(VerticalOverflowCropping.Bottom).StartAsync(async ctx =>
+        {
+            var run = action();
+            while (!run.IsCompleted)
+            {
+                ctx.UpdateTarget(Screen());
+                await Task.WhenAny(run, Task.Delay(80, CancellationToken.None));
+            }
+            ctx.UpdateTarget(Screen());
+            await run;
+        });
+    }
 }
 catch (DemoFailedException ex)
 {
@@ -97,18 +128,6 @@ catch (OperationCanceledException) when (cts.IsCancellationRequested)
     return 130;
 }
 
-static Spectre.Console.Rendering.IRenderable Screen(ChatTab a, ChatTab b, List<string> log)
-{
-    var width = Math.Max(40, (Console.IsOutputRedirected ? 140 : Console.WindowWidth) / 2 - 2);
-    var grid = new Grid().AddColumn().AddColumn();
-    grid.AddRow(TabView.Render(a, width), TabView.Render(b, width));
-    string[] recent;
-    lock (log)
-    {
-        recent = log.TakeLast(4).ToArray();
-    }
-    return new Rows(
-        new Markup("[bold]StrideCampus.AiChat[/] — two tabs of one user, kept in sync by Supabase Realtime"),
-        grid,
-        new Markup(string.Join('\n', recent.Select(l => "[grey]» " + Markup.Escape(l) + "[/]"))));
-}
+// A spinner with the step in a terminal; the narrated lines (printed as they happen) otherwise.
+async Task<T> WithProgressAsync<T>(string step, Func<Task<T>> work) =>
+    mode.Live ? await AnsiConsole.Status().StartAsync(step, _ => work()) : await work();

@@ -5,47 +5,76 @@ using StrideCampus.AiChat.Client.Realtime;
 
 namespace StrideCampus.AiChat.ConsoleDemo;
 
-/// <summary>Draws a tab as the seed's components show it: connection indicator, session list, active chat.</summary>
+/// <summary>
+/// Draws a tab as the seed's components show it: connection indicator, session list, active chat and
+/// counters. The chat shows the newest messages that fit in the lines it is given (the start of a
+/// message too long for them is cut), so the header stays on screen in a small terminal.
+/// </summary>
 internal static class TabView
 {
-    private const int MessagesShown = 8;
+    /// <summary>The parts of a tab: above the messages, the messages (oldest first), below them.</summary>
+    public sealed record Parts(List<IRenderable> Top, List<IRenderable> Messages, List<IRenderable> Bottom);
 
-    public static IRenderable Render(ChatTab tab, int width)
+    public static Parts Build(string name, MessageStoreState state, ConnectionState connection, int innerWidth)
     {
-        var state = tab.Store.Current;
-        var rows = new List<IRenderable>
+        var top = new List<IRenderable>
         {
-            new Markup($"[bold]{Markup.Escape(tab.Name)}[/]   {Indicator(tab.Realtime.State, state.IsRealtimeConnected)}"),
+            new Markup($"[bold]{Markup.Escape(name)}[/]   {Indicator(connection, state.IsRealtimeConnected)}"),
             new Rule { Style = Style.Parse("grey") },
             new Markup("[grey]Sessions[/]"),
         };
         if (state.Sessions.Count == 0)
         {
-            rows.Add(new Markup("  [grey](none yet)[/]"));
+            top.Add(new Markup("  [grey](none yet)[/]"));
         }
         foreach (var s in state.Sessions)
         {
             var marker = s.IsActive ? "[green]▶[/]" : " ";
             var pending = s.IsPending ? " [yellow](saving…)[/]" : "";
-            rows.Add(new Markup($"{marker} {Markup.Escape(Clip(s.Title, width - 16))} [grey]({s.Messages.Count} msgs)[/]{pending}"));
+            var count = Count(s.Messages.Count, "msg", "msgs");
+            top.Add(new Markup($"{marker} {Markup.Escape(Clip(s.Title, innerWidth - count.Length - 5))} [grey]({count})[/]{pending}"));
         }
-        rows.Add(new Rule { Style = Style.Parse("grey") });
+        top.Add(new Rule { Style = Style.Parse("grey") });
         var active = state.ActiveSession;
-        rows.Add(new Markup(active is null ? "[grey]No active session[/]" : $"[grey]Chat:[/] [bold]{Markup.Escape(Clip(active.Title, width - 10))}[/]"));
+        top.Add(new Markup(active is null ? "[grey]No active session[/]" : $"[grey]Chat:[/] [bold]{Markup.Escape(Clip(active.Title, innerWidth - 6))}[/]"));
+
+        var messages = new List<IRenderable>();
         if (active is not null)
         {
-            foreach (var m in active.Messages.TakeLast(MessagesShown))
+            foreach (var m in active.Messages)
             {
-                var who = m.IsUser ? "[blue]You[/]" : "[magenta]Assistant[/]";
-                var cursor = m.Status == MessageStatus.Streaming ? " [yellow]▌[/]" : m.Status == MessageStatus.Error ? " [red](error)[/]" : "";
-                var pending = active.IsMessagePending(m.Id) ? " [yellow](sending…)[/]" : "";
-                rows.Add(new Markup($"{who}: {Markup.Escape(m.Content)}{cursor}{pending}"));
+                messages.Add(Message(m, active.IsMessagePending(m.Id), m.Content));
             }
         }
-        rows.Add(new Rule { Style = Style.Parse("grey") });
-        rows.Add(new Markup($"[grey]{state.Stats.SessionCount} sessions · {state.Stats.MessageCount} messages · {state.Stats.RealtimeEventsApplied} live events[/]"));
-        return new Panel(new Rows(rows)) { Border = BoxBorder.Rounded, Expand = true };
+
+        var stats = state.Stats;
+        var bottom = new List<IRenderable>
+        {
+            new Rule { Style = Style.Parse("grey") },
+            new Markup($"[grey]{Counters(stats, innerWidth)}[/]"),
+        };
+        return new Parts(top, messages, bottom);
     }
+
+    /// <summary>A message line; <paramref name="text"/> is its content or the end of it.</summary>
+    public static Markup Message(ChatMessage m, bool pending, string text)
+    {
+        var who = m.IsUser ? "[blue]You[/]" : "[magenta]Assistant[/]";
+        var cursor = m.Status == MessageStatus.Streaming ? " [yellow]▌[/]" : m.Status == MessageStatus.Error ? " [red](error)[/]" : "";
+        var sending = pending ? " [yellow](sending…)[/]" : "";
+        return new Markup($"{who}: {Markup.Escape(text)}{cursor}{sending}");
+    }
+
+    /// <summary>The counters on one line: "2 sessions · 3 messages · 26 live events", or shorter when narrow.</summary>
+    public static string Counters(MessageStoreStats stats, int innerWidth)
+    {
+        var sessions = Count(stats.SessionCount, "session", "sessions");
+        var full = $"{sessions} · {Count(stats.MessageCount, "message", "messages")} · {Count(stats.RealtimeEventsApplied, "live event", "live events")}";
+        return full.Length <= innerWidth ? full : $"{sessions} · {Count(stats.MessageCount, "msg", "msgs")} · {stats.RealtimeEventsApplied} live";
+    }
+
+    /// <summary>"1 session", "2 sessions", "0 sessions".</summary>
+    public static string Count(long n, string one, string many) => n == 1 ? $"1 {one}" : $"{n} {many}";
 
     /// <summary>The seed's indicator: green "● Live" when connected, yellow while connecting, red when disconnected.</summary>
     public static string Indicator(ConnectionState state, bool storeLive) => (state, storeLive) switch

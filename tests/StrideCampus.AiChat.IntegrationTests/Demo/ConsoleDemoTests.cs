@@ -32,5 +32,8 @@ public sealed class ConsoleDemoTests
         Assert.Contains("Both tabs hold the same sessions and messages. Done.", output, StringComparison.Ordinal);
         Assert.Contains("● Live", output, StringComparison.Ordinal);
         Assert.Contains("[offline demo responder]", output, StringComparison.Ordinal);
+        Assert.Contains("Interactive mode skipped: --once was given.", output, StringComparison.Ordinal);
+        Assert.Contains("Starting the embedded LocalStack", output, StringComparison.Ordinal); // no silent wait
+        Assert.DoesNotContain("1 sessions", output, StringComparison.Ordinal);
     }
 }
