@@ -49,7 +49,7 @@ try
     // The wait a newcomer meets first: say what is happening while LocalStack and the tabs start.
     var starting = Environment.GetEnvironmentVariable("SUPABASE_URL") is { Length: > 0 }
         ? "Connecting to the Supabase project…"
-        : "Starting the embedded LocalStack (a few seconds)…";
+        : "Starting the embedded LocalStack (up to about 15 s)…";
     Narrate(starting);
     await using var backend = await WithProgressAsync(starting, () => DemoBackend.CreateAsync(cts.Token));
     Narrate("Backend: " + backend.Description);
