@@ -114,6 +114,37 @@ public sealed class AddAiChatClientTests
     }
 
     [Fact]
+    public async Task Connect_gives_a_user_clients_of_their_own_that_use_the_given_tokens()
+    {
+        await using var sp = new ServiceCollection()
+            .AddAiChatClient(o => { o.Url = ProjectUrl; o.AnonKey = "anon"; })
+            .BuildServiceProvider();
+        var factory = sp.GetRequiredService<IAiChatFactory>();
+        await using var auth = factory.CreateAuthClient();
+        Assert.NotSame(sp.GetRequiredService<SupabaseAuthClient>(), auth);
+        Assert.NotSame(auth, factory.CreateAuthClient());
+        Assert.Null(auth.CurrentSession);
+
+        // The container's user is signed in; the connection's provider has no user: the connection must say so.
+        var signedIn = new StaticAccessTokenProvider(UserToken(Guid.NewGuid()));
+        var none = new StaticAccessTokenProvider(null);
+        await using var connection = factory.Connect(none);
+        Assert.NotSame(sp.GetRequiredService<RealtimeClient>(), connection.Realtime);
+        Assert.NotSame(sp.GetRequiredService<PostgrestClient>(), connection.Rest);
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => connection.CreateMessageStoreAsync());
+        Assert.Contains("signed in", ex.Message, StringComparison.Ordinal);
+        await using var other = connection.Connect(signedIn);
+        Assert.NotSame(connection.Realtime, other.Realtime);
+        Assert.Throws<ArgumentNullException>(() => factory.Connect(null!));
+    }
+
+    private static string UserToken(Guid user)
+    {
+        static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return $"{B64("{\"alg\":\"HS256\"}")}.{B64($"{{\"role\":\"authenticated\",\"sub\":\"{user}\",\"exp\":4102444800}}")}.sig";
+    }
+
+    [Fact]
     public void Jwt_subject_is_read_from_the_payload_and_garbage_gives_null()
     {
         var id = Guid.NewGuid();
