@@ -21,4 +21,11 @@ public enum MessageStatus
     /// <summary>The reply failed or was cancelled; the content is what was received (JSON <c>"error"</c>).</summary>
     [JsonStringEnumMemberName("error")]
     Error,
+
+    /// <summary>
+    /// An assistant reply the user stopped; the content is what was written until then (JSON <c>"stopped"</c>,
+    /// needs <c>database/ai_chat_assistant_replies.sql</c>).
+    /// </summary>
+    [JsonStringEnumMemberName("stopped")]
+    Stopped,
 }

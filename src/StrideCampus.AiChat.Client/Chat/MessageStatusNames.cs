@@ -9,6 +9,7 @@ internal static class MessageStatusNames
         MessageStatus.Streaming => "streaming",
         MessageStatus.Complete => "complete",
         MessageStatus.Error => "error",
+        MessageStatus.Stopped => "stopped",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Unknown message status."),
     };
 
@@ -19,6 +20,7 @@ internal static class MessageStatusNames
             : utf8.SequenceEqual("streaming"u8) ? MessageStatus.Streaming
             : utf8.SequenceEqual("pending"u8) ? MessageStatus.Pending
             : utf8.SequenceEqual("error"u8) ? MessageStatus.Error
+            : utf8.SequenceEqual("stopped"u8) ? MessageStatus.Stopped
             : (MessageStatus)(-1);
         return status != (MessageStatus)(-1);
     }

@@ -4,7 +4,7 @@ namespace StrideCampus.AiChat.LocalStack.Postgres;
 
 /// <summary>
 /// The repository's database/ scripts, embedded in this assembly, in the order a fresh database
-/// needs them: what Supabase already provides (local/) first, then the schema, realtime, RLS and the stream topic's Realtime Authorization.
+/// needs them: what Supabase already provides (local/) first, then the schema, realtime, RLS, the stream topic's Realtime Authorization and the assistant reply requests.
 /// </summary>
 public static class DatabaseScripts
 {
@@ -18,6 +18,7 @@ public static class DatabaseScripts
         "database/enable_ai_chat_realtime.sql",
         "database/ai_chat_rls_policies.sql",
         "database/ai_chat_stream_authorization.sql",
+        "database/ai_chat_assistant_replies.sql",
     ];
 
     /// <summary>Script names and texts, in apply order.</summary>
