@@ -32,4 +32,13 @@ public enum ChatOperation
 
     /// <summary>A write of a streamed assistant reply.</summary>
     StreamReply,
+
+    /// <summary><see cref="MessageStore.RequestAssistantReplyAsync"/>.</summary>
+    RequestReply,
+
+    /// <summary><see cref="MessageStore.StopAssistantReplyAsync"/>.</summary>
+    StopReply,
+
+    /// <summary><see cref="MessageStore.RegenerateAssistantReplyAsync"/>.</summary>
+    RegenerateReply,
 }

@@ -828,17 +828,12 @@ public sealed partial class MessageStore : IAsyncDisposable
 
         ChatLog.StreamStarted(_logger, id, sessionId);
         var interval = TimeSpan.FromSeconds(1 / _options.MaxStreamWritesPerSecond);
-        // The length of the content the database last confirmed: each relayed delta carries everything since,
-        // so a delta another client missed (or a client that joined mid-reply) is repaired by the next one.
-        var confirmed = new StrongBox<int>(0);
+        var relayer = new StreamedReplyRelayer(_relay, id, sessionId, TimeSpan.FromSeconds(1 / _options.MaxStreamRelaysPerSecond), _time);
         var writer = new StreamedReplyWriter(_data, message, interval, _time, row =>
         {
-            Volatile.Write(ref confirmed.Value, row.Content.Length);
+            relayer.Confirmed(row.Content.Length);
             OnStreamRowConfirmed(row);
         }, _logger);
-        var relayInterval = TimeSpan.FromSeconds(1 / _options.MaxStreamRelaysPerSecond);
-        var lastRelay = long.MinValue;
-        var relayedTo = 0; // how far the text has been relayed
         var text = new StringBuilder();
         var count = 0;
         Exception? streamError = null;
@@ -861,11 +856,7 @@ public sealed partial class MessageStore : IAsyncDisposable
                 }
 
                 writer.Update(content);
-                if (_relay is not null && (lastRelay == long.MinValue || _time.GetElapsedTime(lastRelay) >= relayInterval))
-                {
-                    lastRelay = _time.GetTimestamp();
-                    relayedTo = RelaySinceConfirmed(id, sessionId, content, Volatile.Read(ref confirmed.Value));
-                }
+                relayer.Grew(content);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -876,10 +867,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         }
 
         var final = text.ToString();
-        if (_relay is not null && relayedTo < final.Length)
-        {
-            RelaySinceConfirmed(id, sessionId, final, Volatile.Read(ref confirmed.Value)); // the tail the rate limit held back
-        }
+        relayer.Flush(final);
 
         var finalStatus = streamError is null ? MessageStatus.Complete : MessageStatus.Error;
         lock (_gate)
@@ -965,7 +953,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         return history;
     }
 
-    private static async IAsyncEnumerable<string> Fragments(
+    internal static async IAsyncEnumerable<string> Fragments(
         IAsyncEnumerable<ChatResponseUpdate> updates, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var update in updates.WithCancellation(cancellationToken).ConfigureAwait(false))
@@ -976,24 +964,6 @@ public sealed partial class MessageStore : IAsyncDisposable
                 yield return text;
             }
         }
-    }
-
-    /// <summary>Relays the text since the last confirmed write; returns how far the text has then been relayed.</summary>
-    private int RelaySinceConfirmed(Guid messageId, Guid sessionId, string content, int confirmedLength)
-    {
-        var from = Math.Min(confirmedLength, content.Length);
-        var end = content.Length;
-        if (end > from && char.IsHighSurrogate(content[end - 1]))
-        {
-            end--; // never split a surrogate pair: its low half comes with the next token
-        }
-
-        if (end > from)
-        {
-            _relay!.Publish(new StreamDelta(messageId, sessionId, from, content[from..end]));
-        }
-
-        return end;
     }
 
     private void OnStreamRowConfirmed(ChatMessage row)

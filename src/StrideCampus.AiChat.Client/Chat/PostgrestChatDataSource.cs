@@ -5,12 +5,15 @@ using StrideCampus.AiChat.Client.Rest;
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>The chat tables through PostgREST (RLS decides what the signed-in user may see and change).</summary>
-internal sealed class PostgrestChatDataSource : IChatDataSource
+internal sealed class PostgrestChatDataSource : IChatDataSource, IReplyRequestSource
 {
     internal const string SessionsTable = "ai_chat_sessions";
     internal const string MessagesTable = "ai_chat_messages";
     internal const string DeletionsTable = "ai_chat_deletions";
     internal const string SetActiveSessionFunction = "ai_chat_set_active_session";
+    internal const string RequestReplyFunction = "ai_chat_request_reply";
+    internal const string StopReplyFunction = "ai_chat_stop_reply";
+    internal const string RegenerateReplyFunction = "ai_chat_regenerate_reply";
 
     private readonly PostgrestClient _rest;
     private readonly string _userId;
@@ -113,6 +116,21 @@ internal sealed class PostgrestChatDataSource : IChatDataSource
         var rows = await _rest.RpcAsync(SetActiveSessionFunction, args, ChatJsonContext.Default.IReadOnlyListChatSession, cancellationToken)
             .ConfigureAwait(false);
         return rows ?? [];
+    }
+
+    public Task<ChatMessage> RequestReplyAsync(Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
+        ReplyRpcAsync(RequestReplyFunction, new JsonObject { ["p_session_id"] = Format(sessionId), ["p_message_id"] = Format(messageId) }, cancellationToken);
+
+    public Task<ChatMessage> StopReplyAsync(Guid messageId, CancellationToken cancellationToken) =>
+        ReplyRpcAsync(StopReplyFunction, new JsonObject { ["p_message_id"] = Format(messageId) }, cancellationToken);
+
+    public Task<ChatMessage> RegenerateReplyAsync(Guid sessionId, Guid messageId, CancellationToken cancellationToken) =>
+        ReplyRpcAsync(RegenerateReplyFunction, new JsonObject { ["p_session_id"] = Format(sessionId), ["p_message_id"] = Format(messageId) }, cancellationToken);
+
+    private async Task<ChatMessage> ReplyRpcAsync(string function, JsonObject args, CancellationToken cancellationToken)
+    {
+        var rows = await _rest.RpcAsync(function, args, ChatJsonContext.Default.IReadOnlyListChatMessage, cancellationToken).ConfigureAwait(false);
+        return Single(rows ?? [], function);
     }
 
     /// <summary>

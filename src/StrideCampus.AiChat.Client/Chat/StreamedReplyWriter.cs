@@ -7,7 +7,8 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// <summary>
 /// Writes a growing assistant reply to the database at a bounded rate: at most one write in flight,
 /// write starts at least <c>interval</c> apart, each write carrying the latest full content. The first
-/// write inserts the row (status <c>streaming</c>); the last one sets the final content and status.
+/// write inserts the row (status <c>streaming</c>), or, for a row that already exists (a reply a server generates
+/// into the message a client requested), updates it to <c>streaming</c>; the last one sets the final content and status.
 /// </summary>
 internal sealed class StreamedReplyWriter
 {
@@ -23,6 +24,8 @@ internal sealed class StreamedReplyWriter
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
+    private readonly bool _rowExists;
+    private volatile bool _abandoned;
     private readonly Task<ChatMessage?> _pump;
     private string _content;
     private bool _final;
@@ -30,8 +33,18 @@ internal sealed class StreamedReplyWriter
     private long _version;
     private int _writes;
 
+    /// <summary>Starts the writer's pump.</summary>
+    /// <param name="data">Where the row is written.</param>
+    /// <param name="template">The message (id, session, owner, flags) every write is made of.</param>
+    /// <param name="interval">The least time between two write starts.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="onConfirmed">Called with each row the database returns.</param>
+    /// <param name="logger">Logging.</param>
+    /// <param name="rowExists">The row exists already: every write is an update, never an insert (an upsert would bring
+    /// back a row deleted meanwhile).</param>
     public StreamedReplyWriter(
-        IChatDataSource data, ChatMessage template, TimeSpan interval, TimeProvider time, Action<ChatMessage> onConfirmed, ILogger logger)
+        IChatDataSource data, ChatMessage template, TimeSpan interval, TimeProvider time, Action<ChatMessage> onConfirmed, ILogger logger,
+        bool rowExists = false)
     {
         _data = data;
         _template = template;
@@ -41,6 +54,7 @@ internal sealed class StreamedReplyWriter
         _logger = logger;
         _content = template.Content;
         _version = 1;
+        _rowExists = rowExists;
         _pump = Task.Run(PumpAsync);
     }
 
@@ -77,9 +91,20 @@ internal sealed class StreamedReplyWriter
         return _pump;
     }
 
+    /// <summary>
+    /// Ends the writes without a final one (the reply passed to another writer); a write in flight still completes.
+    /// </summary>
+    public Task<ChatMessage?> AbandonAsync()
+    {
+        _abandoned = true;
+        _signal.Writer.TryComplete();
+        return _pump;
+    }
+
     private async Task<ChatMessage?> PumpAsync()
     {
-        var inserted = false;
+        var inserted = _rowExists;
+        var statusWritten = false;
         long written = 0;
         var lastStart = long.MinValue;
         ChatMessage? last = null;
@@ -97,6 +122,11 @@ internal sealed class StreamedReplyWriter
                     version = _version;
                 }
 
+                if (_abandoned)
+                {
+                    return last;
+                }
+
                 if (!final && version == written)
                 {
                     break;
@@ -109,6 +139,11 @@ internal sealed class StreamedReplyWriter
                     {
                         await Task.Delay(_interval - wait, _time).ConfigureAwait(false);
                     }
+                }
+
+                if (_abandoned)
+                {
+                    return last;
                 }
 
                 string content;
@@ -124,8 +159,9 @@ internal sealed class StreamedReplyWriter
                 lastStart = _time.GetTimestamp();
                 try
                 {
-                    var row = await WriteAsync(inserted, content, status, final).ConfigureAwait(false);
+                    var row = await WriteAsync(inserted, content, status, final || !statusWritten).ConfigureAwait(false);
                     inserted = true;
+                    statusWritten = true;
                     written = version;
                     if (row is null)
                     {
@@ -153,8 +189,9 @@ internal sealed class StreamedReplyWriter
         return last;
     }
 
-    private async Task<ChatMessage?> WriteAsync(bool inserted, string content, MessageStatus status, bool final)
+    private async Task<ChatMessage?> WriteAsync(bool inserted, string content, MessageStatus status, bool writeStatus)
     {
+        var final = status != MessageStatus.Streaming;
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -172,7 +209,7 @@ internal sealed class StreamedReplyWriter
                 }
 
                 var patch = new JsonObject { ["content"] = content };
-                if (final)
+                if (writeStatus)
                 {
                     patch["status"] = MessageStatusNames.ToWire(status);
                 }
