@@ -88,7 +88,10 @@ internal sealed class ReplyJob
         {
             if (relay is not null)
             {
-                _ = relay.StartAsync(_cts.Token); // deltas flow once joined; until then clients follow the writes
+                // Joined with the service role's JWT: Supabase Realtime checks a private topic by probing realtime.messages
+                // under the token's role (supabase/realtime lib/realtime/tenants/authorization.ex, set_conn_config), and
+                // service_role bypasses RLS. Deltas flow once joined; until then clients follow the database writes.
+                _ = relay.StartAsync(_cts.Token);
             }
 
             var relayer = new StreamedReplyRelayer(relay, target.Id, target.SessionId, TimeSpan.FromSeconds(1 / Math.Max(_options.MaxStreamRelaysPerSecond, 0.001)), time);

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using StrideCampus.AiChat.Assistant;
+using StrideCampus.AiChat.IntegrationTests.Chat;
 using StrideCampus.AiChat.LocalStack.Hosting;
 
 namespace StrideCampus.AiChat.IntegrationTests.Assistant;
@@ -13,19 +15,25 @@ internal sealed class AssistantHost : IAsyncDisposable
     private readonly IHostedService _worker;
     private int _stopped;
 
-    private AssistantHost(ServiceProvider services, IHostedService worker, string workerId)
+    private AssistantHost(ServiceProvider services, IHostedService worker, string workerId, CapturingLoggerProvider logs)
     {
         _services = services;
         _worker = worker;
         WorkerId = workerId;
+        Logs = logs;
     }
 
     public string WorkerId { get; }
 
+    /// <summary>Everything the worker logged (debug and up).</summary>
+    public CapturingLoggerProvider Logs { get; }
+
     public static async Task<AssistantHost> StartAsync(
         LocalStackServer stack, IChatClient model, string workerId, TimeSpan? lease = null, int maxConcurrent = 16)
     {
+        var logs = new CapturingLoggerProvider();
         var services = new ServiceCollection()
+            .AddLogging(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug))
             .AddAiChatAssistant(o =>
             {
                 o.Url = stack.ApiUrl;
@@ -38,7 +46,7 @@ internal sealed class AssistantHost : IAsyncDisposable
             .BuildServiceProvider();
         var worker = services.GetServices<IHostedService>().Single();
         await worker.StartAsync(CancellationToken.None);
-        return new AssistantHost(services, worker, workerId);
+        return new AssistantHost(services, worker, workerId, logs);
     }
 
     /// <summary>Stops the worker the way a dying process would leave its replies: unfinished, leases still held.</summary>

@@ -56,6 +56,11 @@ public sealed class AssistantReplyTests(LocalStackFixture fixture, Xunit.Abstrac
         Assert.True(versions.Count(v => v.Length > 0 && v.Length < expected.Length) >= 3, "tab 2 watched the reply grow");
         Assert.Contains(seenInTab2, m => m.Id == requested.Id && m.Status == MessageStatus.Streaming);
         Assert.Equal(1, model.Generations["hello"]);
+        // The worker relayed tokens on the user's private stream channel (joined with the service role), and its
+        // logs carry neither the service key nor the reply.
+        Assert.Contains(worker.Logs.Events, e => e.Id == 6034);
+        Assert.DoesNotContain(worker.Logs.Events, e => e.Id == 6035);
+        Assert.DoesNotContain(worker.Logs.Events, e => e.Text.Contains(fixture.Stack.ServiceRoleKey, StringComparison.Ordinal) || e.Text.Contains(" w7", StringComparison.Ordinal));
         Assert.Equal(await tab2.DatabaseDumpAsync(), tab2.StoreDump());
         Assert.Empty(seenByOther);
         Assert.Empty(otherTab.Store.Current.Sessions);
