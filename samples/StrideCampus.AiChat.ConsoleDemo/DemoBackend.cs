@@ -10,9 +10,10 @@ internal sealed class DemoBackend : IAsyncDisposable
 {
     private readonly LocalStackServer? _localStack;
 
-    private DemoBackend(Uri url, string anonKey, string email, string password, bool signUp, LocalStackServer? localStack)
+    private DemoBackend(Uri url, string anonKey, string email, string password, bool signUp, LocalStackServer? localStack, string? serviceRoleKey)
     {
         Url = url;
+        ServiceRoleKey = serviceRoleKey;
         AnonKey = anonKey;
         Email = email;
         Password = password;
@@ -23,6 +24,9 @@ internal sealed class DemoBackend : IAsyncDisposable
     public Uri Url { get; }
 
     public string AnonKey { get; }
+
+    /// <summary>For the assistant worker only (LocalStack's, or SUPABASE_SERVICE_ROLE_KEY); never given to the tabs.</summary>
+    public string? ServiceRoleKey { get; }
 
     public string Email { get; }
 
@@ -48,11 +52,12 @@ internal sealed class DemoBackend : IAsyncDisposable
                 throw new InvalidOperationException(
                     "With SUPABASE_URL and SUPABASE_ANON_KEY set, also set SUPABASE_EMAIL and SUPABASE_PASSWORD of an existing user of that project.");
             }
-            return new DemoBackend(new Uri(url), key, email, password, signUp: false, localStack: null);
+            var serviceKey = Environment.GetEnvironmentVariable("SUPABASE_SERVICE_ROLE_KEY");
+            return new DemoBackend(new Uri(url), key, email, password, signUp: false, localStack: null, string.IsNullOrEmpty(serviceKey) ? null : serviceKey);
         }
 
         var stack = await LocalStackServer.StartAsync(cancellationToken: cancellationToken);
-        return new DemoBackend(stack.ApiUrl, stack.AnonKey, $"demo-{Guid.NewGuid():N}@example.test", "demo-password-" + Guid.NewGuid().ToString("N")[..8], signUp: true, stack);
+        return new DemoBackend(stack.ApiUrl, stack.AnonKey, $"demo-{Guid.NewGuid():N}@example.test", "demo-password-" + Guid.NewGuid().ToString("N")[..8], signUp: true, stack, stack.ServiceRoleKey);
     }
 
     public async ValueTask DisposeAsync()

@@ -5,11 +5,14 @@ namespace StrideCampus.AiChat.ConsoleDemo;
 
 /// <summary>
 /// The scripted conversation: every step acts in one tab and waits until the other tab shows the
-/// result through realtime, so a run that finishes has shown each sync feature working.
+/// result through realtime, so a run that finishes has shown each sync feature working. With
+/// <paramref name="serverReplies"/> the replies come from the assistant worker beside the backend (the tabs hold
+/// no model); otherwise tab A streams them from <paramref name="assistant"/> itself.
 /// </summary>
-internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Action<string> narrate, TimeSpan stepPause)
+internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Action<string> narrate, TimeSpan stepPause, bool serverReplies = false)
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(15);
+    private Guid? _streaming;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -24,7 +27,7 @@ internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Ac
         await Task.Delay(stepPause, cancellationToken);
 
         narrate($"The assistant's reply streams into {a.Name}; {b.Name} watches it grow.");
-        var reply = await a.Store.StreamAssistantReplyAsync(trip.Id, assistant, cancellationToken: cancellationToken);
+        var reply = await ReplyAsync(trip.Id, cancellationToken);
         await WaitUntilAsync(b, s => s.GetMessage(reply.Id) is { Status: MessageStatus.Complete } m && m.Content == reply.Content,
             "the complete reply reaches " + b.Name, cancellationToken);
         await Task.Delay(stepPause, cancellationToken);
@@ -52,10 +55,43 @@ internal sealed class DemoScript(ChatTab a, ChatTab b, IChatClient assistant, Ac
     {
         var session = a.Store.GetActiveSession()?.Id ?? (await a.Store.CreateSessionAsync("Interactive chat", activate: true, cancellationToken)).Id;
         await a.Store.AddMessageAsync(session, text, cancellationToken: cancellationToken);
-        var reply = await a.Store.StreamAssistantReplyAsync(session, assistant, cancellationToken: cancellationToken);
+        var reply = await ReplyAsync(session, cancellationToken);
         // The turn ends when the other tab shows the finished reply too (the live view stops drawing then).
-        await WaitUntilAsync(b, s => s.GetMessage(reply.Id) is { Status: MessageStatus.Complete } m && m.Content == reply.Content,
+        await WaitUntilAsync(b, s => s.GetMessage(reply.Id) is { Status: not (MessageStatus.Pending or MessageStatus.Streaming) } m && m.Content == reply.Content,
             "the complete reply reaches " + b.Name, cancellationToken);
+    }
+
+    /// <summary>Stops the reply being generated, if any (the stop key; server replies only).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_streaming is { } id)
+        {
+            narrate("Stop: the worker ends the reply with what it wrote.");
+            await b.Store.StopAssistantReplyAsync(id, cancellationToken); // from the other tab: any client may stop it
+        }
+    }
+
+    /// <summary>The assistant's reply in tab A: asked of the worker (and watched until it ends), or streamed locally.</summary>
+    private async Task<StrideCampus.AiChat.Client.Chat.ChatMessage> ReplyAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        if (!serverReplies)
+        {
+            return await a.Store.StreamAssistantReplyAsync(sessionId, assistant, cancellationToken: cancellationToken);
+        }
+
+        var requested = await a.Store.RequestAssistantReplyAsync(sessionId, cancellationToken);
+        _streaming = requested.Id;
+        try
+        {
+            await WaitUntilAsync(a, s => s.GetMessage(requested.Id) is { Status: not (MessageStatus.Pending or MessageStatus.Streaming) },
+                "the worker finishes the reply", cancellationToken);
+        }
+        finally
+        {
+            _streaming = null;
+        }
+
+        return a.Store.Current.GetMessage(requested.Id)!;
     }
 
     private void AssertSameState()

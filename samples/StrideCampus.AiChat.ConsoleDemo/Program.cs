@@ -64,7 +64,28 @@ try
     Narrate($"Signed in as {backend.Email} in both tabs.");
     using var assistant = new OfflineResponder(TimeSpan.FromMilliseconds(mode.Live ? 90 : 15));
     Narrate($"Assistant: {OfflineResponder.Label} (no network needed; plug any Microsoft.Extensions.AI IChatClient instead).");
-    var script = new DemoScript(tabA, tabB, assistant, Narrate, mode.Live ? TimeSpan.FromSeconds(1.5) : TimeSpan.Zero);
+    // Replies come from a worker beside the backend when its service role key is known; the tabs never see that key.
+    await using var worker = backend.ServiceRoleKey is { } serviceKey
+        ? await DemoAssistantWorker.StartAsync(backend.Url, serviceKey, assistant, cts.Token)
+        : null;
+    Narrate(worker is null ? "Replies stream from tab A." : "Replies come from the assistant worker beside the backend (Esc stops one).");
+    var script = new DemoScript(tabA, tabB, assistant, Narrate, mode.Live ? TimeSpan.FromSeconds(1.5) : TimeSpan.Zero, serverReplies: worker is not null);
+
+    // While a typed turn runs, Esc stops the reply (from tab B: any client may stop it).
+    async Task WithStopKeyAsync(Task turn)
+    {
+        while (!turn.IsCompleted)
+        {
+            if (!Console.IsInputRedirected && Console.KeyAvailable && Console.ReadKey(intercept: true).Key == ConsoleKey.Escape)
+            {
+                _ = script.StopAsync(cts.Token);
+            }
+
+            await Task.WhenAny(turn, Task.Delay(50, CancellationToken.None));
+        }
+
+        await turn;
+    }
 
     if (mode.Live)
     {
@@ -78,7 +99,7 @@ try
             }
             // Start each turn's live view at the top of the terminal.
             AnsiConsole.Clear();
-            await LiveAsync(() => script.SendAsync(text, cts.Token));
+            await LiveAsync(() => WithStopKeyAsync(script.SendAsync(text, cts.Token)));
         }
     }
     else

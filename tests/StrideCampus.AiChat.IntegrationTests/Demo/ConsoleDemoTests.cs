@@ -35,5 +35,6 @@ public sealed class ConsoleDemoTests
         Assert.Contains("Interactive mode skipped: --once was given.", output, StringComparison.Ordinal);
         Assert.Contains("Starting the embedded LocalStack", output, StringComparison.Ordinal); // no silent wait
         Assert.DoesNotContain("1 sessions", output, StringComparison.Ordinal);
+        Assert.Contains("Replies come from the assistant worker beside the backend", output, StringComparison.Ordinal);
     }
 }
