@@ -42,9 +42,12 @@ public class ChatModelJsonTests
     [InlineData(MessageStatus.Streaming, "streaming")]
     [InlineData(MessageStatus.Complete, "complete")]
     [InlineData(MessageStatus.Error, "error")]
+    [InlineData(MessageStatus.Stopped, "stopped")]
     public void Status_names_match_the_database_check_constraint(MessageStatus status, string wire)
     {
         Assert.Equal(wire, MessageStatusNames.ToWire(status));
+        Assert.True(MessageStatusNames.TryFromWire(System.Text.Encoding.UTF8.GetBytes(wire), out var parsed));
+        Assert.Equal(status, parsed);
         var m = new ChatMessage(Guid.NewGuid(), Guid.NewGuid(), Guid.Empty, "", true, status, default, default, null);
         Assert.Contains($"\"status\":\"{wire}\"", JsonSerializer.Serialize(m, ChatJsonContext.Default.ChatMessage), StringComparison.Ordinal);
     }

@@ -344,6 +344,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
                     "streaming" => MessageStatus.Streaming,
                     "complete" => MessageStatus.Complete,
                     "error" => MessageStatus.Error,
+                    "stopped" => MessageStatus.Stopped,
                     var other => throw new FakeServerException($"bad status {other}"),
                 };
                 row = m with
