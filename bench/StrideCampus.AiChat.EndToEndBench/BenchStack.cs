@@ -53,5 +53,13 @@ internal sealed class BenchStack : IAsyncDisposable
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    public async Task<T> ScalarAsync<T>(string sql, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (T)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
     public async ValueTask DisposeAsync() => await Server.DisposeAsync();
 }

@@ -1,10 +1,10 @@
 using StrideCampus.AiChat.EndToEndBench;
 
 // End-to-end benchmarks of the SDK against an in-process LocalStack (issue 8); see bench/README.md.
-// Usage: dotnet run -c Release --project bench/StrideCampus.AiChat.EndToEndBench -- propagation|streaming|fanout [--option value ...]
-if (args.Length == 0 || args[0] is not ("propagation" or "streaming" or "fanout"))
+// Usage: dotnet run -c Release --project bench/StrideCampus.AiChat.EndToEndBench -- propagation|streaming|fanout|assistant [--option value ...]
+if (args.Length == 0 || args[0] is not ("propagation" or "streaming" or "fanout" or "assistant"))
 {
-    Console.Error.WriteLine("usage: EndToEndBench propagation|streaming|fanout [--option value ...] (options: bench/README.md)");
+    Console.Error.WriteLine("usage: EndToEndBench propagation|streaming|fanout|assistant [--option value ...] (options: bench/README.md)");
     return 2;
 }
 
@@ -16,6 +16,7 @@ var exitCode = args[0] switch
 {
     "propagation" => await new PropagationBench(options).RunAsync(timeout.Token),
     "streaming" => await new StreamingBench(options).RunAsync(timeout.Token),
+    "assistant" => await new AssistantBench(options).RunAsync(timeout.Token),
     _ => await new FanoutBench(options).RunAsync(timeout.Token),
 };
 
