@@ -20,6 +20,8 @@ public sealed partial class MessageStore
     /// reply scripts are not installed); the optimistic message was removed.</exception>
     /// <exception cref="NotSupportedException">The store was not created over PostgREST.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the optimistic
+    /// message was removed; the request may still have reached the server).</exception>
     public async Task<ChatMessage> RequestAssistantReplyAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -50,10 +52,18 @@ public sealed partial class MessageStore
     /// <exception cref="ChatOperationException">The server refused: no such reply of this user (another user's reply is
     /// refused the same way), or the reply scripts are not installed.</exception>
     /// <exception cref="NotSupportedException">The store was not created over PostgREST.</exception>
+    /// <exception cref="ArgumentException"><paramref name="messageId"/> is empty.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the stop may
+    /// still have reached the server).</exception>
     public async Task<ChatMessage> StopAssistantReplyAsync(Guid messageId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
+        if (messageId == Guid.Empty)
+        {
+            throw new ArgumentException("The message id must not be empty.", nameof(messageId));
+        }
+
         var source = ReplyRequests;
         try
         {
@@ -85,6 +95,8 @@ public sealed partial class MessageStore
     /// user's, or the reply scripts are not installed); rolled back.</exception>
     /// <exception cref="NotSupportedException">The store was not created over PostgREST.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (rolled back; the
+    /// regenerate may still have reached the server).</exception>
     public async Task<ChatMessage> RegenerateAssistantReplyAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
