@@ -69,7 +69,8 @@ internal sealed class ReplyJob
     private async Task RunCoreAsync(CancellationToken workerStopping)
     {
         var data = new PostgrestChatDataSource(_rest, _request.UserId);
-        var messages = await data.LoadMessagesAsync(_request.SessionId, _cts.Token).ConfigureAwait(false);
+        // Read whatever the reply's fate: a stop or loss noticed meanwhile takes effect once the model is asked (at once).
+        var messages = await data.LoadMessagesAsync(_request.SessionId, workerStopping).ConfigureAwait(false);
         var ordered = messages.Order(ChatRowComparer.MessageOrder).ToList();
         var index = ordered.FindIndex(m => m.Id == _request.MessageId);
         if (index < 0)
