@@ -141,13 +141,37 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
     }
 
     /// <summary>
-    /// Signs out (<c>POST /auth/v1/logout</c>) and removes the local session. The local session is removed even
-    /// when the server call fails; a failure other than 401/403/404 (session already gone) is then rethrown.
+    /// Signs out of every session of the user, on every device (<c>POST /auth/v1/logout?scope=global</c>), as
+    /// supabase-js's <c>signOut()</c> does by default, and removes the local session. Use
+    /// <see cref="SignOutAsync(SignOutScope, CancellationToken)"/> with <see cref="SignOutScope.Local"/> to end only this one.
     /// </summary>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task that completes when signed out.</returns>
-    public virtual async Task SignOutAsync(CancellationToken ct = default)
+    /// <exception cref="AuthException">The server failed (other than 401/403/404); the local session is removed anyway.</exception>
+    public virtual Task SignOutAsync(CancellationToken cancellationToken = default) =>
+        SignOutAsync(SignOutScope.Global, cancellationToken);
+
+    /// <summary>
+    /// Ends the sessions that <paramref name="scope"/> names on the server (<c>POST /auth/v1/logout?scope=</c>).
+    /// The default, <see cref="SignOutScope.Global"/>, signs the user out of every device, as supabase-js does.
+    /// With <see cref="SignOutScope.Global"/> or <see cref="SignOutScope.Local"/> the local session is removed, even
+    /// when the server call fails; with <see cref="SignOutScope.Others"/> it stays. A failure other than 401/403/404
+    /// (session already gone) is rethrown. Access tokens already issued stay valid until they expire.
+    /// </summary>
+    /// <param name="scope">Which sessions end: every device (default), this one, or every other one.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when signed out.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="scope"/> is not a defined value.</exception>
+    /// <exception cref="AuthException">The server failed (other than 401/403/404).</exception>
+    public virtual async Task SignOutAsync(SignOutScope scope, CancellationToken cancellationToken = default)
     {
+        var query = scope switch
+        {
+            SignOutScope.Global => "global",
+            SignOutScope.Local => "local",
+            SignOutScope.Others => "others",
+            _ => throw new ArgumentOutOfRangeException(nameof(scope), scope, "Not a sign-out scope."),
+        };
         ThrowIfDisposed();
         var session = CurrentSession;
         if (session is null)
@@ -155,19 +179,33 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
             return;
         }
 
+        var keepLocal = scope == SignOutScope.Others;
         try
         {
-            using var response = await SendAsync(HttpMethod.Post, "logout", null, session.AccessToken, ct);
+            using var response = await SendAsync(HttpMethod.Post, "logout?scope=" + query, null, session.AccessToken, cancellationToken);
         }
         catch (AuthException ex) when (ex.Status is 401 or 403 or 404)
         {
             // The session is already gone on the server: nothing left to revoke.
+            if (keepLocal)
+            {
+                throw;
+            }
         }
         catch (AuthException ex)
         {
             _logger.SignOutFailed(ex.Status, ex);
-            ApplySession(null, expectedGeneration: null);
+            if (!keepLocal)
+            {
+                ApplySession(null, expectedGeneration: null);
+            }
+
             throw;
+        }
+
+        if (keepLocal)
+        {
+            return;
         }
 
         ApplySession(null, expectedGeneration: null);

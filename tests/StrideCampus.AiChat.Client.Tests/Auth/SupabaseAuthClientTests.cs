@@ -396,7 +396,7 @@ public sealed class SupabaseAuthClientTests : IAsyncLifetime
         await client.SignOutAsync();
 
         var request = _handler.Requests[1];
-        Assert.Equal("/auth/v1/logout", request.PathAndQuery);
+        Assert.Equal("/auth/v1/logout?scope=global", request.PathAndQuery);
         Assert.Equal(HttpMethod.Post, request.Method);
         Assert.Equal("Bearer access-1", request.Header("Authorization"));
         Assert.Null(client.CurrentSession);
@@ -406,6 +406,30 @@ public sealed class SupabaseAuthClientTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromHours(2));
         await Task.Delay(20);
         Assert.Equal(2, _handler.Requests.Count);
+    }
+
+    [Theory]
+    [InlineData(SignOutScope.Global, "global", false)]
+    [InlineData(SignOutScope.Local, "local", false)]
+    [InlineData(SignOutScope.Others, "others", true)]
+    public async Task Sign_out_sends_gotrues_scope_and_keeps_the_session_only_for_others(SignOutScope scope, string query, bool keepsSession)
+    {
+        var client = await SignedInAsync();
+        _handler.Respond((_, _) => Task.FromResult(new HttpResponseMessage(HttpStatusCode.NoContent)));
+
+        await client.SignOutAsync(scope);
+
+        Assert.Equal("/auth/v1/logout?scope=" + query, _handler.Requests[1].PathAndQuery);
+        Assert.Equal(keepsSession, client.CurrentSession is not null);
+    }
+
+    [Fact]
+    public async Task Sign_out_with_an_undefined_scope_is_an_argument_error_before_any_request()
+    {
+        var client = await SignedInAsync();
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.SignOutAsync((SignOutScope)7));
+        Assert.Single(_handler.Requests);
+        Assert.NotNull(client.CurrentSession);
     }
 
     [Fact]
