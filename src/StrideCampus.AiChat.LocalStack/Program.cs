@@ -1,30 +1,23 @@
-using System.Globalization;
 using StrideCampus.AiChat.LocalStack.Hosting;
 
-// `start [--port N] [--data-dir DIR]`: runs the stack until Ctrl+C or SIGTERM and prints its
-// settings in the style of `supabase status -o env`.
+// `start [options]`: runs the stack until Ctrl+C or SIGTERM and prints its settings in the style of
+// `supabase status -o env`. The options are one table, StartCommand.Options (`start --help` lists them).
 if (args.Length == 0 || args[0] != "start")
 {
-    Console.Error.WriteLine("usage: StrideCampus.AiChat.LocalStack start [--port N] [--data-dir DIR]");
+    Console.Error.WriteLine(StartCommand.Usage);
     return 2;
 }
-var options = new LocalStackOptions();
-for (var i = 1; i < args.Length; i++)
+if (args.Skip(1).Any(a => a is "--help" or "-h"))
 {
-    switch (args[i])
-    {
-        case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536:
-            options.Port = port;
-            i++;
-            break;
-        case "--data-dir" when i + 1 < args.Length:
-            options.Postgres.DataDirectory = args[++i];
-            break;
-        default:
-            Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-            Console.Error.WriteLine("usage: StrideCampus.AiChat.LocalStack start [--port N] [--data-dir DIR]");
-            return 2;
-    }
+    Console.Write(StartCommand.Help());
+    return 0;
+}
+var options = new LocalStackOptions();
+if (StartCommand.Parse(args[1..], options) is { } error)
+{
+    Console.Error.WriteLine(error);
+    Console.Error.WriteLine(StartCommand.Usage);
+    return 2;
 }
 
 using var stop = new CancellationTokenSource();
