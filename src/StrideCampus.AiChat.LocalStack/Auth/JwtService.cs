@@ -35,18 +35,18 @@ public sealed class JwtService
     /// <summary>A new random secret of 40 characters.</summary>
     public static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(30));
 
-    /// <summary>An API key JWT for <c>anon</c> or <c>service_role</c>, valid for ten years, as the Supabase CLI issues.</summary>
-    public string CreateApiKey(string role)
+    /// <summary>
+    /// An API key JWT for <c>anon</c> or <c>service_role</c>. Its times are fixed (issued 2022-01-09, expiring
+    /// 2032-11-13, as the Supabase CLI's local keys), so a key depends only on the secret and the role: the same
+    /// secret gives the same keys after every restart.
+    /// </summary>
+    public string CreateApiKey(string role) => Create(new Dictionary<string, object>
     {
-        var now = DateTimeOffset.UtcNow;
-        return Create(new Dictionary<string, object>
-        {
-            ["iss"] = "supabase-demo",
-            ["role"] = role,
-            ["iat"] = now.ToUnixTimeSeconds(),
-            ["exp"] = now.AddYears(10).ToUnixTimeSeconds(),
-        });
-    }
+        ["iss"] = "supabase-demo",
+        ["role"] = role,
+        ["iat"] = 1641769200L,
+        ["exp"] = 1983812996L,
+    });
 
     /// <summary>
     /// An access token of a signed-in user (<c>sub</c>, role and audience <c>authenticated</c>), the claims RLS and

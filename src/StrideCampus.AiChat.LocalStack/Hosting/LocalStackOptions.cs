@@ -8,7 +8,10 @@ public sealed class LocalStackOptions
     /// <summary>HTTP port on 127.0.0.1; 0 picks a free one.</summary>
     public int Port { get; set; }
 
-    /// <summary>The JWT secret; a random one when null.</summary>
+    /// <summary>
+    /// The JWT secret (at least 32 characters). When null: with a kept <see cref="EmbeddedPostgresOptions.DataDirectory"/>
+    /// the secret kept there (created on first start), so keys survive restarts; otherwise a random one.
+    /// </summary>
     public string? JwtSecret { get; set; }
 
     /// <summary>Lifetime of user access tokens (Supabase's default is one hour).</summary>

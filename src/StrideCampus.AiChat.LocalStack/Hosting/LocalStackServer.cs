@@ -65,7 +65,7 @@ public sealed class LocalStackServer : IAsyncDisposable
         var postgres = await EmbeddedPostgres.StartAsync(options.Postgres, loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken).ConfigureAwait(false);
         try
         {
-            var jwt = new JwtService(options.JwtSecret ?? JwtService.NewSecret());
+            var jwt = new JwtService(JwtSecretStore.Resolve(options, postgres));
             var anonKey = jwt.CreateApiKey("anon");
             var serviceKey = jwt.CreateApiKey("service_role");
 
