@@ -23,6 +23,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly string _binDir;
     private readonly bool _runAsPostgresUser;
     private readonly string? _throwawayRoot;
+    private PostmasterWatchdog? _watchdog;
     private int _running;
     private int _disposed;
 
@@ -82,10 +83,13 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         var pg = new EmbeddedPostgres(options, logger, binDir, dataDir, throwawayRoot);
         try
         {
-            if (throwawayRoot is not null)
+            // Every start reaps throwaway clusters of LocalStacks that died without cleaning up.
+            await OrphanClusterReaper.ReapAsync((args, ct) => pg.RunAsync("pg_ctl", args, ct), logger, cancellationToken).ConfigureAwait(false);
+            if (throwawayRoot is null && File.Exists(Path.Combine(dataDir, "PG_VERSION")))
             {
-                await OrphanClusterReaper.ReapAsync((args, ct) => pg.RunAsync("pg_ctl", args, ct), logger, cancellationToken).ConfigureAwait(false);
+                await StalePostmaster.TakeOverAsync(dataDir, (args, ct) => pg.RunAsync("pg_ctl", args, ct), logger, cancellationToken).ConfigureAwait(false);
             }
+            pg._watchdog = PostmasterWatchdog.Start(Path.Combine(binDir, "pg_ctl"), dataDir, throwawayRoot, pg._runAsPostgresUser, logger);
             await pg.InitializeAsync(cancellationToken).ConfigureAwait(false);
             await pg.StartServerAsync(cancellationToken).ConfigureAwait(false);
             if (options.ApplySchema)
@@ -156,6 +160,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             _logger.LogWarning(ex, "PostgreSQL did not stop cleanly");
         }
+        if (_throwawayRoot is null)
+        {
+            StalePostmaster.Release(DataDirectory);
+        }
         if (_throwawayRoot is not null)
         {
             try
@@ -171,6 +179,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 _logger.LogWarning(ex, "Could not delete {Directory}", _throwawayRoot);
             }
         }
+        _watchdog?.Dispose();
     }
 
     private string BuildConnectionString(string user, string password) => new NpgsqlConnectionStringBuilder
@@ -242,6 +251,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             "");
         await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), conf, cancellationToken).ConfigureAwait(false);
         await File.WriteAllLinesAsync(passwordFile, [Password, AuthenticatorPassword], cancellationToken).ConfigureAwait(false);
+        if (_throwawayRoot is null)
+        {
+            OrphanClusterReaper.WriteOwnerFile(Path.Combine(DataDirectory, StalePostmaster.OwnerFile));
+        }
         if (_runAsPostgresUser)
         {
             await GiveToPostgresUserAsync(DataDirectory, cancellationToken).ConfigureAwait(false);
@@ -274,10 +287,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 _logger.LogInformation("PostgreSQL started on 127.0.0.1:{Port} in {Elapsed} ms", Port, sw.ElapsedMilliseconds);
                 return;
             }
-            catch (EmbeddedPostgresException) when (fixedPort == 0 && attempt < 2)
+            catch (EmbeddedPostgresException ex) when (attempt < 2)
             {
-                // Another process may have taken the port between probing and binding.
-                _logger.LogWarning("PostgreSQL failed to start on port {Port}; trying another", Port);
+                // Another process may have taken the port between probing and binding; after a crash, the
+                // killed server's backends may hold its shared memory for a moment longer.
+                _logger.LogWarning(ex, "PostgreSQL failed to start on port {Port}; trying again", Port);
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * (attempt + 1)), cancellationToken).ConfigureAwait(false);
             }
         }
     }

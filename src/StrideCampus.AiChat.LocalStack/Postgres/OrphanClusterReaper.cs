@@ -14,10 +14,13 @@ internal static class OrphanClusterReaper
     internal const string Prefix = "stridecampus-pg-";
     private const string OwnerFile = "owner";
 
-    public static void WriteOwner(string throwawayRoot)
+    public static void WriteOwner(string throwawayRoot) => WriteOwnerFile(Path.Combine(throwawayRoot, OwnerFile));
+
+    /// <summary>Records this process (id and start time, so a recycled id is told apart) as the owner in <paramref name="path"/>.</summary>
+    internal static void WriteOwnerFile(string path)
     {
         using var self = Process.GetCurrentProcess();
-        File.WriteAllText(Path.Combine(throwawayRoot, OwnerFile),
+        File.WriteAllText(path,
             string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId} {self.StartTime.ToUniversalTime().Ticks}"));
     }
 
@@ -60,7 +63,8 @@ internal static class OrphanClusterReaper
         return reaped;
     }
 
-    private static bool OwnerAlive(string ownerPath)
+    /// <summary>Whether the process recorded in <paramref name="ownerPath"/> still runs (true when unreadable).</summary>
+    internal static bool OwnerAlive(string ownerPath)
     {
         try
         {
