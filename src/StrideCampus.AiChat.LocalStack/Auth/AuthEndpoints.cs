@@ -95,6 +95,7 @@ internal static class AuthEndpoints
 
     private static async Task<IResult> HandleAsync(HttpContext http, Func<CancellationToken, Task<IResult>> handler)
     {
+        AuthInput.LimitBody(http);
         http.Request.EnableBuffering();
         for (var attempt = 1; ; attempt++)
         {
@@ -141,18 +142,8 @@ internal static class AuthEndpoints
         }
     }
 
-    private static async Task<JsonObject?> ReadBodyAsync(HttpContext http, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var node = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return node as JsonObject ?? throw GoTrueException.BadRequest("bad_json", "Could not parse request body as JSON: expected an object");
-        }
-        catch (JsonException e)
-        {
-            throw GoTrueException.BadRequest("bad_json", "Could not parse request body as JSON: " + e.Message);
-        }
-    }
+    private static Task<JsonObject?> ReadBodyAsync(HttpContext http, CancellationToken cancellationToken) =>
+        AuthInput.ReadObjectAsync(http, cancellationToken);
 
     private static string? Str(JsonObject? body, string name) =>
         body?[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;

@@ -80,6 +80,10 @@ internal sealed class RestService : IAsyncDisposable
         {
             return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
         }
+        catch (BadHttpRequestException e)
+        {
+            return RequestBody.Refused(e).ToResult(http);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
@@ -379,6 +383,10 @@ internal sealed class RestService : IAsyncDisposable
         {
             return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
         }
+        catch (BadHttpRequestException e)
+        {
+            return RequestBody.Refused(e).ToResult(http);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
@@ -527,7 +535,8 @@ internal sealed class RestService : IAsyncDisposable
         root.Offset = range.From;
         if (range.To is { } to)
         {
-            var count = to - range.From + 1;
+            // Saturating: a range up to long.MaxValue from 0 means "all rows", never a negative LIMIT.
+            var count = to - range.From == long.MaxValue ? long.MaxValue : to - range.From + 1;
             root.Limit = root.Limit is { } limit ? Math.Min(limit, count) : count;
         }
     }
@@ -554,18 +563,20 @@ internal sealed class RestService : IAsyncDisposable
 
     private static async Task<JsonNode?> ReadJsonBodyAsync(HttpContext http, CancellationToken ct, bool allowEmpty = false)
     {
-        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-        var text = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        var text = await RequestBody.ReadTextAsync(http, ct).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(text))
         {
             return allowEmpty ? null : throw new PostgrestError(400, "PGRST102", "Empty or invalid json", null, null);
         }
         try
         {
-            return JsonNode.Parse(text);
+            var node = JsonNode.Parse(text, documentOptions: RequestBody.JsonOptions);
+            RequestBody.RefuseLoneSurrogates(node);
+            return node;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: System.Text.Json will not decode an escaped lone surrogate in a key.
             throw new PostgrestError(400, "PGRST102", "Empty or invalid json", e.Message, null);
         }
     }
