@@ -12,24 +12,29 @@ namespace StrideCampus.AiChat.LocalStack.Auth;
 internal static class AuthEndpoints
 {
     public static IServiceCollection AddAuthServices(this IServiceCollection services) =>
-        services.AddSingleton<GoTrueService>();
+        services.AddSingleton<GoTrueService>().AddSingleton<AuthRateLimiter>();
 
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapCorsPreflight("/auth/v1");
         var group = app.MapGroup("/auth/v1").RequireApiKey();
 
-        group.MapPost("/signup", (HttpContext http, GoTrueService auth) => HandleAsync(http, async ct =>
+        group.MapPost("/signup", (HttpContext http, GoTrueService auth, AuthRateLimiter limits) => HandleAsync(http, async ct =>
         {
+            limits.CheckSignUp(http);
             var body = await ReadBodyAsync(http, ct).ConfigureAwait(false);
             var session = await auth.SignUpAsync(Str(body, "email"), Str(body, "password"), body?["data"], ct).ConfigureAwait(false);
             return Json(session.ToJsonString(Hosting.JsonOutput.Options));
         }));
 
-        group.MapPost("/token", (HttpContext http, GoTrueService auth) => HandleAsync(http, async ct =>
+        group.MapPost("/token", (HttpContext http, GoTrueService auth, AuthRateLimiter limits) => HandleAsync(http, async ct =>
         {
-            var body = await ReadBodyAsync(http, ct).ConfigureAwait(false);
             var grant = http.Request.Query["grant_type"].ToString();
+            if (grant is "password" or "refresh_token")
+            {
+                limits.CheckToken(http);
+            }
+            var body = await ReadBodyAsync(http, ct).ConfigureAwait(false);
             var session = grant switch
             {
                 "password" => await auth.PasswordGrantAsync(Str(body, "email"), Str(body, "password"), ct).ConfigureAwait(false),

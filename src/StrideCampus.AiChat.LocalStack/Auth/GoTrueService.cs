@@ -32,6 +32,10 @@ internal sealed class GoTrueService : IAsyncDisposable
     private readonly LocalStackContext _context;
     private readonly NpgsqlDataSource _db;
 
+    // GoTrue hashes with bcrypt.DefaultCost, 10 (supabase/auth internal/crypto/password.go, GenerateFromPassword);
+    // pgcrypto's gen_salt('bf') alone would use 6.
+    private string BcryptSalt => "gen_salt('bf', " + _context.Options.PasswordHashCost.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")";
+
     public GoTrueService(LocalStackContext context)
     {
         _context = context;
@@ -48,7 +52,7 @@ internal sealed class GoTrueService : IAsyncDisposable
         {
             await using var cmd = _db.CreateCommand(
                 "insert into auth.users (instance_id, email, encrypted_password, email_confirmed_at, raw_user_meta_data, last_sign_in_at) " +
-                "values ('00000000-0000-0000-0000-000000000000', $1, crypt($2, gen_salt('bf')), now(), coalesce($3::jsonb, '{}'::jsonb), now()) returning id");
+                "values ('00000000-0000-0000-0000-000000000000', $1, crypt($2, " + BcryptSalt + "), now(), coalesce($3::jsonb, '{}'::jsonb), now()) returning id");
             cmd.Parameters.AddWithValue(email);
             cmd.Parameters.AddWithValue(password!);
             cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)MetadataJson(data) ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
@@ -81,9 +85,12 @@ internal sealed class GoTrueService : IAsyncDisposable
     }
 
     /// <summary>
-    /// POST /token?grant_type=refresh_token. A refresh token is used once: it is revoked and a new
-    /// one of the same session is returned. Reusing a revoked token revokes the whole session's
-    /// tokens, as GoTrue's reuse detection does.
+    /// POST /token?grant_type=refresh_token, as supabase/auth <c>internal/tokens/service.go</c> (v1 tokens): a token is
+    /// revoked when used and a new one of the same session is returned. A revoked token is still accepted when it is the
+    /// parent of the session's active token (the client lost the reply: the active token is returned again) or when it
+    /// was revoked less than <see cref="LocalStackOptions.RefreshTokenReuseInterval"/> ago (a new token is issued);
+    /// otherwise the whole session's tokens are revoked and the reply is <c>refresh_token_already_used</c>.
+    /// Refreshes of one session are serialised on its row, as GoTrue locks it.
     /// </summary>
     public async Task<JsonObject> RefreshAsync(string? refreshToken, CancellationToken cancellationToken)
     {
@@ -95,29 +102,47 @@ internal sealed class GoTrueService : IAsyncDisposable
         await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         Guid userId;
         Guid sessionId;
+        bool revoked;
+        bool withinReuse;
         await using (var cmd = new NpgsqlCommand(
-            "update auth.refresh_tokens set revoked = true, updated_at = now() where token = $1 and not revoked returning user_id, session_id", conn, tx))
+            "select t.user_id, t.session_id, t.revoked, t.updated_at + make_interval(secs => $2) >= now() " +
+            "from auth.refresh_tokens t join auth.sessions s on s.id = t.session_id where t.token = $1 for update of t, s", conn, tx))
         {
             cmd.Parameters.AddWithValue(refreshToken);
+            cmd.Parameters.AddWithValue(_context.Options.RefreshTokenReuseInterval.TotalSeconds);
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                await reader.DisposeAsync().ConfigureAwait(false);
-                await using var family = new NpgsqlCommand(
-                    "update auth.refresh_tokens set revoked = true where session_id = (select session_id from auth.refresh_tokens where token = $1) returning id", conn, tx);
-                family.Parameters.AddWithValue(refreshToken);
-                var reused = await family.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
-                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-                throw reused
-                    ? GoTrueException.BadRequest("refresh_token_already_used", "Invalid Refresh Token: Already Used")
-                    : GoTrueException.BadRequest("refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+                throw GoTrueException.BadRequest("refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
             }
-            userId = reader.GetGuid(0);
-            sessionId = reader.GetGuid(1);
+            (userId, sessionId, revoked, withinReuse) = (reader.GetGuid(0), reader.GetGuid(1), reader.GetBoolean(2), reader.GetBoolean(3));
+        }
+        if (revoked)
+        {
+            await using var active = new NpgsqlCommand(
+                "select token from auth.refresh_tokens where session_id = $1 and not revoked and parent = $2 " +
+                "and id = (select max(id) from auth.refresh_tokens where session_id = $1 and not revoked)", conn, tx);
+            active.Parameters.AddWithValue(sessionId);
+            active.Parameters.AddWithValue(refreshToken);
+            if (await active.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string child)
+            {
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return await SessionJsonAsync(userId, sessionId, child, cancellationToken).ConfigureAwait(false);
+            }
+            if (!withinReuse)
+            {
+                await using var family = new NpgsqlCommand(
+                    "update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1 and not revoked", conn, tx);
+                family.Parameters.AddWithValue(sessionId);
+                await family.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                throw GoTrueException.BadRequest("refresh_token_already_used", "Invalid Refresh Token: Already Used");
+            }
         }
         var newToken = NewRefreshToken();
         await using (var cmd = new NpgsqlCommand(
-            "with s as (update auth.sessions set updated_at = now() where id = $3) " +
+            "with r as (update auth.refresh_tokens set revoked = true, updated_at = case when revoked then updated_at else now() end where token = $4), " +
+            "s as (update auth.sessions set updated_at = now() where id = $3) " +
             "insert into auth.refresh_tokens (token, user_id, session_id, parent) values ($1, $2, $3, $4)", conn, tx))
         {
             cmd.Parameters.AddWithValue(newToken);
@@ -192,7 +217,7 @@ internal sealed class GoTrueService : IAsyncDisposable
             await using var cmd = _db.CreateCommand(
                 "update auth.users as u set " +
                 "email = coalesce($2, u.email), " +
-                "encrypted_password = case when $3::text is null then u.encrypted_password else crypt($3, gen_salt('bf')) end, " +
+                "encrypted_password = case when $3::text is null then u.encrypted_password else crypt($3, " + BcryptSalt + ") end, " +
                 "raw_user_meta_data = coalesce(u.raw_user_meta_data, '{}'::jsonb) || coalesce($4::jsonb, '{}'::jsonb), " +
                 $"updated_at = now() where u.id = $1 returning {UserJsonSql}");
             cmd.Parameters.AddWithValue(userId);
@@ -236,7 +261,7 @@ internal sealed class GoTrueService : IAsyncDisposable
         {
             await using var cmd = _db.CreateCommand(
                 "insert into auth.users as u (instance_id, email, encrypted_password, email_confirmed_at, raw_user_meta_data, raw_app_meta_data) " +
-                "values ('00000000-0000-0000-0000-000000000000', $1, case when $2::text is null then null else crypt($2, gen_salt('bf')) end, " +
+                "values ('00000000-0000-0000-0000-000000000000', $1, case when $2::text is null then null else crypt($2, " + BcryptSalt + ") end, " +
                 "case when $3 then now() end, coalesce($4::jsonb, '{}'::jsonb), '{\"provider\":\"email\",\"providers\":[\"email\"]}'::jsonb || coalesce($5::jsonb, '{}'::jsonb)) " +
                 $"returning {UserJsonSql}");
             cmd.Parameters.AddWithValue(email);

@@ -38,6 +38,22 @@ public sealed class LocalStackOptions
     /// <summary>Bytes queued for a realtime client that does not read before its socket is dropped (16 MiB).</summary>
     public long RealtimeMaxQueuedBytesPerSocket { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// How long a used refresh token may be used again (GoTrue's <c>GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL</c>;
+    /// 10 s in a Supabase project, the CLI's <c>refresh_token_reuse_interval = 10</c>).
+    /// </summary>
+    public TimeSpan RefreshTokenReuseInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>bcrypt cost of stored passwords (GoTrue uses Go's <c>bcrypt.DefaultCost</c>, 10).</summary>
+    public int PasswordHashCost { get; set; } = 10;
+
+    /// <summary>
+    /// GoTrue's per-IP rate limits with a Supabase project's defaults: sign-ups 30 per 5 minutes, token requests
+    /// (password sign-in and refresh) 150 per 5 minutes, each with a burst of 30; over them, 429
+    /// <c>over_request_rate_limit</c>. Turn off for test suites that sign up many users from one address.
+    /// </summary>
+    public bool AuthRateLimits { get; set; } = true;
+
     /// <summary>The embedded PostgreSQL settings (data directory, port, binaries).</summary>
     public EmbeddedPostgresOptions Postgres { get; set; } = new();
 }

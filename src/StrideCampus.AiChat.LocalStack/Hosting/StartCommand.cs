@@ -21,6 +21,8 @@ internal static class StartCommand
             o => o.JwtSecret ?? "(kept in --data-dir, else random)", (o, v) => Set(v, s => o.JwtSecret = s, minLength: 32)),
         new("--max-rows", "N", "the most rows a REST read returns at every level, embeds included (Supabase's \"Max rows\"); 0 = no cap",
             o => Text(o.MaxRows), (o, v) => Int(v, 0, int.MaxValue, n => o.MaxRows = n)),
+        new("--auth-rate-limits", "on|off", "GoTrue's per-IP limits on sign-up (30 per 5 min) and token requests (150 per 5 min), bursts of 30",
+            o => o.AuthRateLimits ? "on" : "off", (o, v) => Switch(v, b => o.AuthRateLimits = b)),
     ];
 
     /// <summary>Parses the arguments after <c>start</c>; returns an error message, or null when <paramref name="options"/> is complete.</summary>
@@ -80,6 +82,16 @@ internal static class StartCommand
             return false;
         }
         set(n);
+        return true;
+    }
+
+    private static bool Switch(string? value, Action<bool> set)
+    {
+        if (value is not ("on" or "off"))
+        {
+            return false;
+        }
+        set(value == "on");
         return true;
     }
 

@@ -9,7 +9,8 @@ public sealed class LocalStackFixture : IAsyncLifetime
 
     public LocalStackServer Stack => _stack ?? throw new InvalidOperationException("Not started.");
 
-    public async Task InitializeAsync() => _stack = await LocalStackServer.StartAsync();
+    // One address signs up hundreds of users: GoTrue's per-IP limits would refuse them (AuthLimitsTests checks the limits).
+    public async Task InitializeAsync() => _stack = await LocalStackServer.StartAsync(new LocalStackOptions { AuthRateLimits = false });
 
     public async Task DisposeAsync()
     {

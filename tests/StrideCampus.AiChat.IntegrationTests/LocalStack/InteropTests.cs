@@ -18,7 +18,7 @@ public sealed class InteropTests(LocalStackFixture fixture)
     {
         var result = await NodeScript.RunAsync("auth.mjs", Environment);
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("""{"ok":true,"signUp":true,"errors":true,"refresh":true,"reuse":true,"signOut":true,"tokens":true,"admin":true}""", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("""{"ok":true,"signUp":true,"errors":true,"refresh":true,"reuse":true,"scope":true,"signOut":true,"tokens":true,"admin":true}""", result.StdOut, StringComparison.Ordinal);
     }
 
     [Fact]
