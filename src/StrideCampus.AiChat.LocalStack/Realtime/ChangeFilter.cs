@@ -36,7 +36,17 @@ internal sealed class ChangeFilter
                 return false;
             }
             var column = segment[..eq].Trim();
-            var op = segment[(eq + 1)..dot];
+            var negate = string.CompareOrdinal(segment, eq + 1, "not.", 0, 4) == 0;
+            if (negate)
+            {
+                dot = segment.IndexOf('.', eq + 5);
+                if (dot < 0)
+                {
+                    error = $"Error parsing `filter` params: [\"{segment}\"]";
+                    return false;
+                }
+            }
+            var op = segment[(eq + (negate ? 5 : 1))..dot];
             var value = segment[(dot + 1)..];
             FilterOperator? parsed = op switch
             {
@@ -47,6 +57,12 @@ internal sealed class ChangeFilter
                 "gt" => FilterOperator.Gt,
                 "gte" => FilterOperator.Gte,
                 "in" => FilterOperator.In,
+                "like" => FilterOperator.Like,
+                "ilike" => FilterOperator.ILike,
+                "is" => FilterOperator.Is,
+                "match" => FilterOperator.Match,
+                "imatch" => FilterOperator.IMatch,
+                "isdistinct" => FilterOperator.IsDistinct,
                 _ => null,
             };
             if (parsed is null || column.Length == 0)
@@ -63,12 +79,22 @@ internal sealed class ChangeFilter
                     return false;
                 }
                 values = SplitList(value[1..^1]);
+                if (values.Count > FilterOperators.MaxInValues)
+                {
+                    error = $"too many values for `in` filter. Maximum {FilterOperators.MaxInValues}";
+                    return false;
+                }
             }
             else
             {
-                values = [value];
+                values = [FilterOperators.Unquote(value)];
+                if (parsed == FilterOperator.Is && !FilterOperators.IsKeyword(values[0]))
+                {
+                    error = "invalid value for is filter: must be null, true, false, or unknown";
+                    return false;
+                }
             }
-            conditions.Add(new FilterCondition(column, parsed.Value, values));
+            conditions.Add(new FilterCondition(column, parsed.Value, values, negate));
         }
         result = new ChangeFilter(conditions);
         return true;
@@ -80,23 +106,12 @@ internal sealed class ChangeFilter
         foreach (var condition in Conditions)
         {
             var index = relation.IndexOf(condition.Column);
-            if (index < 0 || index >= values.Length || values[index] is not { } actual || ReferenceEquals(actual, RowChange.Unchanged))
+            if (index < 0 || index >= values.Length || ReferenceEquals(values[index], RowChange.Unchanged))
             {
                 return false;
             }
-            var type = relation.Columns[index].TypeName;
-            var ok = condition.Operator == FilterOperator.In
-                ? condition.Values.Any(v => Compare(type, actual, v) == 0)
-                : Compare(type, actual, condition.Values[0]) is { } c && condition.Operator switch
-                {
-                    FilterOperator.Eq => c == 0,
-                    FilterOperator.Neq => c != 0,
-                    FilterOperator.Lt => c < 0,
-                    FilterOperator.Lte => c <= 0,
-                    FilterOperator.Gt => c > 0,
-                    FilterOperator.Gte => c >= 0,
-                    _ => false,
-                };
+            // NULL only satisfies `is.null` and `isdistinct` (SQL's three-valued logic; see FilterOperators).
+            var ok = FilterOperators.Holds(condition, relation.Columns[index].TypeName, values[index]);
             if (!ok)
             {
                 return false;

@@ -1,6 +1,9 @@
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
-/// <summary>The postgres_changes filter operators Supabase Realtime accepts (PostgREST syntax).</summary>
+/// <summary>
+/// The postgres_changes filter operators Supabase Realtime accepts (PostgREST syntax; supabase/realtime
+/// <c>lib/extensions/postgres_cdc_rls/subscriptions.ex</c>, <c>@filter_types</c>).
+/// </summary>
 internal enum FilterOperator
 {
     Eq,
@@ -10,4 +13,10 @@ internal enum FilterOperator
     Gt,
     Gte,
     In,
+    Like,
+    ILike,
+    Is,
+    Match,
+    IMatch,
+    IsDistinct,
 }
