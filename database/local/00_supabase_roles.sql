@@ -21,4 +21,9 @@ $$;
 
 grant anon, authenticated, service_role to authenticator;
 
+-- Short statement timeouts for the API roles, as every Supabase project has them
+-- (supabase/postgres migrations/db/init-scripts/00000000000000-initial-schema.sql).
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+
 create extension if not exists pgcrypto;

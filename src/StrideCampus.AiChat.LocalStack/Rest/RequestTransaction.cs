@@ -86,7 +86,7 @@ internal sealed class RequestTransaction : IAsyncDisposable
         settingsFirst = _pendingSettings is not null;
         if (_pendingSettings is { } identity)
         {
-            batch.BatchCommands.Add(RequestSettings.Command(identity.ClaimsJson, identity.Role, _readOnly));
+            batch.BatchCommands.Add(RequestSettings.Command(identity.ClaimsJson, identity.Role, _readOnly, roleTimeout: true));
             _pendingSettings = null;
         }
 
