@@ -87,7 +87,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         _relay = relay;
         _owned = ownedResources;
         _time = options.TimeProvider;
-        _scheduler = options.Scheduler ?? TaskPoolScheduler.Default;
+        _scheduler = options.Scheduler ?? DefaultStoreScheduler.Instance;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MessageStore>();
         UserId = userId;
         _core = new MessageStoreCore(userId, options.MaxCachedSessions, options.CacheExpiry, () => _time.GetUtcNow().UtcTicks);

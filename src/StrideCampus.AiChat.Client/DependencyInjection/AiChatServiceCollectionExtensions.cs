@@ -61,7 +61,7 @@ public static class AiChatServiceCollectionExtensions
         foreach (var name in new[] { AuthHttpClientName, RestHttpClientName })
         {
             services.AddHttpClient(name)
-                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+                .ConfigurePrimaryHttpMessageHandler(() => PrimaryHttpHandler.Create())
                 .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         }
 

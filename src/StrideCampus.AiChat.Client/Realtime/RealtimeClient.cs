@@ -503,7 +503,11 @@ public class RealtimeClient : IAsyncDisposable
             first = false;
             RealtimeLog.Connecting(_logger, _endpointForLogs, failures + 1);
             var socket = new ClientWebSocket();
-            socket.Options.KeepAliveInterval = TimeSpan.Zero;
+            if (!OperatingSystem.IsBrowser())
+            {
+                // The browser's WebSocket has no keep-alive setting (it throws PlatformNotSupportedException); heartbeats do the work.
+                socket.Options.KeepAliveInterval = TimeSpan.Zero;
+            }
             string reason;
             Exception? error = null;
             try
