@@ -1,0 +1,22 @@
+using StrideCampus.AiChat.LocalStack.Hosting;
+
+namespace StrideCampus.AiChat.WebDemo;
+
+/// <summary>How <see cref="WebDemoHost"/> starts.</summary>
+public sealed class WebDemoHostOptions
+{
+    /// <summary>The app's HTTP port on 127.0.0.1; 0 picks a free one.</summary>
+    public int Port { get; set; }
+
+    /// <summary>The embedded LocalStack's settings.</summary>
+    public LocalStackOptions LocalStack { get; set; } = new();
+
+    /// <summary>
+    /// The Supabase URL handed to the browser, given LocalStack's own (by default LocalStack's own; tests put a
+    /// proxy in between to take realtime away).
+    /// </summary>
+    public Func<Uri, Uri>? BrowserApiUrl { get; set; }
+
+    /// <summary>Whether the app logs the SDK's debug events to the browser console.</summary>
+    public bool BrowserDebugLogging { get; set; }
+}
