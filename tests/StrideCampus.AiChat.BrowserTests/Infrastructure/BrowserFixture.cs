@@ -1,0 +1,76 @@
+using Microsoft.Playwright;
+using StrideCampus.AiChat.WebDemo;
+
+namespace StrideCampus.AiChat.BrowserTests.Infrastructure;
+
+/// <summary>
+/// One web demo (LocalStack on real PostgreSQL, the app's server, a <see cref="RealtimeGate"/> between the
+/// browser and LocalStack) and one Chromium for the whole collection. Chromium is Debian's
+/// <c>/usr/bin/chromium</c> (or <c>AICHAT_CHROMIUM</c>), never a downloaded browser; Playwright launches it
+/// with a new empty profile.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private WebDemoHost? _host;
+    private RealtimeGate? _gate;
+
+    public WebDemoHost Host => _host ?? throw new InvalidOperationException("Not started.");
+
+    public RealtimeGate Gate => _gate ?? throw new InvalidOperationException("Not started.");
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException("Not started.");
+
+    /// <summary>Where screenshots go (kept after the run as test artifacts).</summary>
+    public string ArtifactsDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts");
+
+    public static string ChromiumPath => Environment.GetEnvironmentVariable("AICHAT_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(ArtifactsDirectory);
+        Assertions.SetDefaultExpectTimeout(20_000);
+        _host = await WebDemoHost.StartAsync(new WebDemoHostOptions
+        {
+            BrowserApiUrl = api => (_gate = new RealtimeGate(api)).Url,
+            BrowserDebugLogging = true,
+        });
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // Playwright gives every launch a new, empty, temporary profile (user data dir).
+            Args =
+            [
+                "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        });
+    }
+
+    /// <summary>A new browser context: another browser profile, as a second person's browser would be.</summary>
+    public Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800) =>
+        Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+        if (_gate is not null)
+        {
+            await _gate.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition("browser")]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>;

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace StrideCampus.AiChat.BrowserTests.Infrastructure;
+
+/// <summary>One browser tab of the web demo and the actions a person takes in it.</summary>
+public sealed class ChatTab
+{
+    private readonly ConcurrentQueue<string> _console = new();
+
+    private ChatTab(IPage page)
+    {
+        Page = page;
+        page.Console += (_, message) => _console.Enqueue($"[{message.Type}] {message.Text}");
+        page.PageError += (_, error) => _console.Enqueue("[pageerror] " + error);
+    }
+
+    public IPage Page { get; }
+
+    /// <summary>What the page logged (for failure messages).</summary>
+    public string ConsoleLog => string.Join(Environment.NewLine, _console);
+
+    public ILocator Live => Page.GetByTestId("live");
+
+    public ILocator Sessions => Page.GetByTestId("session");
+
+    public ILocator ActiveSession => Page.Locator("[data-testid=session][data-active=true]");
+
+    public ILocator Messages => Page.GetByTestId("message");
+
+    public ILocator Session(string title) => Sessions.Filter(new LocatorFilterOptions { Has = Page.GetByTestId("session-title").GetByText(title, new LocatorGetByTextOptions { Exact = true }) });
+
+    /// <summary>Opens a tab; <paramref name="opened"/> sees it before it loads, so its console is kept even if loading fails.</summary>
+    public static async Task<ChatTab> OpenAsync(IBrowserContext context, Uri url, Action<ChatTab> opened)
+    {
+        var page = await context.NewPageAsync();
+        var tab = new ChatTab(page);
+        opened(tab);
+        await page.GotoAsync(url.ToString());
+        await Expect(page.GetByTestId("email")).ToBeVisibleAsync();
+        return tab;
+    }
+
+    public async Task SignInAsync(string email, string password, bool createAccount)
+    {
+        await Page.GetByTestId("email").FillAsync(email);
+        await Page.GetByTestId("password").FillAsync(password);
+        await Page.GetByTestId(createAccount ? "sign-up" : "sign-in").ClickAsync();
+        await Expect(Live).ToHaveAttributeAsync("data-state", "live");
+    }
+
+    public async Task NewSessionAsync(string title)
+    {
+        var before = await Sessions.CountAsync();
+        await Page.GetByTestId("new-session").ClickAsync();
+        await Expect(Sessions).ToHaveCountAsync(before + 1);
+        await ActiveSession.GetByTestId("rename").ClickAsync();
+        await Page.GetByTestId("rename-input").FillAsync(title);
+        await Page.GetByTestId("rename-input").PressAsync("Enter");
+        await Expect(ActiveSession.GetByTestId("session-title")).ToContainTextAsync(title);
+    }
+
+    public async Task SendAsync(string text)
+    {
+        await Page.GetByTestId("composer").FillAsync(text);
+        await Page.GetByTestId("send").ClickAsync();
+    }
+
+    public Task ScreenshotAsync(string path) => Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+}
