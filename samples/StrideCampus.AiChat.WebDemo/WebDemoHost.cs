@@ -42,18 +42,22 @@ public sealed class WebDemoHost : IAsyncDisposable
                 ApplicationName = typeof(WebDemoHost).Assembly.GetName().Name,
                 ContentRootPath = AppContext.BaseDirectory,
                 EnvironmentName = Environments.Production,
+                WebRootPath = options.WebRoot,
             });
             builder.Logging.ClearProviders();
             // The app's files: from the client project's build output (dotnet run, tests) or wwwroot (published).
-            builder.WebHost.UseStaticWebAssets();
+            if (options.WebRoot is null)
+            {
+                builder.WebHost.UseStaticWebAssets();
+            }
             builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, options.Port));
 
             var app = builder.Build();
             var apiUrl = options.BrowserApiUrl?.Invoke(localStack.ApiUrl) ?? localStack.ApiUrl;
             var config = new JsonObject { ["url"] = apiUrl.ToString(), ["anonKey"] = localStack.AnonKey, ["debugLogging"] = options.BrowserDebugLogging }.ToJsonString();
             app.MapGet("/config.json", () => Results.Text(config, "application/json"));
-            app.UseBlazorFrameworkFiles();
-            app.UseStaticFiles();
+            // The static web assets' endpoints (fingerprinted and plain routes, Brotli and gzip when the browser takes them).
+            app.MapStaticAssets(options.WebRoot is null ? null : Path.Combine(options.WebRoot, "..", builder.Environment.ApplicationName + ".staticwebassets.endpoints.json"));
             app.MapFallbackToFile("index.html");
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -8,6 +8,12 @@ public sealed class WebDemoHostOptions
     /// <summary>The app's HTTP port on 127.0.0.1; 0 picks a free one.</summary>
     public int Port { get; set; }
 
+    /// <summary>
+    /// A folder with the app's files (the <c>wwwroot</c> of a published build); by default the client project's
+    /// build output (dotnet run, tests) or the <c>wwwroot</c> beside this host (published).
+    /// </summary>
+    public string? WebRoot { get; set; }
+
     /// <summary>The embedded LocalStack's settings.</summary>
     public LocalStackOptions LocalStack { get; set; } = new();
 

@@ -29,12 +29,18 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"No Chromium at {ChromiumPath}: install Debian's (apt-get install chromium) or set AICHAT_CHROMIUM. .ci/run installs it.");
+        }
         Directory.CreateDirectory(ArtifactsDirectory);
         Assertions.SetDefaultExpectTimeout(20_000);
         _host = await WebDemoHost.StartAsync(new WebDemoHostOptions
         {
             BrowserApiUrl = api => (_gate = new RealtimeGate(api)).Url,
             BrowserDebugLogging = true,
+            // AICHAT_WEBDEMO_WEBROOT=<publish dir>/wwwroot runs the tests on a published (trimmed, compressed) build.
+            WebRoot = Environment.GetEnvironmentVariable("AICHAT_WEBDEMO_WEBROOT") is { Length: > 0 } root ? root : null,
         });
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
