@@ -7,7 +7,8 @@ namespace StrideCampus.AiChat.WebDemo.Client;
 /// <param name="Url">The project URL (LocalStack's, when the demo host runs it).</param>
 /// <param name="AnonKey">The project's anon key.</param>
 /// <param name="DebugLogging">Whether the SDK logs at debug level to the browser console (the browser tests turn it on).</param>
-internal sealed record DemoConfig(Uri Url, string AnonKey, bool DebugLogging = false)
+/// <param name="AssistantWordDelayMs">The offline responder's pause before each word.</param>
+internal sealed record DemoConfig(Uri Url, string AnonKey, bool DebugLogging = false, int AssistantWordDelayMs = 60)
 {
     public static async Task<DemoConfig> LoadAsync(HttpClient http, CancellationToken cancellationToken = default) =>
         await http.GetFromJsonAsync("config.json", DemoConfigJsonContext.Default.DemoConfig, cancellationToken).ConfigureAwait(false)

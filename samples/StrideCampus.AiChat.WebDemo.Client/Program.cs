@@ -23,7 +23,7 @@ builder.Services.AddAiChatClient(o =>
     o.Url = config.Url;
     o.AnonKey = config.AnonKey;
 });
-builder.Services.AddSingleton<IChatClient>(_ => new OfflineResponder(TimeSpan.FromMilliseconds(60)));
+builder.Services.AddSingleton<IChatClient>(_ => new OfflineResponder(TimeSpan.FromMilliseconds(config.AssistantWordDelayMs)));
 builder.Services.AddSingleton<ChatApp>();
 
 await builder.Build().RunAsync();

@@ -54,7 +54,13 @@ public sealed class WebDemoHost : IAsyncDisposable
 
             var app = builder.Build();
             var apiUrl = options.BrowserApiUrl?.Invoke(localStack.ApiUrl) ?? localStack.ApiUrl;
-            var config = new JsonObject { ["url"] = apiUrl.ToString(), ["anonKey"] = localStack.AnonKey, ["debugLogging"] = options.BrowserDebugLogging }.ToJsonString();
+            var config = new JsonObject
+            {
+                ["url"] = apiUrl.ToString(),
+                ["anonKey"] = localStack.AnonKey,
+                ["debugLogging"] = options.BrowserDebugLogging,
+                ["assistantWordDelayMs"] = (int)options.AssistantWordDelay.TotalMilliseconds,
+            }.ToJsonString();
             app.MapGet("/config.json", () => Results.Text(config, "application/json"));
             // The static web assets' endpoints (fingerprinted and plain routes, Brotli and gzip when the browser takes them).
             app.MapStaticAssets(options.WebRoot is null ? null : Path.Combine(options.WebRoot, "..", builder.Environment.ApplicationName + ".staticwebassets.endpoints.json"));

@@ -23,6 +23,9 @@ public sealed class WebDemoHostOptions
     /// </summary>
     public Func<Uri, Uri>? BrowserApiUrl { get; set; }
 
+    /// <summary>The offline responder's pause before each word of a reply.</summary>
+    public TimeSpan AssistantWordDelay { get; set; } = TimeSpan.FromMilliseconds(60);
+
     /// <summary>Whether the app logs the SDK's debug events to the browser console.</summary>
     public bool BrowserDebugLogging { get; set; }
 }

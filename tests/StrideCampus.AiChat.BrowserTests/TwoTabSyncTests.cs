@@ -90,6 +90,7 @@ public sealed class TwoTabSyncTests(BrowserFixture fixture, ITestOutputHelper ou
         await Expect(tab1.Page.GetByTestId("chat-title")).ToHaveTextAsync("Trip to Lisbon");
         await tab1.ScreenshotAsync(Path.Combine(fixture.ArtifactsDirectory, "tab1.png"));
         await tab2.ScreenshotAsync(Path.Combine(fixture.ArtifactsDirectory, "tab2.png"));
+        await SideBySideAsync(Path.Combine(fixture.ArtifactsDirectory, "both-tabs.png"), "tab1.png", "tab2.png");
         output.WriteLine("Screenshots: " + fixture.ArtifactsDirectory);
     }
 
@@ -135,6 +136,21 @@ public sealed class TwoTabSyncTests(BrowserFixture fixture, ITestOutputHelper ou
         var overflow = await tab.Page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth");
         Assert.False(overflow, "the page scrolls sideways at phone width");
         await tab.ScreenshotAsync(Path.Combine(fixture.ArtifactsDirectory, "phone.png"));
+    }
+
+    /// <summary>The two tabs' screenshots side by side in one image (the README's picture), drawn by the browser itself.</summary>
+    private async Task SideBySideAsync(string path, string left, string right)
+    {
+        string DataUrl(string name) => "data:image/png;base64," + Convert.ToBase64String(File.ReadAllBytes(Path.Combine(fixture.ArtifactsDirectory, name)));
+        var context = await NewContextAsync(1600, 530);
+        var page = await context.NewPageAsync();
+        await page.SetContentAsync($"""
+            <body style="margin:0;padding:10px;background:#d1d5db;display:flex;gap:10px;font:13px system-ui">
+              <figure style="margin:0;flex:1"><figcaption>Tab 1</figcaption><img style="width:100%;border:1px solid #9ca3af" src="{DataUrl(left)}"></figure>
+              <figure style="margin:0;flex:1"><figcaption>Tab 2</figcaption><img style="width:100%;border:1px solid #9ca3af" src="{DataUrl(right)}"></figure>
+            </body>
+            """);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
     }
 
     private static string NewEmail() => $"tab-{Guid.NewGuid():N}@example.test";

@@ -39,6 +39,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             BrowserApiUrl = api => (_gate = new RealtimeGate(api)).Url,
             BrowserDebugLogging = true,
+            // Slow enough that a loaded machine still renders the reply at several lengths in the other tab.
+            AssistantWordDelay = TimeSpan.FromMilliseconds(150),
             // AICHAT_WEBDEMO_WEBROOT=<publish dir>/wwwroot runs the tests on a published (trimmed, compressed) build.
             WebRoot = Environment.GetEnvironmentVariable("AICHAT_WEBDEMO_WEBROOT") is { Length: > 0 } root ? root : null,
         });
