@@ -55,7 +55,7 @@ internal sealed class ChatApp(SupabaseAuthClient auth, RealtimeClient realtime, 
                 Changed?.Invoke();
             });
         }
-        catch (AuthException ex)
+        catch (Exception ex) when (ex is AuthException or HttpRequestException)
         {
             Error = ex.Message;
         }
@@ -110,7 +110,7 @@ internal sealed class ChatApp(SupabaseAuthClient auth, RealtimeClient realtime, 
         {
             await action(_store);
         }
-        catch (Exception ex) when (ex is ChatOperationException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is ChatOperationException or ArgumentException or InvalidOperationException or HttpRequestException)
         {
             Error = ex.Message;
         }

@@ -36,7 +36,8 @@ public sealed class MessageStoreOptions
 
     /// <summary>
     /// The scheduler <see cref="MessageStore.StateChanges"/> and <see cref="MessageStore.Changes"/> notify on
-    /// (a UI dispatcher, for example). Default: <see cref="TaskPoolScheduler.Default"/>.
+    /// (a UI dispatcher, for example). Default: <see cref="TaskPoolScheduler.Default"/> (in browser WebAssembly
+    /// without its long-running mode, which needs threads).
     /// </summary>
     public IScheduler? Scheduler { get; set; }
 

@@ -79,6 +79,3 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 }
-
-[CollectionDefinition("browser")]
-public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>;
