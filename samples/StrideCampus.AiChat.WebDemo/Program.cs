@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using StrideCampus.AiChat.WebDemo;
 
 // The web demo's one command: LocalStack in this process, the Blazor WebAssembly chat served beside it.
@@ -18,7 +19,12 @@ for (var i = 0; i < args.Length; i++)
 
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+// SIGTERM (timeout, a service manager) stops it as Ctrl+C does, so LocalStack's database is removed on the way out.
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
 Console.WriteLine("Starting LocalStack (PostgreSQL, auth, REST, realtime)…");
 await using var host = await WebDemoHost.StartAsync(new WebDemoHostOptions { Port = port }, cancellationToken: stop.Token);
 Console.WriteLine($"LocalStack API: {host.LocalStack.ApiUrl} (started in {host.LocalStack.StartupTime.TotalSeconds:F1} s)");
