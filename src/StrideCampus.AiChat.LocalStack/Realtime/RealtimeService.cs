@@ -40,7 +40,7 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             MaxPayloadBytes = context.Options.RealtimeMaxPayloadBytes,
             MaxQueuedBytesPerSocket = context.Options.RealtimeMaxQueuedBytesPerSocket,
         };
-        JoinRate = new JoinRateLimiter(Options.MaxJoinsPerSecond, Time);
+        JoinRate = new JoinRateLimiter(() => Options.MaxJoinsPerSecond, Time);
         _superuser = NpgsqlDataSource.Create(context.Postgres.ConnectionString);
         var authenticator = new NpgsqlConnectionStringBuilder(context.Postgres.AuthenticatorConnectionString)
         {

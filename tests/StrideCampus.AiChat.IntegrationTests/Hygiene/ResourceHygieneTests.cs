@@ -7,6 +7,7 @@ using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Realtime;
 using StrideCampus.AiChat.Client.Rest;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
+using StrideCampus.AiChat.LocalStack.Hosting;
 using StrideCampus.AiChat.LocalStack.Realtime;
 using Xunit.Abstractions;
 
@@ -28,6 +29,23 @@ public sealed class ResourceHygieneTests(LocalStackFixture fixture, ITestOutputH
         var stack = fixture.Stack;
         var port = stack.ApiUrl.Port;
         var registry = stack.Services.GetRequiredService<RealtimeService>().Registry;
+        // A thousand joins in a few seconds pass Supabase's 100 joins a second (which RealtimeLimitsTests covers):
+        // lifted here, where resources are the subject.
+        var realtimeOptions = stack.Services.GetRequiredService<RealtimeService>().Options;
+        var joinLimit = realtimeOptions.MaxJoinsPerSecond;
+        realtimeOptions.MaxJoinsPerSecond = 0;
+        try
+        {
+            await CyclesAsync(stack, port, registry);
+        }
+        finally
+        {
+            realtimeOptions.MaxJoinsPerSecond = joinLimit;
+        }
+    }
+
+    private async Task CyclesAsync(LocalStackServer stack, int port, ChannelRegistry registry)
+    {
         var user = await RealtimeTestData.CreateUserAsync(stack);
         var session = await RealtimeTestData.CreateSessionAsync(stack, user, "hygiene");
         await RealtimeTestData.ExecuteAsync(stack, "insert into ai_chat_messages (session_id, user_id, content) values ($1, $2, 'hello')", session, user);

@@ -161,7 +161,7 @@ public sealed class RealtimeLimitsTests(LocalStackFixture fixture)
     public void The_join_window_slides_over_one_second()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        var limiter = new JoinRateLimiter(3, time);
+        var limiter = new JoinRateLimiter(() => 3, time);
         Assert.True(limiter.TryJoin());
         time.Advance(TimeSpan.FromMilliseconds(400));
         Assert.True(limiter.TryJoin());
@@ -172,7 +172,7 @@ public sealed class RealtimeLimitsTests(LocalStackFixture fixture)
         time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(limiter.TryJoin());  // it left the window
         Assert.False(limiter.TryJoin());
-        Assert.True(new JoinRateLimiter(0, time).TryJoin()); // 0: no limit
+        Assert.True(new JoinRateLimiter(() => 0, time).TryJoin()); // 0: no limit
     }
 
     [Fact]
