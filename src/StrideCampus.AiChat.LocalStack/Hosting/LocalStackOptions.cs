@@ -54,6 +54,32 @@ public sealed class LocalStackOptions
     /// </summary>
     public bool AuthRateLimits { get; set; } = true;
 
+    /// <summary>
+    /// Refuse public channel joins as a Supabase project with "Channel Restrictions: private channels only" does
+    /// (the join reply is an error with reason <c>PrivateOnly: This project only allows private channels</c>).
+    /// Default <see langword="false"/>; <c>start --private-only</c>.
+    /// </summary>
+    public bool PrivateOnly { get; set; }
+
+    /// <summary>
+    /// The largest change Realtime delivers whole, as Supabase's <c>max_record_bytes</c> (1 MiB): a change whose
+    /// record (new row and old identity, as JSON) is larger keeps only the values of 64 bytes or less and carries
+    /// <c>errors: ["Error 413: Payload Too Large"]</c>. Default 1,048,576; 0 means no limit; <c>start --max-record-bytes N</c>.
+    /// </summary>
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The project-wide Realtime quota in events per second (Supabase's <c>max_events_per_second</c>: Free 100,
+    /// Pro 500), or null for none (the default). Broadcasts count once in and once per receiver, database changes
+    /// once per matched subscription, averaged over up to 12 ticks of <see cref="EventsQuotaTick"/>. Over it, a
+    /// channel receiving a broadcast gets the system error "Too many messages per second" and <c>phx_close</c>, and
+    /// database changes are dropped without a signal. <c>start --events-per-second N</c>.
+    /// </summary>
+    public int? EventsPerSecond { get; set; }
+
+    /// <summary>The tick of the <see cref="EventsPerSecond"/> average (Supabase: 5 s, 12 ticks kept). Default 5 seconds.</summary>
+    public TimeSpan EventsQuotaTick { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The embedded PostgreSQL settings (data directory, port, binaries).</summary>
     public EmbeddedPostgresOptions Postgres { get; set; } = new();
 }

@@ -23,6 +23,12 @@ internal static class StartCommand
             o => Text(o.MaxRows), (o, v) => Int(v, 0, int.MaxValue, n => o.MaxRows = n)),
         new("--auth-rate-limits", "on|off", "GoTrue's per-IP limits on sign-up (30 per 5 min) and token requests (150 per 5 min), bursts of 30",
             o => o.AuthRateLimits ? "on" : "off", (o, v) => Switch(v, b => o.AuthRateLimits = b)),
+        new("--private-only", null, "refuse public channel joins (\"PrivateOnly: This project only allows private channels\"), as Channel Restrictions do",
+            o => o.PrivateOnly ? "on" : "off", (o, _) => o.PrivateOnly = true),
+        new("--max-record-bytes", "N", "a larger change keeps only values of 64 bytes or less and carries \"Error 413: Payload Too Large\"; 0 = no limit",
+            o => Text(o.MaxRecordBytes), (o, v) => Int(v, 0, int.MaxValue, n => o.MaxRecordBytes = n)),
+        new("--events-per-second", "N", "the project's Realtime quota (Free 100, Pro 500): broadcasts over it close the receiving channels, changes are dropped",
+            o => o.EventsPerSecond is { } n ? Text(n) : "off", (o, v) => Int(v, 1, int.MaxValue, n => o.EventsPerSecond = n)),
     ];
 
     /// <summary>Parses the arguments after <c>start</c>; returns an error message, or null when <paramref name="options"/> is complete.</summary>

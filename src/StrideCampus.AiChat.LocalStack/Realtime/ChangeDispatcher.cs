@@ -13,7 +13,7 @@ namespace StrideCampus.AiChat.LocalStack.Realtime;
 /// they reach bindings whose filter matches the old row, carrying only the primary key when the
 /// table has RLS, as Supabase does.
 /// </summary>
-internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorizer authorizer, ILogger logger)
+internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorizer authorizer, ILogger logger, RealtimeOptions? options = null)
 {
     public async Task RunAsync(ReplicationListener listener, CancellationToken cancellationToken)
     {
@@ -83,7 +83,17 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
             }
         }
 
+        if (options?.Quota is { } quota && !quota.AdmitDatabaseChange(targets.Sum(t => t.Ids.Count)))
+        {
+            logger.LogDebug("A {Kind} on {Schema}.{Table} was dropped: the project is over its events per second", kind, relation.Schema, relation.Table);
+            return;
+        }
+
         var data = BuildData(change, row, errors);
+        if (errors is null && options?.MaxRecordBytes is > 0 and var maxRecordBytes && data.Length > maxRecordBytes)
+        {
+            data = BuildData(change, row, [PayloadTooLarge], PayloadTooLargeValueBytes);
+        }
         foreach (var (channel, ids) in targets)
         {
             channel.Session.Send(channel.Session.Serializer.Encode(null, null, channel.Topic, "postgres_changes", w =>
@@ -132,7 +142,17 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
         return result;
     }
 
-    internal static ReadOnlyMemory<byte> BuildData(RowChange change, string?[] row, string[]? errors)
+    /// <summary>
+    /// The error of a change over <see cref="RealtimeOptions.MaxRecordBytes"/>, whose record then keeps only values of at most
+    /// <see cref="PayloadTooLargeValueBytes"/> bytes of JSON (supabase/realtime
+    /// <c>lib/realtime/tenants/repo/migrations/20260709120000_fix_apply_rls_filter_role_leak.ex</c>, <c>realtime.apply_rls</c>:
+    /// <c>octet_length((c).value::text) &lt;= 64</c> and <c>array['Error 413: Payload Too Large']</c>).
+    /// </summary>
+    internal const string PayloadTooLarge = "Error 413: Payload Too Large";
+
+    internal const int PayloadTooLargeValueBytes = 64;
+
+    internal static ReadOnlyMemory<byte> BuildData(RowChange change, string?[] row, string[]? errors, int maxValueBytes = 0)
     {
         var relation = change.Relation;
         var buffer = new ArrayBufferWriter<byte>(512);
@@ -152,23 +172,26 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            if (errors is null)
+            if (errors is null || maxValueBytes > 0)
             {
                 if (change.Kind != ChangeKind.Delete)
                 {
                     w.WritePropertyName("record");
-                    WriteRecord(w, relation, row, keyOnly: false);
+                    WriteRecord(w, relation, row, keyOnly: false, maxValueBytes: maxValueBytes);
                 }
                 if (change.Kind == ChangeKind.Update)
                 {
                     w.WritePropertyName("old_record");
-                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: false, skipNulls: change.OldIsKeyOnly);
+                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: false, skipNulls: change.OldIsKeyOnly, maxValueBytes);
                 }
                 else if (change.Kind == ChangeKind.Delete)
                 {
                     w.WritePropertyName("old_record");
-                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: relation.RlsEnabled, skipNulls: change.OldIsKeyOnly);
+                    WriteRecord(w, relation, change.OldValues ?? [], keyOnly: relation.RlsEnabled, skipNulls: change.OldIsKeyOnly, maxValueBytes);
                 }
+            }
+            if (errors is null)
+            {
                 w.WriteNull("errors");
             }
             else
@@ -185,14 +208,29 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
         return buffer.WrittenMemory;
     }
 
-    private static void WriteRecord(Utf8JsonWriter w, RelationInfo relation, string?[] values, bool keyOnly, bool skipNulls = false)
+    private static void WriteRecord(Utf8JsonWriter w, RelationInfo relation, string?[] values, bool keyOnly, bool skipNulls = false, int maxValueBytes = 0)
     {
         w.WriteStartObject();
+        ArrayBufferWriter<byte>? scratch = null;
         for (var i = 0; i < relation.Columns.Count && i < values.Length; i++)
         {
             if (ReferenceEquals(values[i], RowChange.Unchanged) || (keyOnly && !relation.IsPrimaryKey(i)) || (skipNulls && values[i] is null))
             {
                 continue;
+            }
+            if (maxValueBytes > 0)
+            {
+                // Measured as the value's JSON text, as Supabase measures (c).value::text.
+                scratch ??= new ArrayBufferWriter<byte>(128);
+                scratch.ResetWrittenCount();
+                using (var measure = new Utf8JsonWriter(scratch, JsonOutput.Writer))
+                {
+                    PgText.WriteJson(measure, relation.Columns[i].TypeName, values[i]);
+                }
+                if (scratch.WrittenCount > maxValueBytes)
+                {
+                    continue;
+                }
             }
             w.WritePropertyName(relation.Columns[i].Name);
             PgText.WriteJson(w, relation.Columns[i].TypeName, values[i]);

@@ -25,4 +25,13 @@ internal sealed class RealtimeOptions(TimeSpan heartbeatTimeout)
 
     /// <summary>How long one frame may take to send before the socket is dropped as stalled.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Refuse public joins ("private channels only").</summary>
+    public bool PrivateOnly { get; set; }
+
+    /// <summary>Changes larger than this (record as JSON) lose their long values and carry "Error 413: Payload Too Large"; 0 means no limit.</summary>
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The project's event quota, or null when off.</summary>
+    public TenantQuota? Quota { get; set; }
 }

@@ -39,6 +39,11 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             MaxJoinsPerSecond = context.Options.RealtimeMaxJoinsPerSecond,
             MaxPayloadBytes = context.Options.RealtimeMaxPayloadBytes,
             MaxQueuedBytesPerSocket = context.Options.RealtimeMaxQueuedBytesPerSocket,
+            PrivateOnly = context.Options.PrivateOnly,
+            MaxRecordBytes = context.Options.MaxRecordBytes,
+            Quota = context.Options.EventsPerSecond is > 0 and var eventsPerSecond
+                ? new TenantQuota(eventsPerSecond, context.Options.EventsQuotaTick, Time)
+                : null,
         };
         JoinRate = new JoinRateLimiter(() => Options.MaxJoinsPerSecond, Time);
         _superuser = NpgsqlDataSource.Create(context.Postgres.ConnectionString);
@@ -64,7 +69,7 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
                 channel.Session.ErrorForReplicationGap(channel);
             }
         };
-        _dispatcher = new ChangeDispatcher(Registry, new ChangeAuthorizer(_authenticator, loggerFactory.CreateLogger<ChangeAuthorizer>()), loggerFactory.CreateLogger<ChangeDispatcher>());
+        _dispatcher = new ChangeDispatcher(Registry, new ChangeAuthorizer(_authenticator, loggerFactory.CreateLogger<ChangeAuthorizer>()), loggerFactory.CreateLogger<ChangeDispatcher>(), Options);
     }
 
     public TimeProvider Time { get; }
@@ -252,6 +257,10 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
                 continue;
             }
             channel.Session.Send(channel.Session.Serializer.Encode(null, null, topic, "broadcast", Write));
+            if (Options.Quota?.CountDelivery() == true)
+            {
+                channel.Session.Shutdown(channel, TenantQuota.TooManyMessages);
+            }
         }
     }
 

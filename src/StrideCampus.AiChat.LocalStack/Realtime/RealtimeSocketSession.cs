@@ -287,6 +287,12 @@ internal sealed class RealtimeSocketSession
             Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "error", w => WriteReason(w, reason)));
             return;
         }
+        if (_service.Options.PrivateOnly && !IsTrue(Get(Get(message.Payload, "config"), "private")))
+        {
+            // Checked before the token, as Supabase does (realtime_channel.ex, only_private?): a join error reply.
+            Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "error", w => WriteReason(w, PrivateOnlyReason)));
+            return;
+        }
         if (!_service.JoinRate.TryJoin())
         {
             // supabase/realtime realtime_channel.ex: the join is refused and the whole socket disconnected.
@@ -498,6 +504,7 @@ internal sealed class RealtimeSocketSession
     }
 
     private const string UnauthorizedCode = "Unauthorized: ";
+    private const string PrivateOnlyReason = "PrivateOnly: This project only allows private channels";
     private const string UnableToConnectMessage = "Realtime was unable to connect to the project database";
 
     /// <summary>
@@ -581,6 +588,8 @@ internal sealed class RealtimeSocketSession
             }
             return;
         }
+        var quota = _service.Options.Quota;
+        quota?.CountInbound();
         OutboundFrame? v1 = null, v2 = null;
         foreach (var target in _service.Registry.OnTopic(channel.RoutingKey))
         {
@@ -608,6 +617,10 @@ internal sealed class RealtimeSocketSession
             if (frame is { } f)
             {
                 target.Session.Send(f);
+                if (quota?.CountDelivery() == true)
+                {
+                    target.Session.Shutdown(target, TenantQuota.TooManyMessages);
+                }
             }
         }
         if (channel.Ack)
@@ -662,7 +675,7 @@ internal sealed class RealtimeSocketSession
     }
 
     /// <summary>Ends a channel the way Supabase does on a fatal condition: a system error, then phx_close.</summary>
-    private void Shutdown(ChannelSubscription channel, string reason)
+    public void Shutdown(ChannelSubscription channel, string reason)
     {
         _logger.LogInformation("Shutting down channel {Topic}: {Reason}", channel.Topic, reason);
         SendSystem(channel, "system", "error", reason);
