@@ -36,7 +36,7 @@ public sealed partial class MessageStore
         }
 
         options?.Validate();
-        var feed = new RealtimeChatChangeFeed(realtime, userId, null, loggerFactory?.CreateLogger<MessageStore>());
+        var feed = new RealtimeChatChangeFeed(realtime, userId, null, loggerFactory?.CreateLogger<MessageStore>()) { RowFetcher = new ChatRowFetcher(rest) };
         var logger = loggerFactory?.CreateLogger<MessageStore>();
         RealtimeStreamRelay? relay;
         try

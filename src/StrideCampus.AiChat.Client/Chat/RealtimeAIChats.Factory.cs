@@ -42,7 +42,7 @@ public sealed partial class RealtimeAIChats
         RealtimeAIChatsOptions? options = null,
         ILoggerFactory? loggerFactory = null)
         : this(
-            CreateFeed(realtime, userId, options, loggerFactory),
+            CreateFeed(realtime, rest, userId, options, loggerFactory),
             rest is null ? null : new PostgrestChatDataSource(rest, userId),
             userId,
             options,
@@ -81,7 +81,7 @@ public sealed partial class RealtimeAIChats
         return chats;
     }
 
-    private static RealtimeChatChangeFeed CreateFeed(RealtimeClient realtime, Guid userId, RealtimeAIChatsOptions? options, ILoggerFactory? loggerFactory)
+    private static RealtimeChatChangeFeed CreateFeed(RealtimeClient realtime, PostgrestClient? rest, Guid userId, RealtimeAIChatsOptions? options, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(realtime);
         if (userId == Guid.Empty)
@@ -94,6 +94,9 @@ public sealed partial class RealtimeAIChats
             throw new ArgumentException("The session id must not be empty.", nameof(options));
         }
 
-        return new RealtimeChatChangeFeed(realtime, userId, options?.SessionId, loggerFactory?.CreateLogger<RealtimeAIChats>());
+        return new RealtimeChatChangeFeed(realtime, userId, options?.SessionId, loggerFactory?.CreateLogger<RealtimeAIChats>())
+        {
+            RowFetcher = rest is null ? null : new ChatRowFetcher(rest),
+        };
     }
 }

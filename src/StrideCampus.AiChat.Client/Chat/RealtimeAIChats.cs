@@ -4,6 +4,7 @@ using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StrideCampus.AiChat.Client.Realtime;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
@@ -179,7 +180,11 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             ChatLog.SubscriptionFailed(_logger, ex);
-            throw new ChatOperationException("The AI chat realtime subscription failed; it keeps retrying.", ex);
+            throw new ChatOperationException(
+                ex is RealtimeException { IsPermanentRefusal: true }
+                    ? "The AI chat realtime subscription was refused by the server and is not retried: " + ex.Message
+                    : "The AI chat realtime subscription failed; it keeps retrying.",
+                ex);
         }
     }
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Rest;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
@@ -18,13 +19,18 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
 {
     private readonly Lock _gate = new();
     private readonly RealtimeClient _client;
-    private readonly RealtimeChannel _channel;
+    private readonly Guid _userId;
     private readonly Guid? _sessionId;
     private readonly ILogger _logger;
-    private readonly Subject<ChatChange> _changes = new();
+    private readonly Subject<ChatChange> _changeSubject = new();
+    // Changes come from the receive loop and, for rows completed by id, from a fetch: one at a time either way.
+    private readonly ISubject<ChatChange> _changes;
     private readonly BehaviorSubject<ChatConnectionStatus> _status = new(ChatConnectionStatus.Initial);
     private readonly Subject<long> _resubscribed = new();
     private readonly CompositeDisposable _subscriptions = [];
+    private readonly SerialDisposable _channelStatus = new();
+    private readonly CancellationTokenSource _lifetime = new();
+    private RealtimeChannel _channel;
     private long _subscribedCount;
     private bool _startFailed;
     private int _disposed;
@@ -33,34 +39,28 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
+        _userId = userId;
         _sessionId = sessionId;
         _logger = logger ?? NullLogger.Instance;
-        var user = userId.ToString("D", CultureInfo.InvariantCulture);
-        // A unique channel per instance: the client shares channels by name.
-        ChannelName = string.Create(CultureInfo.InvariantCulture, $"ai-chat:{userId:N}:{Guid.NewGuid():N}");
-        _channel = client.Channel(ChannelName);
-        // Rows are read where they lie in the frame (no copy of the row images, no event object per change).
-        _channel.OnPostgresChangeFrames(
-            new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.SessionsTable, "user_id=eq." + user),
-            f => OnChange(f, isSession: true));
-        _channel.OnPostgresChangeFrames(
-            new PostgresChangesFilter(
-                PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.MessagesTable,
-                sessionId is { } sid ? "session_id=eq." + sid.ToString("D", CultureInfo.InvariantCulture) : "user_id=eq." + user),
-            f => OnChange(f, isSession: false));
-        // Deletes come from the deletion log: a filtered DELETE binding receives nothing under the tables' default
-        // replica identity, which they must keep (database/enable_ai_chat_realtime.sql says why). By user, as sessions
-        // are: consumers drop deletes of messages they do not hold.
-        _channel.OnPostgresChangeFrames(
-            new PostgresChangesFilter(PostgresChangeEventFilter.Insert, "public", PostgrestChatDataSource.DeletionsTable, "user_id=eq." + user),
-            OnDeletion);
-        _subscriptions.Add(_channel.Statuses.Subscribe(OnChannelStatus));
+        _changes = Subject.Synchronize(_changeSubject);
+        ChannelName = "";
+        var isPrivate = PrivateOnlyProjects.IsKnown(client);
+        _channel = CreateChannel(isPrivate);
+        Attach(_channel, isPrivate);
+        _subscriptions.Add(_channelStatus);
         _subscriptions.Add(client.ConnectionStates.Subscribe(OnSocketState));
     }
 
-    public string ChannelName { get; }
+    /// <summary>The name of the current channel (a new one when the feed moves to a private channel).</summary>
+    public string ChannelName { get; private set; }
 
-    public IObservable<ChatChange> Changes => _changes;
+    /// <summary>Whether the feed's channel is private (the project refused a public one).</summary>
+    public bool IsPrivate { get; private set; }
+
+    /// <summary>Reads a row that a change delivered without its long values; null: such changes ask for a refetch.</summary>
+    public ChatRowFetcher? RowFetcher { get; init; }
+
+    public IObservable<ChatChange> Changes => _changeSubject;
 
     public IObservable<ChatConnectionStatus> Status => _status;
 
@@ -68,11 +68,27 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        ChatLog.SettingUpSubscriptions(_logger, _channel.Topic, _sessionId);
+        RealtimeChannel channel;
+        lock (_gate)
+        {
+            channel = _channel;
+        }
+
+        ChatLog.SettingUpSubscriptions(_logger, channel.Topic, _sessionId);
         Publish(new ChatConnectionStatus(ChatConnectionState.Connecting, "subscribing"));
         try
         {
-            await _channel.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await channel.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RealtimeException ex) when (ex.IsPrivateOnlyRefusal)
+            {
+                // The project allows private channels only: the same feed on a private channel, authorized by the
+                // realtime.messages policies of database/ai_chat_stream_authorization.sql.
+                channel = await MoveToPrivateChannelAsync(channel).ConfigureAwait(false);
+                await channel.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
@@ -86,6 +102,85 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         }
     }
 
+    private RealtimeChannel CreateChannel(bool isPrivate)
+    {
+        var user = _userId.ToString("D", CultureInfo.InvariantCulture);
+        // A unique channel per instance: the client shares channels by name.
+        var name = string.Create(CultureInfo.InvariantCulture, $"ai-chat:{_userId:N}:{Guid.NewGuid():N}");
+        var channel = _client.Channel(name, isPrivate ? new RealtimeChannelOptions { Private = true } : null);
+        // Rows are read where they lie in the frame (no copy of the row images, no event object per change).
+        channel.OnPostgresChangeFrames(
+            new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.SessionsTable, "user_id=eq." + user),
+            f => OnChange(f, isSession: true));
+        channel.OnPostgresChangeFrames(
+            new PostgresChangesFilter(
+                PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.MessagesTable,
+                _sessionId is { } sid ? "session_id=eq." + sid.ToString("D", CultureInfo.InvariantCulture) : "user_id=eq." + user),
+            f => OnChange(f, isSession: false));
+        // Deletes come from the deletion log: a filtered DELETE binding receives nothing under the tables' default
+        // replica identity, which they must keep (database/enable_ai_chat_realtime.sql says why). By user, as sessions
+        // are: consumers drop deletes of messages they do not hold.
+        channel.OnPostgresChangeFrames(
+            new PostgresChangesFilter(PostgresChangeEventFilter.Insert, "public", PostgrestChatDataSource.DeletionsTable, "user_id=eq." + user),
+            OnDeletion);
+        return channel;
+    }
+
+    private void Attach(RealtimeChannel channel, bool isPrivate)
+    {
+        ChannelName = channel.Topic["realtime:".Length..];
+        IsPrivate = isPrivate;
+        _channelStatus.Disposable = channel.Statuses.Subscribe(change => OnChannelStatus(channel, change));
+    }
+
+    /// <summary>Replaces the public channel <paramref name="refused"/> by a private one (once; later calls get the same one).</summary>
+    private async Task<RealtimeChannel> MoveToPrivateChannelAsync(RealtimeChannel refused)
+    {
+        PrivateOnlyProjects.Remember(_client);
+        var current = CreateChannel(isPrivate: true);
+        RealtimeChannel? winner = null;
+        lock (_gate)
+        {
+            if (IsDisposed || !ReferenceEquals(_channel, refused))
+            {
+                winner = _channel;
+            }
+            else
+            {
+                _channel = current;
+            }
+        }
+
+        if (winner is not null)
+        {
+            // Disposed, or another caller moved first.
+            await current.DisposeAsync().ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return winner;
+        }
+
+        Attach(current, isPrivate: true);
+
+        ChatLog.SubscriptionStatus(_logger, ChatConnectionState.Connecting, "the project allows private channels only: joining " + current.Topic + " as private");
+        await refused.DisposeAsync().ConfigureAwait(false);
+        return current;
+    }
+
+    /// <summary>A rejoin refused over "private channels only" (the setting changed while the feed ran): go private and subscribe again.</summary>
+    private async Task RejoinPrivateAsync(RealtimeChannel refused)
+    {
+        try
+        {
+            var channel = await MoveToPrivateChannelAsync(refused).ConfigureAwait(false);
+            await channel.SubscribeAsync(_lifetime.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RealtimeException or ObjectDisposedException or OperationCanceledException)
+        {
+            // A refusal of the private channel is reported by its status; disposal ends it.
+            ChatLog.SubscriptionFailed(_logger, ex);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         // No lock here: an observer running on the realtime thread (under the gate) may be waiting for this disposal.
@@ -95,24 +190,33 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         }
 
         _subscriptions.Dispose();
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        RealtimeChannel channel;
+        lock (_gate)
+        {
+            channel = _channel;
+        }
+
         // Disposing the channel sends phx_leave, so the server drops the subscription at once.
-        await _channel.DisposeAsync().ConfigureAwait(false);
+        await channel.DisposeAsync().ConfigureAwait(false);
         _status.OnNext(new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed"));
         _changes.OnCompleted();
         _status.OnCompleted();
         _resubscribed.OnCompleted();
+        _lifetime.Dispose();
     }
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    private void OnChannelStatus(ChannelStatusChange change)
+    private void OnChannelStatus(RealtimeChannel channel, ChannelStatusChange change)
     {
         long resubscribed = 0;
+        var goPrivate = false;
         lock (_gate)
         {
-            if (IsDisposed)
+            if (IsDisposed || !ReferenceEquals(channel, _channel))
             {
-                return;
+                return; // a channel the feed moved away from
             }
 
             switch (change.Status)
@@ -129,6 +233,16 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
                 case SubscribeStatus.Closed:
                     PublishLocked(new ChatConnectionStatus(ChatConnectionState.Disconnected, change.Reason ?? "closed", change.Error));
                     break;
+                case SubscribeStatus.ChannelError when change.Error is RealtimeException { IsPrivateOnlyRefusal: true } && _subscribedCount > 0:
+                    // Joined before, refused now: the project switched to private channels only.
+                    goPrivate = true;
+                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, change.Reason ?? "private channels only", change.Error));
+                    break;
+                case SubscribeStatus.ChannelError when change.Error is RealtimeException { IsPermanentRefusal: true, IsPrivateOnlyRefusal: false }:
+                    // Refused for good (no Realtime Authorization policy for the feed's topic): the channel stops, so say so.
+                    ChatLog.SubscriptionFailed(_logger, change.Error);
+                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Disconnected, change.Reason ?? "refused", change.Error));
+                    break;
                 default: // timed out or errored: the channel rejoins by itself
                     ChatLog.SubscriptionFailed(_logger, change.Error ?? new RealtimeException(change.Reason ?? change.Status.ToString()));
                     PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, change.Reason ?? change.Status.ToString(), change.Error));
@@ -139,6 +253,11 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
             {
                 _resubscribed.OnNext(resubscribed);
             }
+        }
+
+        if (goPrivate)
+        {
+            _ = RejoinPrivateAsync(channel);
         }
     }
 
@@ -179,7 +298,13 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         if (change is null)
         {
             ChatLog.RealtimePayloadDropped(_logger, f.Table, f.Errors.Count > 0 ? string.Join("; ", f.Errors) : "no row in the payload");
-            if (f.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
+            if (RowFetcher is { } fetcher && f.Type is PostgresChangeType.Insert or PostgresChangeType.Update
+                && f.New.IsPresent && f.New.IsObject && f.New.TryFind("id"u8, out var idColumn) && f.New.TryGetGuid(idColumn, out var id))
+            {
+                // Supabase keeps the short values (the id among them) of a change over its record limit: read that row alone.
+                _ = CompleteRowAsync(fetcher, isSession, id, f.Type == PostgresChangeType.Insert);
+            }
+            else if (f.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
             {
                 // A change happened but its row did not arrive whole: ask the consumers to refetch, as after a rejoin.
                 _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
@@ -240,6 +365,32 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
             PostgrestChatDataSource.MessagesTable => ChatChange.MessageRemoved(rowId),
             var other => throw new InvalidOperationException($"the deletion log names an unknown table '{other}'"),
         };
+    }
+
+    private async Task CompleteRowAsync(ChatRowFetcher fetcher, bool isSession, Guid id, bool insert)
+    {
+        ChatChange? change;
+        try
+        {
+            change = await fetcher.FetchAsync(isSession, id, insert, _lifetime.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PostgrestException or HttpRequestException or JsonException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (!IsDisposed)
+            {
+                // Not read: fall back to a refetch, as for any change that did not arrive whole.
+                ChatLog.RealtimePayloadDropped(_logger, isSession ? PostgrestChatDataSource.SessionsTable : PostgrestChatDataSource.MessagesTable, ex.Message);
+                _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
+            }
+
+            return;
+        }
+
+        // Null: deleted or no longer visible meanwhile; its delete arrives on its own.
+        if (change is not null && !IsDisposed)
+        {
+            _changes.OnNext(change);
+        }
     }
 
     /// <summary>Maps a change as parsed in place (the receive loop's path).</summary>

@@ -16,6 +16,12 @@ public class RealtimeChannel : IAsyncDisposable
     /// <summary>The start of Supabase Realtime's join refusal by the RLS policies of a private channel.</summary>
     private const string UnauthorizedReason = "Unauthorized:";
 
+    /// <summary>
+    /// The start of Supabase Realtime's refusal of a public join on a project that allows private channels only
+    /// (supabase/realtime <c>lib/realtime_web/channels/realtime_channel.ex</c>, <c>only_private?</c>: a join error reply).
+    /// </summary>
+    private const string PrivateOnlyReason = "PrivateOnly:";
+
     private readonly RealtimeClient _client;
     private readonly RealtimeChannelOptions _options;
     private readonly ILogger _logger;
@@ -610,13 +616,15 @@ public class RealtimeChannel : IAsyncDisposable
 
                     RealtimeLog.ChannelJoinRefused(_logger, Topic, reply.Reason);
                     var unauthorized = reply.Reason.StartsWith(UnauthorizedReason, StringComparison.Ordinal);
+                    var privateOnly = reply.Reason.StartsWith(PrivateOnlyReason, StringComparison.Ordinal);
                     failure = new RealtimeException($"Join of {Topic} refused: {reply.Reason}")
                     {
                         Status = SubscribeStatus.ChannelError,
                         IsAuthorizationRefusal = unauthorized,
+                        IsPrivateOnlyRefusal = privateOnly,
                     };
                     status = new ChannelStatusChange(SubscribeStatus.ChannelError, reply.Reason, failure);
-                    if (unauthorized)
+                    if (unauthorized || privateOnly)
                     {
                         // Realtime Authorization refused a private channel: retrying with the same token and policies
                         // is refused again, so stop (a later SubscribeAsync tries again) instead of rejoining forever.

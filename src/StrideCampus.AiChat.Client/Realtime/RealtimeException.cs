@@ -28,4 +28,13 @@ public sealed class RealtimeException : Exception
 
     /// <summary>Whether Realtime Authorization refused the join (the server's reason starts with <c>Unauthorized:</c>).</summary>
     internal bool IsAuthorizationRefusal { get; init; }
+
+    /// <summary>Whether the project allows only private channels and the join was public (the server's reason starts with <c>PrivateOnly:</c>).</summary>
+    internal bool IsPrivateOnlyRefusal { get; init; }
+
+    /// <summary>
+    /// Whether the server refused the join for a reason that retrying cannot fix (Realtime Authorization refused a
+    /// private channel, or the project allows private channels only): the channel does not rejoin by itself.
+    /// </summary>
+    public bool IsPermanentRefusal => IsAuthorizationRefusal || IsPrivateOnlyRefusal;
 }
