@@ -103,4 +103,12 @@ internal static partial class ChatLog
     [LoggerMessage(EventId = 6037, EventName = "StreamRelayJoinFailed", Level = LogLevel.Information,
         Message = "Token relay on {Topic} not joined yet (it keeps trying); other clients follow streamed replies through database writes meanwhile")]
     public static partial void StreamRelayJoinFailed(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(EventId = 6060, EventName = "RelayQuotaExceeded", Level = LogLevel.Warning,
+        Message = "The server reported '{Reason}' (the project is over its Realtime quota): token relay backs off to level {Level} (1: four times less often, 2: off; database writes carry the reply) for {QuietPeriod} after the last signal")]
+    public static partial void RelayQuotaExceeded(ILogger logger, string reason, int level, TimeSpan quietPeriod);
+
+    [LoggerMessage(EventId = 6061, EventName = "RelayQuotaRecovered", Level = LogLevel.Information,
+        Message = "No quota signal for a while: token relay resumes and the store refetches the changes the server may have dropped")]
+    public static partial void RelayQuotaRecovered(ILogger logger);
 }

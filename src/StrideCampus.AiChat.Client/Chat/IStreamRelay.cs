@@ -13,6 +13,9 @@ internal interface IStreamRelay : IAsyncDisposable
     /// <summary>Sends a delta if the relay is up; never throws and never waits.</summary>
     void Publish(StreamDelta delta);
 
+    /// <summary>Fires when the server ends the relay's channel with "Too many messages per second" (the project is over its quota).</summary>
+    IObservable<string> QuotaExceeded { get; }
+
     /// <summary>Joins the relay; a refusal (no authorization policy) disables it and is logged, not thrown.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 }

@@ -36,6 +36,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     private readonly IChatDataSource _data;
     private readonly IChatChangeFeed? _feed;
     private readonly IStreamRelay? _relay;
+    private readonly RelayQuotaBackoff? _quota;
     private readonly IAsyncDisposable? _owned;
     private readonly MessageStoreOptions _options;
     private readonly TimeProvider _time;
@@ -87,6 +88,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         _relay = relay;
         _owned = ownedResources;
         _time = options.TimeProvider;
+        _quota = relay is null ? null : new RelayQuotaBackoff(_time, options.QuotaBackoffPeriod, OnQuotaRecovered);
         _scheduler = options.Scheduler ?? DefaultStoreScheduler.Instance;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MessageStore>();
         UserId = userId;
@@ -160,6 +162,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         if (_relay is not null)
         {
             _subscriptions.Add(_relay.Deltas.Subscribe(OnRelayDelta));
+            _subscriptions.Add(_relay.QuotaExceeded.Subscribe(OnQuotaExceeded));
             // In the background: a reply streams through the database alone until (or unless) the relay is joined.
             _relayStart = _relay.StartAsync(_lifetime.Token);
             _relayTimer = _time.CreateTimer(static s => ((MessageStore)s!).ExpireRelayedText(), this, RelayedTextLifetime / 2, RelayedTextLifetime / 2);
@@ -189,6 +192,8 @@ public sealed partial class MessageStore : IAsyncDisposable
         {
             await _relayTimer.DisposeAsync().ConfigureAwait(false);
         }
+
+        _quota?.Dispose();
 
         await _lifetime.CancelAsync().ConfigureAwait(false);
         Task loop;
@@ -828,7 +833,7 @@ public sealed partial class MessageStore : IAsyncDisposable
 
         ChatLog.StreamStarted(_logger, id, sessionId);
         var interval = TimeSpan.FromSeconds(1 / _options.MaxStreamWritesPerSecond);
-        var relayer = new StreamedReplyRelayer(_relay, id, sessionId, TimeSpan.FromSeconds(1 / _options.MaxStreamRelaysPerSecond), _time);
+        var relayer = new StreamedReplyRelayer(_relay, id, sessionId, TimeSpan.FromSeconds(1 / _options.MaxStreamRelaysPerSecond), _time, _quota);
         var writer = new StreamedReplyWriter(_data, message, interval, _time, row =>
         {
             relayer.Confirmed(row.Content.Length);
@@ -1034,6 +1039,19 @@ public sealed partial class MessageStore : IAsyncDisposable
         }
     }
 
+    private void OnQuotaExceeded(string reason)
+    {
+        var level = _quota!.OnTooManyMessages();
+        ChatLog.RelayQuotaExceeded(_logger, reason, level, _quota.QuietPeriod);
+    }
+
+    /// <summary>The quota signal stopped: the server may have dropped database changes meanwhile, so catch up.</summary>
+    private void OnQuotaRecovered()
+    {
+        ChatLog.RelayQuotaRecovered(_logger);
+        RequestReconcile();
+    }
+
     /// <summary>Drops relayed text that stopped growing without the database catching up (timer; tests call it directly).</summary>
     internal void ExpireRelayedText()
     {
@@ -1045,6 +1063,9 @@ public sealed partial class MessageStore : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>How far the token relay backed off over the project's quota: 0 none, 1 slowed down, 2 off (for tests).</summary>
+    internal int RelayBackoffLevel => _quota?.Level ?? 0;
 
     /// <summary>Completes when the token relay joined or gave up (for tests).</summary>
     internal Task WhenRelayStartedAsync() => _relayStart;
@@ -1065,6 +1086,11 @@ public sealed partial class MessageStore : IAsyncDisposable
     private void OnResubscribed(long count)
     {
         ChatLog.Resubscribed(_logger, count);
+        RequestReconcile();
+    }
+
+    private void RequestReconcile()
+    {
         lock (_gate)
         {
             if (Volatile.Read(ref _disposed) != 0)

@@ -30,9 +30,13 @@ public sealed class MessageStoreOptions
     /// <summary>
     /// How many relayed deltas a streamed reply may send per second (each carries every token since the last
     /// database write, so none is lost by the cap). Supabase counts each broadcast against the project's
-    /// Realtime message quota. Default 30 (a token then reaches other clients within about 35 ms).
+    /// Realtime quota once sent and once per other client of the user; each database write counts once per client
+    /// (see "Running against hosted Supabase" in the README). Default 15 (a token then reaches other clients within
+    /// about 70 ms; one user streaming on two clients uses about 50 of the Free plan's 100 events per second). When
+    /// the server reports "Too many messages per second" the store relays four times less often, then not at all,
+    /// until a minute passes without the signal, and then refetches what the server dropped meanwhile.
     /// </summary>
-    public double MaxStreamRelaysPerSecond { get; set; } = 30;
+    public double MaxStreamRelaysPerSecond { get; set; } = 15;
 
     /// <summary>
     /// The scheduler <see cref="MessageStore.StateChanges"/> and <see cref="MessageStore.Changes"/> notify on
@@ -43,6 +47,9 @@ public sealed class MessageStoreOptions
 
     /// <summary>The title of sessions created without one. Default "New chat".</summary>
     public string DefaultSessionTitle { get; set; } = "New chat";
+
+    /// <summary>How long after the last "Too many messages per second" the store relays as configured again and catches up (Supabase's quota is a 60 s average).</summary>
+    internal TimeSpan QuotaBackoffPeriod { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The clock (tests replace it). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reactive.Disposables;
 using System.Reactive.Subjects;
@@ -22,9 +23,11 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     private readonly Guid _userId;
     private readonly Guid? _sessionId;
     private readonly ILogger _logger;
-    private readonly Subject<ChatChange> _changeSubject = new();
-    // Changes come from the receive loop and, for rows completed by id, from a fetch: one at a time either way.
-    private readonly ISubject<ChatChange> _changes;
+    private readonly Subject<ChatChange> _changes = new();
+    // Changes come from the receive loop and, for rows completed by id, from a fetch: queued, and delivered one at
+    // a time by whichever thread finds no delivery running (no lock held while observers run).
+    private readonly ConcurrentQueue<ChatChange> _pending = new();
+    private int _delivering;
     private readonly BehaviorSubject<ChatConnectionStatus> _status = new(ChatConnectionStatus.Initial);
     private readonly Subject<long> _resubscribed = new();
     private readonly CompositeDisposable _subscriptions = [];
@@ -42,7 +45,6 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         _userId = userId;
         _sessionId = sessionId;
         _logger = logger ?? NullLogger.Instance;
-        _changes = Subject.Synchronize(_changeSubject);
         ChannelName = "";
         var isPrivate = PrivateOnlyProjects.IsKnown(client);
         _channel = CreateChannel(isPrivate);
@@ -60,7 +62,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     /// <summary>Reads a row that a change delivered without its long values; null: such changes ask for a refetch.</summary>
     public ChatRowFetcher? RowFetcher { get; init; }
 
-    public IObservable<ChatChange> Changes => _changeSubject;
+    public IObservable<ChatChange> Changes => _changes;
 
     public IObservable<ChatConnectionStatus> Status => _status;
 
@@ -313,8 +315,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
             return;
         }
 
-        // Changes come one at a time from the socket's receive loop: no lock while observers run.
-        _changes.OnNext(change);
+        Deliver(change);
     }
 
     private void OnDeletion(PostgresChangeFrame f)
@@ -389,7 +390,25 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         // Null: deleted or no longer visible meanwhile; its delete arrives on its own.
         if (change is not null && !IsDisposed)
         {
-            _changes.OnNext(change);
+            Deliver(change);
+        }
+    }
+
+    private void Deliver(ChatChange change)
+    {
+        _pending.Enqueue(change);
+        while (Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
+        {
+            while (_pending.TryDequeue(out var next))
+            {
+                _changes.OnNext(next);
+            }
+
+            Volatile.Write(ref _delivering, 0);
+            if (_pending.IsEmpty)
+            {
+                break;
+            }
         }
     }
 

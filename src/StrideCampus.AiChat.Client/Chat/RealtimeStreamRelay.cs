@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -35,6 +36,8 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
 
     public IObservable<StreamDelta> Deltas => _shared.Deltas;
 
+    public IObservable<string> QuotaExceeded => _shared.QuotaExceeded;
+
     /// <summary>Whether the relay's channel is joined (for tests).</summary>
     internal bool IsJoined => _shared.IsJoined;
 
@@ -54,6 +57,8 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
         // Published locally by the writer's thread and received from the socket: serialized for observers.
         private readonly ISubject<StreamDelta> _deltas = Subject.Synchronize(new Subject<StreamDelta>());
         private readonly IDisposable _subscription;
+        private readonly IDisposable _statusSubscription;
+        private readonly Subject<string> _quotaExceeded = new();
         private int _leases;
         private Task? _start;
         private volatile bool _disabled;
@@ -67,9 +72,15 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
             // delta straight from Publish instead.
             _channel = client.Channel(ChannelName(userId), new RealtimeChannelOptions { Private = true });
             _subscription = _channel.OnBroadcast(DeltaEvent).Subscribe(OnBroadcast);
+            // The server's system error before it closes the channel over the project's quota.
+            _statusSubscription = _channel.Statuses
+                .Where(s => s.Status == SubscribeStatus.ChannelError && s.Reason == RelayQuotaBackoff.TooManyMessages)
+                .Subscribe(s => _quotaExceeded.OnNext(s.Reason!));
         }
 
         public IObservable<StreamDelta> Deltas => _deltas;
+
+        public IObservable<string> QuotaExceeded => _quotaExceeded;
 
         public bool IsJoined => !_disabled && _channel.State == ChannelState.Joined;
 
@@ -141,6 +152,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
 
                 byUser.Remove(_userId);
                 _subscription.Dispose();
+                _statusSubscription.Dispose();
                 // Started under the lock: the channel leaves the client's table before a new relay of this user can
                 // ask the client for the topic (it would otherwise get this closing channel back).
                 leave = _channel.DisposeAsync();
@@ -148,6 +160,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
 
             await leave.ConfigureAwait(false);
             _deltas.OnCompleted();
+            _quotaExceeded.OnCompleted();
         }
 
         private async Task JoinAsync()

@@ -12,12 +12,14 @@ internal sealed class StreamedReplyRelayer
     private readonly Guid _sessionId;
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
+    private readonly RelayQuotaBackoff? _quota;
     private long _lastRelay = long.MinValue;
     private int _relayedTo;
     private int _confirmed;
 
-    public StreamedReplyRelayer(IStreamRelay? relay, Guid messageId, Guid sessionId, TimeSpan interval, TimeProvider time)
+    public StreamedReplyRelayer(IStreamRelay? relay, Guid messageId, Guid sessionId, TimeSpan interval, TimeProvider time, RelayQuotaBackoff? quota = null)
     {
+        _quota = quota;
         _relay = relay;
         _messageId = messageId;
         _sessionId = sessionId;
@@ -31,7 +33,8 @@ internal sealed class StreamedReplyRelayer
     /// <summary>Relays the latest content if the rate allows (the streaming thread only).</summary>
     public void Grew(string content)
     {
-        if (_relay is not null && (_lastRelay == long.MinValue || _time.GetElapsedTime(_lastRelay) >= _interval))
+        // Over the project's quota the store relays less, then not at all (see RelayQuotaBackoff).
+        if (_relay is not null && Interval() is { } interval && (_lastRelay == long.MinValue || _time.GetElapsedTime(_lastRelay) >= interval))
         {
             _lastRelay = _time.GetTimestamp();
             _relayedTo = RelaySinceConfirmed(content);
@@ -41,11 +44,13 @@ internal sealed class StreamedReplyRelayer
     /// <summary>Relays the tail the rate limit held back, if any.</summary>
     public void Flush(string final)
     {
-        if (_relay is not null && _relayedTo < final.Length)
+        if (_relay is not null && _relayedTo < final.Length && Interval() is not null)
         {
             RelaySinceConfirmed(final);
         }
     }
+
+    private TimeSpan? Interval() => _quota is null ? _interval : _quota.RelayInterval(_interval);
 
     /// <summary>Relays the text since the last confirmed write; returns how far the text has then been relayed.</summary>
     private int RelaySinceConfirmed(string content)

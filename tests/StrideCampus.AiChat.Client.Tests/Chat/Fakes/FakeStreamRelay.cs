@@ -10,6 +10,10 @@ internal sealed class FakeStreamRelay : IStreamRelay
 
     public IObservable<StreamDelta> Deltas => _deltas;
 
+    public Subject<string> QuotaSignals { get; } = new();
+
+    public IObservable<string> QuotaExceeded => QuotaSignals;
+
     public List<StreamDelta> Published { get; } = [];
 
     public bool Disposed { get; private set; }
