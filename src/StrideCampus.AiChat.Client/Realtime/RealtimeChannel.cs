@@ -148,7 +148,8 @@ public class RealtimeChannel : IAsyncDisposable
 
     /// <summary>
     /// Joins the channel (connecting the socket if needed). Completes on the first <see cref="SubscribeStatus.Subscribed"/>;
-    /// throws <see cref="RealtimeException"/> when the join is refused, times out, or the bindings mismatch. Unless the
+    /// throws <see cref="RealtimeException"/> when the socket does not connect within <see cref="RealtimeClientOptions.Timeout"/>,
+    /// or the join is refused, times out, or the bindings mismatch. Unless the
     /// bindings mismatched or Realtime Authorization refused a private channel (the server's reason then starts with
     /// <c>Unauthorized:</c>), the channel keeps rejoining by itself with backoff.
     /// </summary>
@@ -176,6 +177,12 @@ public class RealtimeChannel : IAsyncDisposable
 
         _client.EnsureConnecting();
         StartJoin();
+        if (!_client.IsConnected)
+        {
+            // The join (and its timeout) starts only once the socket is open: bound the wait for that too.
+            await _client.WaitConnectedAsync(ct).ConfigureAwait(false);
+        }
+
         await wait.WaitAsync(ct).ConfigureAwait(false);
     }
 
