@@ -18,8 +18,12 @@ internal sealed class MessageStoreCore
     private const int MaxEarlyMessages = 16;
     private const int MaxEarlyDeltasPerMessage = 1024;
 
+    /// <summary>The most characters of relayed text held for rows not seen yet, all messages together.</summary>
+    internal const int MaxEarlyDeltaChars = 512 * 1024;
+
     private readonly Dictionary<Guid, List<ChatChange>> _loadBuffers = [];
     private readonly Dictionary<Guid, List<StreamDelta>> _earlyDeltas = [];
+    private long _earlyDeltaChars;
     private readonly HashSet<Guid> _tentative = [];
     private readonly Tombstones _deleted = new(8192);
     private List<ChatChange> _changes = [];
@@ -420,14 +424,17 @@ internal sealed class MessageStoreCore
             if (_earlyDeltas.Count >= MaxEarlyMessages)
             {
                 _earlyDeltas.Clear(); // rows that never arrived (deleted, or not ours to see): start over
+                _earlyDeltaChars = 0;
             }
 
             _earlyDeltas[delta.MessageId] = list = [];
         }
 
-        if (list.Count < MaxEarlyDeltasPerMessage)
+        // Bounded in size too: a delta dropped here is repaired by the next one or by the row's database write.
+        if (list.Count < MaxEarlyDeltasPerMessage && _earlyDeltaChars + delta.Text.Length <= MaxEarlyDeltaChars)
         {
             list.Add(delta);
+            _earlyDeltaChars += delta.Text.Length;
         }
     }
 
@@ -435,6 +442,7 @@ internal sealed class MessageStoreCore
     {
         if (_earlyDeltas.Remove(messageId, out var list))
         {
+            _earlyDeltaChars -= list.Sum(d => (long)d.Text.Length);
             foreach (var delta in list)
             {
                 ApplyRelayDelta(delta);

@@ -13,7 +13,13 @@ internal sealed class PresenceTracker
         new Dictionary<string, IReadOnlyList<PresenceEntry>>(StringComparer.Ordinal);
 
     private readonly Dictionary<string, List<PresenceEntry>> _state = new(StringComparer.Ordinal);
+    /// <summary>The most diffs held before the state, and the most characters of JSON they may take together.</summary>
+    internal const int MaxPendingDiffs = 1000;
+
+    internal const int MaxPendingDiffChars = 1024 * 1024;
+
     private readonly List<JsonElement> _pendingDiffs = [];
+    private long _pendingChars;
     private bool _synced;
 
     /// <summary>A new join began: hold diffs until its <c>presence_state</c>.</summary>
@@ -21,6 +27,7 @@ internal sealed class PresenceTracker
     {
         _synced = false;
         _pendingDiffs.Clear();
+        _pendingChars = 0;
     }
 
     public IReadOnlyList<PresenceSnapshot> ApplyState(JsonElement payload)
@@ -62,6 +69,7 @@ internal sealed class PresenceTracker
         }
 
         _pendingDiffs.Clear();
+        _pendingChars = 0;
         return snapshots;
     }
 
@@ -69,9 +77,12 @@ internal sealed class PresenceTracker
     {
         if (!_synced)
         {
-            if (_pendingDiffs.Count < 1000)
+            // Bounded in count and in size: a server that never sends the state cannot fill memory with diffs.
+            var chars = payload.GetRawText().Length;
+            if (_pendingDiffs.Count < MaxPendingDiffs && _pendingChars + chars <= MaxPendingDiffChars)
             {
                 _pendingDiffs.Add(payload);
+                _pendingChars += chars;
             }
 
             return null;

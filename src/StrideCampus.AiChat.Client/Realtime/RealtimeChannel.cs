@@ -31,7 +31,7 @@ public class RealtimeChannel : IAsyncDisposable
     private readonly SafeSubject<ChannelStatusChange> _statuses;
     private readonly SafeSubject<PresenceSnapshot> _presence;
     private readonly PresenceTracker _presenceTracker = new();
-    private readonly Queue<BufferedPush> _pushBuffer = new();
+    private readonly SizedQueue<BufferedPush> _pushBuffer = new(static p => p.Body.Length);
     private PostgresBinding[] _bindingSnapshot = [];
     private ChannelState _state = ChannelState.Closed;
     private string? _joinRef;
@@ -782,7 +782,7 @@ public class RealtimeChannel : IAsyncDisposable
             {
                 SendLocked(push);
             }
-            else if (_pushBuffer.Count >= _client.Options.PushBufferLimit)
+            else if (!_pushBuffer.HasRoomFor(push, _client.Options.PushBufferLimit, _client.Options.PushBufferByteLimit))
             {
                 RealtimeLog.PushBufferFull(_logger, Topic, _client.Options.PushBufferLimit);
                 throw new RealtimeException($"Channel {Topic} is not joined and its push buffer is full.");

@@ -30,6 +30,7 @@ public class RealtimeClient : IAsyncDisposable
     private readonly Uri _endpoint;
     private readonly string _endpointForLogs;
     private readonly Channel<OutgoingFrame> _sendQueue;
+    private long _queuedBytes;
     private readonly ConcurrentDictionary<string, PendingReply> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RealtimeChannel> _channels = new(StringComparer.Ordinal);
     private readonly SafeSubject<ConnectionStateChange> _states;
@@ -65,6 +66,11 @@ public class RealtimeClient : IAsyncDisposable
         if (options.HeartbeatInterval <= TimeSpan.Zero || options.Timeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("HeartbeatInterval and Timeout must be positive.", nameof(options));
+        }
+
+        if (options.MaxMessageSize <= 0 || options.SendBufferByteLimit <= 0 || options.PushBufferByteLimit <= 0)
+        {
+            throw new ArgumentException("MaxMessageSize, SendBufferByteLimit and PushBufferByteLimit must be positive.", nameof(options));
         }
 
         _options = options;
@@ -225,8 +231,9 @@ public class RealtimeClient : IAsyncDisposable
         }
         CancelPending();
         _sendQueue.Writer.TryComplete();
-        while (_sendQueue.Reader.TryRead(out _))
+        while (_sendQueue.Reader.TryRead(out var dropped))
         {
+            Interlocked.Add(ref _queuedBytes, -dropped.Data.Length);
         }
 
         SetState(ConnectionState.Disconnected, "disposed");
@@ -251,10 +258,15 @@ public class RealtimeClient : IAsyncDisposable
     /// <summary>Queues a frame; frames queue up while the socket is down and are flushed in order on open.</summary>
     internal bool Enqueue(OutgoingFrame frame)
     {
-        if (_sendQueue.Writer.TryWrite(frame))
+        // Bounded in bytes as well as in frames (one frame always fits an empty queue).
+        var size = frame.Data.Length;
+        var queued = Interlocked.Add(ref _queuedBytes, size);
+        if ((queued == size || queued <= _options.SendBufferByteLimit) && _sendQueue.Writer.TryWrite(frame))
         {
             return true;
         }
+
+        Interlocked.Add(ref _queuedBytes, -size);
 
         RealtimeLog.SendBufferFull(_logger, _options.SendBufferLimit, frame.Event, frame.Topic);
         return false;
@@ -680,7 +692,10 @@ public class RealtimeClient : IAsyncDisposable
                     connection.Lifetime).ConfigureAwait(false);
             }
 
-            reader.TryRead(out _);
+            if (reader.TryRead(out var sent))
+            {
+                Interlocked.Add(ref _queuedBytes, -sent.Data.Length);
+            }
         }
     }
 
@@ -719,7 +734,8 @@ public class RealtimeClient : IAsyncDisposable
 
     private async Task ReceiveLoopAsync(Connection connection, CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        const int InitialBuffer = 64 * 1024;
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
         try
         {
             while (true)
@@ -728,9 +744,11 @@ public class RealtimeClient : IAsyncDisposable
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    if (count == buffer.Length)
+                    // The pool may hand out more than asked: never receive past the limit.
+                    var room = Math.Min(buffer.Length, _options.MaxMessageSize);
+                    if (count == room)
                     {
-                        if (buffer.Length >= _options.MaxMessageSize)
+                        if (room >= _options.MaxMessageSize)
                         {
                             connection.End("message too big", null);
                             await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too big", ct).ConfigureAwait(false);
@@ -743,7 +761,7 @@ public class RealtimeClient : IAsyncDisposable
                         buffer = larger;
                     }
 
-                    result = await connection.Socket.ReceiveAsync(buffer.AsMemory(count), ct).ConfigureAwait(false);
+                    result = await connection.Socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, _options.MaxMessageSize) - count), ct).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         var status = connection.Socket.CloseStatus;
@@ -763,6 +781,13 @@ public class RealtimeClient : IAsyncDisposable
                 finally
                 {
                     t_dispatching = null;
+                }
+
+                if (buffer.Length > 4 * InitialBuffer)
+                {
+                    // A large frame passed: do not hold its buffer for the life of the socket.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
                 }
             }
         }

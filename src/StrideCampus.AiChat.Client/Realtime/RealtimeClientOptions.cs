@@ -30,11 +30,22 @@ public sealed class RealtimeClientOptions
     /// <summary>The most frames kept while the socket is down (flushed in order on open); 1,000 by default.</summary>
     public int SendBufferLimit { get; set; } = 1000;
 
+    /// <summary>The most bytes of frames kept while the socket is down or the server reads slowly (a frame larger than it is still kept alone); 8 MiB by default.</summary>
+    public long SendBufferByteLimit { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>The most pushes a channel buffers before it is joined (flushed in order on join); 100 by default.</summary>
     public int PushBufferLimit { get; set; } = 100;
 
-    /// <summary>The largest frame accepted from the server, in bytes (16 MiB by default); a larger one closes the socket.</summary>
-    public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
+    /// <summary>The most bytes of payload a channel buffers before it is joined (a push larger than it is still kept alone); 4 MiB by default.</summary>
+    public long PushBufferByteLimit { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// The largest frame accepted from the server, in bytes; a larger one closes the socket. 3 MiB by default: Supabase
+    /// Realtime caps a message's payload at 3,000 KB (<c>max_payload_size_in_kb</c>, supabase/realtime
+    /// <c>lib/realtime/api/tenant.ex</c>; checked in <c>lib/realtime/tenants.ex</c>, <c>validate_payload_size</c>), and
+    /// the rest leaves room for the frame around it.
+    /// </summary>
+    public int MaxMessageSize { get; set; } = 3 * 1024 * 1024;
 
     /// <summary>The time source for timers (tests may pass a fake one); <see cref="TimeProvider.System"/> by default.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

@@ -215,6 +215,20 @@ public class StreamRelayTests
     }
 
     [Fact]
+    public async Task Tokens_held_for_a_row_not_seen_yet_are_bounded_in_size()
+    {
+        await using var tab = await OpenAsync();
+        var m = Streaming(tab, "");
+        var chunk = new string('a', 300 * 1024);
+        tab.Relay.Emit(Delta(m, 0, chunk));
+        tab.Relay.Emit(Delta(m, chunk.Length, new string('b', 300 * 1024))); // past 512 K characters held: dropped
+
+        tab.Feed.Emit(ChatChange.Created(m));
+
+        Assert.Equal(chunk, tab.Shown(m.Id));
+    }
+
+    [Fact]
     public async Task Disposing_the_store_disposes_its_relay()
     {
         var tab = await OpenAsync();

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using StrideCampus.AiChat.Client.Realtime;
 
 namespace StrideCampus.AiChat.Client.Tests.Realtime;
@@ -26,5 +28,68 @@ public sealed class BoundedBuffersTests : RealtimeTestBase
 
         Assert.Equal(SubscribeStatus.TimedOut, failure.Status);
         Assert.Contains("did not connect", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_default_options_a_frame_past_Supabases_3_MB_closes_the_socket()
+    {
+        var client = NewClient();
+        var reasons = new ConcurrentQueue<string?>();
+        using var watch = client.ConnectionStates.Subscribe(s => reasons.Enqueue(s.Reason));
+        var channel = client.Channel("big");
+        var (connection, join) = await SubscribeAsync(channel);
+
+        // 3.5 MB: more than Supabase ever sends (a payload is at most 3,000 KB), less than the pool's 4 MiB buffer.
+        await connection.SendAsync(join.Ref, null, join.Topic, "huge", "{\"x\":\"" + new string('h', 3_500_000) + "\"}");
+
+        await Infrastructure.Eventually.TrueAsync(() => reasons.Contains("message too big"), "the client closes on the oversized frame");
+    }
+
+    [Fact]
+    public async Task Pushes_waiting_for_the_join_are_bounded_in_bytes()
+    {
+        var client = NewClient(o => o.PushBufferByteLimit = 2 * 1024 * 1024);
+        var channel = client.Channel("never-joined");
+        var subscribe = channel.SubscribeAsync();
+        var connection = await Server.AcceptAsync();
+        await connection.ExpectAsync("phx_join"); // never answered: pushes wait in the channel's buffer
+        var payload = JsonDocument.Parse("{\"text\":\"" + new string('p', 900 * 1024) + "\"}").RootElement;
+
+        var first = channel.SendBroadcastAsync("token", payload);
+        var second = channel.SendBroadcastAsync("token", payload);
+        var refused = await Assert.ThrowsAsync<RealtimeException>(() => channel.SendBroadcastAsync("token", payload));
+
+        Assert.Contains("push buffer is full", refused.Message, StringComparison.Ordinal);
+        Assert.False(first.IsCompleted || second.IsCompleted);
+        _ = subscribe;
+    }
+
+    [Fact]
+    public void Frames_queued_while_the_socket_is_down_are_bounded_in_bytes()
+    {
+        var client = NewClient(o => o.SendBufferByteLimit = 3 * 1024 * 1024);
+        var frame = new OutgoingFrame(new byte[1024 * 1024], false, "realtime:t", "broadcast");
+
+        Assert.True(client.Enqueue(frame));
+        Assert.True(client.Enqueue(frame));
+        Assert.True(client.Enqueue(frame));
+        Assert.False(client.Enqueue(frame));
+    }
+
+    [Fact]
+    public void Presence_diffs_held_before_the_state_are_bounded_in_size()
+    {
+        var tracker = new PresenceTracker();
+        tracker.Reset();
+        var meta = new string('m', 300 * 1024);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Null(tracker.ApplyDiff(JsonDocument.Parse("{\"joins\":{\"u" + i + "\":{\"metas\":[{\"phx_ref\":\"r" + i + "\",\"m\":\"" + meta + "\"}]}},\"leaves\":{}}").RootElement));
+        }
+
+        var snapshots = tracker.ApplyState(JsonDocument.Parse("{}").RootElement);
+
+        // The state plus the diffs that fit in 1 MiB of JSON (3 of 300 KB), not all ten.
+        Assert.Equal(1 + 3, snapshots.Count);
     }
 }
