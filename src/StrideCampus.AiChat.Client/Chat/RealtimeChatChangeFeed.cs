@@ -342,7 +342,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
             return;
         }
 
-        _changes.OnNext(change);
+        Deliver(change);
     }
 
     /// <summary>Maps an insert into the deletion log to the delete of the session or message it records.</summary>
