@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Chat;
+using StrideCampus.AiChat.Client.Realtime;
 using StrideCampus.AiChat.IntegrationTests.Chat;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
 using StrideCampus.AiChat.LocalStack.Hosting;
@@ -63,4 +67,75 @@ public sealed class QuotaTests : IAsyncLifetime
         Assert.DoesNotContain(bobSeen, c => c.Id == session.Id || c.Id == row.Id);
         Assert.Null(bobTab.Store.GetSessionById(session.Id));
     }
+
+    [Fact]
+    public async Task Over_the_quota_a_receiving_channel_gets_Supabases_error_then_phx_close_and_database_changes_vanish_silently()
+    {
+        var alice = await RealtimeTestData.CreateUserAsync(_stack);
+        var bob = await RealtimeTestData.CreateUserAsync(_stack);
+        await using var aliceClient = NewClient(alice);
+        await using var bobClient = NewClient(bob);
+        var topic = "quota-" + Guid.NewGuid().ToString("N");
+        var receiver = aliceClient.Channel(topic);
+        var receiverStatuses = receiver.Statuses.Record();
+        await receiver.SubscribeAsync();
+        var feed = aliceClient.Channel("feed-" + Guid.NewGuid().ToString("N"));
+        var feedStatuses = feed.Statuses.Record();
+        var received = new ConcurrentQueue<Guid>();
+        using var feedWatch = feed.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.Insert, "public", "ai_chat_sessions", "user_id=eq." + alice))
+            .Subscribe(c => received.Enqueue(c.New!.Value.GetProperty("id").GetGuid()));
+        await feed.SubscribeAsync();
+        var bobFeed = bobClient.Channel("feed-" + Guid.NewGuid().ToString("N"));
+        var bobReceived = new ConcurrentQueue<PostgresChangeEvent>();
+        using var bobWatch = bobFeed.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", "ai_chat_sessions", "user_id=eq." + bob))
+            .Subscribe(bobReceived.Enqueue);
+        await bobFeed.SubscribeAsync();
+        var sender = bobClient.Channel(topic);
+        await sender.SubscribeAsync();
+
+        // Broadcasts until the receiver is ended: each counts once in and once delivered.
+        var payload = JsonDocument.Parse("""{"n":1}""").RootElement;
+        var watch = Stopwatch.StartNew();
+        while (!receiverStatuses.Items.Any(s => s.Status == SubscribeStatus.Closed) && watch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await sender.SendBroadcastAsync("ping", payload);
+            await Task.Delay(5);
+        }
+
+        var ended = receiverStatuses.Items.SkipWhile(s => s.Status == SubscribeStatus.Subscribed).ToList();
+        Assert.True(ended.Count >= 2, string.Join(", ", ended));
+        Assert.Equal((SubscribeStatus.ChannelError, "Too many messages per second"), (ended[0].Status, ended[0].Reason));
+        Assert.Equal(SubscribeStatus.Closed, ended[1].Status);
+
+        // Database changes: over the limit they are dropped, with no error and no close.
+        var inserted = new List<Guid>();
+        watch.Restart();
+        while (watch.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            inserted.Add(await RealtimeTestData.CreateSessionAsync(_stack, alice, "over quota"));
+            await Task.Delay(20);
+        }
+
+        await Eventually.TrueAsync(() => received.Count > 0, "changes flow until the quota is passed");
+        var marker = Guid.Empty;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                // After the average falls back, changes flow again: the last insert arrives, those before it that did not never will.
+                marker = await RealtimeTestData.CreateSessionAsync(_stack, alice, "after");
+                await Task.Delay(200);
+                return received.Contains(marker);
+            },
+            "changes flow again once the average falls",
+            TimeSpan.FromSeconds(30));
+        Assert.Contains(inserted, id => !received.Contains(id));
+        Assert.DoesNotContain(feedStatuses.Items, s => s.Status is SubscribeStatus.ChannelError or SubscribeStatus.Closed);
+        Assert.Equal(ChannelState.Joined, feed.State);
+        Assert.Empty(bobReceived);
+    }
+
+    private RealtimeClient NewClient(Guid user) =>
+        new(
+            new RealtimeClientOptions { Url = _stack.ApiUrl, ApiKey = _stack.AnonKey },
+            new StaticAccessTokenProvider(RealtimeTestData.Token(_stack, user)));
 }
