@@ -150,8 +150,9 @@ public class RealtimeChannel : IAsyncDisposable
     /// Joins the channel (connecting the socket if needed). Completes on the first <see cref="SubscribeStatus.Subscribed"/>;
     /// throws <see cref="RealtimeException"/> when the socket does not connect within <see cref="RealtimeClientOptions.Timeout"/>,
     /// or the join is refused, times out, or the bindings mismatch. Unless the
-    /// bindings mismatched or Realtime Authorization refused a private channel (the server's reason then starts with
-    /// <c>Unauthorized:</c>), the channel keeps rejoining by itself with backoff.
+    /// bindings mismatched, Realtime Authorization refused a private channel (the server's reason then starts with
+    /// <c>Unauthorized:</c>) or the project allows private channels only (<c>PrivateOnly:</c>; see
+    /// <see cref="RealtimeException.IsPermanentRefusal"/>), the channel keeps rejoining by itself with backoff.
     /// </summary>
     /// <param name="ct">Stops waiting (the channel stays subscribing; call <see cref="UnsubscribeAsync"/> to stop).</param>
     public async Task SubscribeAsync(CancellationToken ct = default)
@@ -633,7 +634,7 @@ public class RealtimeChannel : IAsyncDisposable
                     status = new ChannelStatusChange(SubscribeStatus.ChannelError, reply.Reason, failure);
                     if (unauthorized || privateOnly)
                     {
-                        // Realtime Authorization refused a private channel: retrying with the same token and policies
+                        // Realtime Authorization refused a private channel, or the project refuses public ones: retrying
                         // is refused again, so stop (a later SubscribeAsync tries again) instead of rejoining forever.
                         StopLocked(failure);
                     }
