@@ -250,6 +250,8 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             }
             w.WriteEndObject();
         }
+        // Counted once in, as Supabase's HTTP broadcast does (lib/realtime/tenants/batch_broadcast.ex), then per delivery.
+        Options.Quota?.CountInbound();
         foreach (var channel in Registry.OnTopic(ChannelSubscription.RoutingKeyOf(topic, isPrivate)))
         {
             if (!channel.CanReceiveBroadcast)
