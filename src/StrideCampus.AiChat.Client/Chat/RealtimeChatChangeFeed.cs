@@ -375,7 +375,9 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
         {
             change = await fetcher.FetchAsync(isSession, id, insert, _lifetime.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is PostgrestException or HttpRequestException or JsonException or OperationCanceledException or ObjectDisposedException)
+#pragma warning disable CA1031 // Whatever failed, the change must not be lost: fall back to a refetch.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             if (!IsDisposed)
             {

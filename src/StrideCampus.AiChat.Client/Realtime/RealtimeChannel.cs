@@ -636,6 +636,9 @@ public class RealtimeChannel : IAsyncDisposable
                     {
                         // Realtime Authorization refused a private channel, or the project refuses public ones: retrying
                         // is refused again, so stop (a later SubscribeAsync tries again) instead of rejoining forever.
+                        // The waiting SubscribeAsync fails after the status goes out, not before (below).
+                        subscribed = _subscribed;
+                        _subscribed = null;
                         StopLocked(failure);
                     }
                     else
@@ -658,7 +661,7 @@ public class RealtimeChannel : IAsyncDisposable
 
             if (failure is not null)
             {
-                subscribed = _subscribed;
+                subscribed ??= _subscribed;
                 _subscribed = null;
             }
 
