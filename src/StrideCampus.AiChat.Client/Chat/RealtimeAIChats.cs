@@ -133,8 +133,9 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     }
 
     /// <summary>
-    /// Subscribes (once): learns which rows are the user's (so deletes can be attributed), then joins the
-    /// realtime channel. Completes when changes flow.
+    /// Subscribes (once): joins the realtime channel, then, once changes flow, learns which rows are the user's (so
+    /// deletes can be attributed); it learns them again whenever changes may have been missed (a rejoin, a restart of
+    /// the server's change capture). Completes when changes flow and the rows are known.
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when subscribed.</returns>
@@ -154,38 +155,24 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
 
         _subscriptions.Add(_feed.Status.Subscribe(OnStatus));
         _subscriptions.Add(_feed.Changes.Subscribe(OnChange));
-        if (_seed is not null)
-        {
-            var sessions = await _seed.LoadSessionsAsync(cancellationToken).ConfigureAwait(false);
-            var messages = await _seed.LoadMessageIdsAsync(SessionId, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
-            {
-                foreach (var s in sessions)
-                {
-                    _sessionIds.Add(s.Id);
-                    if (s.IsActive)
-                    {
-                        SetActiveLocked(s.Id);
-                    }
-                }
-
-                _messageIds.UnionWith(messages);
-            }
-        }
-
+        _subscriptions.Add(_feed.Resubscribed.Subscribe(_ => Reseed()));
         try
         {
             await _feed.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // The first later subscription reports Resubscribed, which loads the rows.
             ChatLog.SubscriptionFailed(_logger, ex);
             throw new ChatOperationException(
-                ex is RealtimeException { IsPermanentRefusal: true }
+                ex is RealtimeException { IsPermissionRefusal: true }
                     ? "The AI chat realtime subscription was refused by the server and is not retried: " + ex.Message
                     : "The AI chat realtime subscription failed; it keeps retrying.",
                 ex);
         }
+
+        // Loaded only now that changes flow: a row committed before is in the load, one after arrives as a change.
+        await SeedAsync(initial: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Ends every subscription and completes every stream.</summary>
@@ -269,7 +256,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                 _sessionIds.Add(change.Id);
                 return true;
             case ChatChangeKind.SessionDeleted:
-                return _sessionIds.Remove(change.Id);
+                return _sessionIds.Remove(change.Id) || HoldWhileSeeding(change);
             case ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated:
                 if (change.Message is null || change.Message.UserId != UserId ||
                     (SessionId is { } sid && change.Message.SessionId != sid))
@@ -280,7 +267,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                 _messageIds.Add(change.Id);
                 return true;
             case ChatChangeKind.MessageDeleted:
-                return _messageIds.Remove(change.Id);
+                return _messageIds.Remove(change.Id) || HoldWhileSeeding(change);
             default:
                 return false;
         }

@@ -240,7 +240,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
                     goPrivate = true;
                     PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, change.Reason ?? "private channels only", change.Error));
                     break;
-                case SubscribeStatus.ChannelError when change.Error is RealtimeException { IsPermanentRefusal: true, IsPrivateOnlyRefusal: false }:
+                case SubscribeStatus.ChannelError when change.Error is RealtimeException { IsPermissionRefusal: true, IsPrivateOnlyRefusal: false }:
                     // Refused for good (no Realtime Authorization policy for the feed's topic): the channel stops, so say so.
                     ChatLog.SubscriptionFailed(_logger, change.Error);
                     PublishLocked(new ChatConnectionStatus(ChatConnectionState.Disconnected, change.Reason ?? "refused", change.Error));

@@ -6,21 +6,15 @@ namespace StrideCampus.AiChat.Client.Realtime;
 
 /// <summary>
 /// A Phoenix channel on the realtime socket (topic <c>realtime:{name}</c>): postgres_changes, broadcast and presence.
-/// After <see cref="SubscribeAsync"/> the channel stays joined: it rejoins by itself after errors and reconnects,
-/// reporting <see cref="SubscribeStatus.Subscribed"/> again after each rejoin (consumers then refetch and reconcile).
+/// After <see cref="SubscribeAsync"/> the channel stays joined: it rejoins by itself after errors, reconnects and
+/// closes by the server (except permission refusals), reporting <see cref="SubscribeStatus.Subscribed"/> again after
+/// each rejoin (consumers then refetch and reconcile). With postgres_changes bindings, Subscribed means that changes
+/// flow: it is reported on the server's "Subscribed to PostgreSQL" (or after
+/// <see cref="RealtimeClientOptions.PostgresChangesConfirmTimeout"/>), and again on each later one.
 /// </summary>
 public class RealtimeChannel : IAsyncDisposable
 {
     private const string MismatchReason = "mismatch between server and client bindings for postgres changes";
-
-    /// <summary>The start of Supabase Realtime's join refusal by the RLS policies of a private channel.</summary>
-    private const string UnauthorizedReason = "Unauthorized:";
-
-    /// <summary>
-    /// The start of Supabase Realtime's refusal of a public join on a project that allows private channels only
-    /// (supabase/realtime <c>lib/realtime_web/channels/realtime_channel.ex</c>, <c>only_private?</c>: a join error reply).
-    /// </summary>
-    private const string PrivateOnlyReason = "PrivateOnly:";
 
     private readonly RealtimeClient _client;
     private readonly RealtimeChannelOptions _options;
@@ -46,7 +40,8 @@ public class RealtimeChannel : IAsyncDisposable
     private ITimer? _rejoinTimer;
     private TaskCompletionSource? _subscribed;
     private string? _rejectedToken;
-    private bool _postgresFailed;
+    private string? _lastServerError;
+    private readonly PostgresConfirmation _confirmation = new();
 
     internal RealtimeChannel(RealtimeClient client, string topic, RealtimeChannelOptions options)
     {
@@ -152,7 +147,7 @@ public class RealtimeChannel : IAsyncDisposable
     /// or the join is refused, times out, or the bindings mismatch. Unless the
     /// bindings mismatched, Realtime Authorization refused a private channel (the server's reason then starts with
     /// <c>Unauthorized:</c>) or the project allows private channels only (<c>PrivateOnly:</c>; see
-    /// <see cref="RealtimeException.IsPermanentRefusal"/>), the channel keeps rejoining by itself with backoff.
+    /// <see cref="RealtimeException.IsPermissionRefusal"/>), the channel keeps rejoining by itself with backoff.
     /// </summary>
     /// <param name="ct">Stops waiting (the channel stays subscribing; call <see cref="UnsubscribeAsync"/> to stop).</param>
     public async Task SubscribeAsync(CancellationToken ct = default)
@@ -161,7 +156,7 @@ public class RealtimeChannel : IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_wantJoined && _state == ChannelState.Joined)
+            if (_wantJoined && _state == ChannelState.Joined && !_confirmation.Awaiting)
             {
                 return;
             }
@@ -373,6 +368,7 @@ public class RealtimeChannel : IAsyncDisposable
 
             // The socket reconnects by itself; the rejoin follows its open.
             CancelRejoinLocked();
+            _confirmation.Reset();
         }
 
         if (errored)
@@ -496,7 +492,8 @@ public class RealtimeChannel : IAsyncDisposable
             joinRef = _client.MakeRef();
             _joinRef = joinRef;
             _state = ChannelState.Joining;
-            _postgresFailed = false;
+            _confirmation.Reset();
+            _lastServerError = null;
             _presenceTracker.Reset();
         }
 
@@ -611,6 +608,16 @@ public class RealtimeChannel : IAsyncDisposable
                         EnqueueLocked(PhoenixEvents.Presence, _client.MakeRef(), _trackedMeta, null);
                     }
 
+                    if (_bindings.Count > 0)
+                    {
+                        // Not flowing yet: the server subscribes to the database after this reply, and changes flow
+                        // from its "Subscribed to PostgreSQL" (PostgresConfirmation), which reports Subscribed.
+                        _confirmation.Begin(joinRef, resubscribed, _client.Time, _client.Options.PostgresChangesConfirmTimeout, OnConfirmationTimeout);
+                        RealtimeLog.AwaitingPostgresChanges(_logger, Topic);
+                        (freshToken, freshVersion) = _client.CurrentTokenVersion;
+                        break;
+                    }
+
                     subscribed = _subscribed;
                     _subscribed = null;
                     status = new ChannelStatusChange(SubscribeStatus.Subscribed, resubscribed ? "rejoined" : "joined");
@@ -623,16 +630,18 @@ public class RealtimeChannel : IAsyncDisposable
                     }
 
                     RealtimeLog.ChannelJoinRefused(_logger, Topic, reply.Reason);
-                    var unauthorized = reply.Reason.StartsWith(UnauthorizedReason, StringComparison.Ordinal);
-                    var privateOnly = reply.Reason.StartsWith(PrivateOnlyReason, StringComparison.Ordinal);
+                    var refused = ServerReasons.Classify(reply.Reason) == ServerReasonKind.PermissionRefused;
+                    var privateOnly = ServerReasons.IsPrivateOnly(reply.Reason);
+                    var unauthorized = refused && !privateOnly;
                     failure = new RealtimeException($"Join of {Topic} refused: {reply.Reason}")
                     {
                         Status = SubscribeStatus.ChannelError,
+                        IsPermissionRefusal = refused,
                         IsAuthorizationRefusal = unauthorized,
                         IsPrivateOnlyRefusal = privateOnly,
                     };
                     status = new ChannelStatusChange(SubscribeStatus.ChannelError, reply.Reason, failure);
-                    if (unauthorized || privateOnly)
+                    if (refused)
                     {
                         // Realtime Authorization refused a private channel, or the project refuses public ones: retrying
                         // is refused again, so stop (a later SubscribeAsync tries again) instead of rejoining forever.
@@ -665,15 +674,26 @@ public class RealtimeChannel : IAsyncDisposable
                 _subscribed = null;
             }
 
-            (freshToken, freshVersion) = status.Status == SubscribeStatus.Subscribed ? _client.CurrentTokenVersion : (null, 0);
+            if (status?.Status == SubscribeStatus.Subscribed)
+            {
+                (freshToken, freshVersion) = _client.CurrentTokenVersion;
+            }
         }
 
         // The status goes out before SubscribeAsync completes, so whatever the caller reads once it returns
         // (a feed's IsConnected) already reflects the join.
-        _statuses.OnNext(status);
+        if (status is not null)
+        {
+            _statuses.OnNext(status);
+        }
+
         if (failure is null)
         {
-            RealtimeLog.ChannelSubscribed(_logger, Topic);
+            if (status is not null)
+            {
+                RealtimeLog.ChannelSubscribed(_logger, Topic);
+            }
+
             subscribed?.TrySetResult();
         }
         else
@@ -726,7 +746,7 @@ public class RealtimeChannel : IAsyncDisposable
         return true;
     }
 
-    private void ScheduleRejoinLocked()
+    private void ScheduleRejoinLocked(TimeSpan? floor = null)
     {
         if (_disposed || !_wantJoined)
         {
@@ -736,6 +756,11 @@ public class RealtimeChannel : IAsyncDisposable
         CancelRejoinLocked();
         var attempt = ++_rejoinAttempts;
         var delay = (_client.Options.RejoinDelay ?? Backoff.Base)(attempt);
+        if (floor is { } least && delay < least)
+        {
+            delay = least;
+        }
+
         RealtimeLog.RejoinScheduled(_logger, Topic, attempt, delay);
         _rejoinTimer = _client.Time.CreateTimer(static s => ((RealtimeChannel)s!).OnRejoinTimer(), this, delay, Timeout.InfiniteTimeSpan);
     }
@@ -762,6 +787,7 @@ public class RealtimeChannel : IAsyncDisposable
     {
         _wantJoined = false;
         CancelRejoinLocked();
+        _confirmation.Reset();
         _subscribed?.TrySetException(reason);
         _subscribed = null;
         while (_pushBuffer.TryDequeue(out var push))
@@ -1006,7 +1032,8 @@ public class RealtimeChannel : IAsyncDisposable
                     _rejectedToken = _joinToken ?? "";
                 }
 
-                _postgresFailed |= extension == "postgres_changes";
+                // A phx_close that follows carries no reason: this is it (shutdown_response in realtime_channel.ex).
+                _lastServerError = message;
             }
 
             RealtimeLog.SystemError(_logger, Topic, extension, message);
@@ -1018,24 +1045,67 @@ public class RealtimeChannel : IAsyncDisposable
         else
         {
             RealtimeLog.SystemMessage(_logger, Topic, extension, message);
-            var resumed = false;
+            if (status != "ok" || extension != "postgres_changes")
+            {
+                return;
+            }
+
+            string reason;
+            TaskCompletionSource? subscribed = null;
+            var outcome = ConfirmationOutcome.None;
             lock (_gate)
             {
-                // The server keeps the channel joined and retries its database subscription after an error; its
-                // "Subscribed to PostgreSQL" then ends the error, and changes made meanwhile were missed: report
-                // Subscribed again so that consumers refetch.
-                if (status == "ok" && extension == "postgres_changes" && _postgresFailed && _state == ChannelState.Joined)
+                if (_state != ChannelState.Joined)
                 {
-                    _postgresFailed = false;
-                    resumed = true;
+                    return;
+                }
+
+                outcome = _confirmation.Confirm();
+                switch (outcome)
+                {
+                    case ConfirmationOutcome.First:
+                        reason = _confirmation.IsRejoin ? "rejoined" : "joined";
+                        subscribed = _subscribed;
+                        _subscribed = null;
+                        break;
+                    case ConfirmationOutcome.Again:
+                        // The server subscribed to the database again on this join (change capture restarted, an
+                        // error recovered, a token refreshed): changes may have been missed, so consumers catch up.
+                        reason = "postgres_changes resubscribed";
+                        break;
+                    default:
+                        return;
                 }
             }
 
-            if (resumed)
+            _statuses.OnNext(new ChannelStatusChange(SubscribeStatus.Subscribed, reason));
+            if (outcome == ConfirmationOutcome.First)
             {
-                _statuses.OnNext(new ChannelStatusChange(SubscribeStatus.Subscribed, "postgres_changes resumed"));
+                RealtimeLog.ChannelSubscribed(_logger, Topic);
             }
+
+            subscribed?.TrySetResult();
         }
+    }
+
+    /// <summary>No "Subscribed to PostgreSQL" in time: report Subscribed anyway (consumers load); a late one reports it again.</summary>
+    private void OnConfirmationTimeout(string joinRef)
+    {
+        TaskCompletionSource? subscribed;
+        lock (_gate)
+        {
+            if (_joinRef != joinRef || _state != ChannelState.Joined || !_confirmation.TimeOut(joinRef))
+            {
+                return;
+            }
+
+            subscribed = _subscribed;
+            _subscribed = null;
+        }
+
+        RealtimeLog.PostgresChangesUnconfirmed(_logger, Topic, _client.Options.PostgresChangesConfirmTimeout);
+        _statuses.OnNext(new ChannelStatusChange(SubscribeStatus.Subscribed, "postgres_changes not confirmed in time"));
+        subscribed?.TrySetResult();
     }
 
     private void HandleServerError()
@@ -1050,6 +1120,7 @@ public class RealtimeChannel : IAsyncDisposable
 
             joinRef = _state == ChannelState.Joining ? _joinRef : null;
             _state = ChannelState.Errored;
+            _confirmation.Reset();
             ScheduleRejoinLocked();
         }
 
@@ -1062,8 +1133,16 @@ public class RealtimeChannel : IAsyncDisposable
         _statuses.OnNext(new ChannelStatusChange(SubscribeStatus.ChannelError, "phx_error"));
     }
 
+    /// <summary>
+    /// The server ended the channel. Unless the app asked (a leave), the channel comes back: Supabase closes channels
+    /// for transient reasons (rate limits, database or RPC failures during a token refresh, replication not ready), so it
+    /// rejoins with backoff, not sooner than <see cref="RealtimeClientOptions.RateLimitedRejoinDelay"/> after a rate
+    /// limit; only a permission refusal stops it, reported as <see cref="SubscribeStatus.Closed"/> with the server's reason.
+    /// </summary>
     private void HandleServerClose()
     {
+        ChannelStatusChange status;
+        string? joinRef;
         lock (_gate)
         {
             if (_state == ChannelState.Closed)
@@ -1071,21 +1150,50 @@ public class RealtimeChannel : IAsyncDisposable
                 return;
             }
 
-            if (_rejectedToken is not null && _wantJoined && _client.CanRefreshToken)
+            var reason = _lastServerError;
+            _lastServerError = null;
+            joinRef = _state == ChannelState.Joining ? _joinRef : null;
+            _confirmation.Reset();
+            var kind = ServerReasons.Classify(reason);
+            if (_state == ChannelState.Leaving || !_wantJoined || kind == ServerReasonKind.PermissionRefused)
             {
-                // The server ended the channel over an expired token: rejoin with a refreshed one instead of dying.
-                _state = ChannelState.Errored;
-                ScheduleRejoinLocked();
-                RealtimeLog.ChannelErrored(_logger, Topic, "closed by server over its token; rejoining with a refreshed token");
-                return;
+                var failure = new RealtimeException(reason is null ? $"Channel {Topic} was closed by the server." : $"Channel {Topic} was closed by the server: {reason}")
+                {
+                    Status = SubscribeStatus.Closed,
+                    IsPermissionRefusal = kind == ServerReasonKind.PermissionRefused,
+                    IsAuthorizationRefusal = kind == ServerReasonKind.PermissionRefused && !ServerReasons.IsPrivateOnly(reason),
+                };
+                StopLocked(failure);
+                _state = ChannelState.Closed;
+                status = new ChannelStatusChange(SubscribeStatus.Closed, reason ?? "closed by server", kind == ServerReasonKind.PermissionRefused ? failure : null);
             }
-
-            StopLocked(new RealtimeException($"Channel {Topic} was closed by the server.") { Status = SubscribeStatus.Closed });
-            _state = ChannelState.Closed;
+            else
+            {
+                _state = ChannelState.Errored;
+                ScheduleRejoinLocked(kind == ServerReasonKind.RateLimited ? _client.Options.RateLimitedRejoinDelay : null);
+                var text = reason ?? "closed by server";
+                status = new ChannelStatusChange(
+                    SubscribeStatus.ChannelError,
+                    text,
+                    new RealtimeException($"Channel {Topic} was closed by the server ({text}); rejoining.") { Status = SubscribeStatus.ChannelError });
+            }
         }
 
-        RealtimeLog.ChannelClosed(_logger, Topic, "phx_close");
-        _statuses.OnNext(new ChannelStatusChange(SubscribeStatus.Closed, "closed by server"));
+        if (joinRef is not null)
+        {
+            _client.CompleteReply(joinRef, PushReply.Cancelled);
+        }
+
+        if (status.Status == SubscribeStatus.Closed)
+        {
+            RealtimeLog.ChannelClosed(_logger, Topic, "phx_close: " + status.Reason);
+        }
+        else
+        {
+            RealtimeLog.ChannelErrored(_logger, Topic, "closed by server (" + status.Reason + "); rejoining");
+        }
+
+        _statuses.OnNext(status);
     }
 
     // ---- helpers ----

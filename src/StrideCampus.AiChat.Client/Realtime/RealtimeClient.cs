@@ -63,9 +63,14 @@ public class RealtimeClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Url);
         ArgumentException.ThrowIfNullOrEmpty(options.ApiKey);
-        if (options.HeartbeatInterval <= TimeSpan.Zero || options.Timeout <= TimeSpan.Zero)
+        if (options.HeartbeatInterval <= TimeSpan.Zero || options.Timeout <= TimeSpan.Zero || options.PostgresChangesConfirmTimeout <= TimeSpan.Zero)
         {
-            throw new ArgumentException("HeartbeatInterval and Timeout must be positive.", nameof(options));
+            throw new ArgumentException("HeartbeatInterval, Timeout and PostgresChangesConfirmTimeout must be positive.", nameof(options));
+        }
+
+        if (options.RateLimitedRejoinDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentException("RateLimitedRejoinDelay must not be negative.", nameof(options));
         }
 
         if (options.MaxMessageSize <= 0 || options.SendBufferByteLimit <= 0 || options.PushBufferByteLimit <= 0)
@@ -111,6 +116,9 @@ public class RealtimeClient : IAsyncDisposable
     internal bool IsConnected => Volatile.Read(ref _connection) is { IsOpen: true };
 
     internal int PendingReplyCount => _pending.Count;
+
+    /// <summary>Whether the open socket has no heartbeat waiting for its reply (for tests).</summary>
+    internal bool PendingHeartbeatAnswered => Volatile.Read(ref _connection) is { PendingHeartbeat: null };
 
     /// <summary>The last token with its version (which grows with every change), read together.</summary>
     internal (string? Token, long Version) CurrentTokenVersion
@@ -579,6 +587,8 @@ public class RealtimeClient : IAsyncDisposable
         using var sendCts = CancellationTokenSource.CreateLinkedTokenSource(connectionCts.Token);
         var connection = new Connection(socket, Interlocked.Increment(ref _epoch), connectionCts);
         Volatile.Write(ref _connection, connection);
+        // Started here, not on the pool: its first interval is armed before anyone learns that the socket is open.
+        var heartbeat = HeartbeatLoopAsync(connection, sendCts.Token);
         RealtimeLog.Connected(_logger, _endpointForLogs);
         SetState(ConnectionState.Connected, "connected");
         CompleteAttempt(null);
@@ -588,7 +598,6 @@ public class RealtimeClient : IAsyncDisposable
         }
 
         var send = Task.Run(() => SendLoopAsync(connection, sendCts.Token), CancellationToken.None);
-        var heartbeat = Task.Run(() => HeartbeatLoopAsync(connection, sendCts.Token), CancellationToken.None);
         var receive = Task.Run(() => ReceiveLoopAsync(connection, connectionCts.Token), CancellationToken.None);
         using (stop.Register(() =>
         {
@@ -701,15 +710,29 @@ public class RealtimeClient : IAsyncDisposable
 
     private async Task HeartbeatLoopAsync(Connection connection, CancellationToken ct)
     {
+        // A heartbeat gets a whole interval for its reply: it is checked when the next one is due, as phoenix's
+        // socket.js does (sendHeartbeat arms heartbeatTimeoutTimer for heartbeatIntervalMs; supabase/phoenix
+        // assets/js/phoenix/socket.js, used by realtime-js) and realtime-js did before it (supabase-js
+        // packages/core/realtime-js/src/RealtimeClient.ts: sendHeartbeat on a heartbeatIntervalMs interval, a timeout
+        // when pendingHeartbeatRef is still set).
         var interval = _options.HeartbeatInterval;
-        var replyWait = _options.Timeout < interval ? _options.Timeout : interval;
+        string? sent = null;
         try
         {
             while (true)
             {
-                await Task.Delay(interval - replyWait, _time, ct).ConfigureAwait(false);
+                await Task.Delay(interval, _time, ct).ConfigureAwait(false);
+                if (sent is not null && string.Equals(connection.PendingHeartbeat, sent, StringComparison.Ordinal))
+                {
+                    RealtimeLog.HeartbeatTimeout(_logger, sent);
+                    connection.End("heartbeat timeout", null);
+                    connection.Socket.Abort();
+                    return;
+                }
+
                 var @ref = MakeRef();
                 connection.PendingHeartbeat = @ref;
+                sent = @ref;
                 var epoch = connection.Epoch;
                 var data = _serializer.EncodeText(null, @ref, PhoenixEvents.PhoenixTopic, PhoenixEvents.Heartbeat, 0, static (w, _) =>
                 {
@@ -717,14 +740,6 @@ public class RealtimeClient : IAsyncDisposable
                     w.WriteEndObject();
                 });
                 Enqueue(new OutgoingFrame(data, false, PhoenixEvents.PhoenixTopic, PhoenixEvents.Heartbeat, () => connection.IsOpen && connection.Epoch == epoch));
-                await Task.Delay(replyWait, _time, ct).ConfigureAwait(false);
-                if (string.Equals(connection.PendingHeartbeat, @ref, StringComparison.Ordinal))
-                {
-                    RealtimeLog.HeartbeatTimeout(_logger, @ref);
-                    connection.End("heartbeat timeout", null);
-                    connection.Socket.Abort();
-                    return;
-                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -12,10 +12,13 @@ public sealed class RealtimeClientOptions
     /// <summary>The serializer version; <see cref="RealtimeSerializerVersion.V2"/> by default.</summary>
     public RealtimeSerializerVersion Version { get; set; } = RealtimeSerializerVersion.V2;
 
-    /// <summary>The interval between heartbeats (25 s by default). A heartbeat without reply by the next one marks the socket dead.</summary>
+    /// <summary>
+    /// The interval between heartbeats (25 s by default). A heartbeat gets a whole interval for its reply, as in
+    /// phoenix and realtime-js: one still unanswered when the next is due marks the socket dead.
+    /// </summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(25);
 
-    /// <summary>The timeout of connects, joins and pushes that expect a reply (10 s by default); also bounds the wait for a heartbeat reply.</summary>
+    /// <summary>The timeout of connects, joins and pushes that expect a reply (10 s by default).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The delay before reconnect attempt <c>n</c> (1-based); by default 1 s, 2 s, 5 s, then 10 s, plus up to 10% jitter.</summary>
@@ -23,6 +26,21 @@ public sealed class RealtimeClientOptions
 
     /// <summary>The delay before channel rejoin attempt <c>n</c> (1-based); by default 1 s, 2 s, 5 s, then 10 s.</summary>
     public Func<int, TimeSpan>? RejoinDelay { get; set; }
+
+    /// <summary>
+    /// The least delay before rejoining a channel that the server closed over a rate limit ("Too many messages per
+    /// second", "Too many joins per second", ...): 30 s by default, so that a client does not keep the project over
+    /// its quota. Other closes rejoin with <see cref="RejoinDelay"/>; a permission refusal does not rejoin.
+    /// </summary>
+    public TimeSpan RateLimitedRejoinDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a channel with postgres_changes bindings waits, after its join reply, for the server's
+    /// <c>system</c> message "Subscribed to PostgreSQL" (from which changes flow) before it reports
+    /// <see cref="SubscribeStatus.Subscribed"/> anyway (10 s by default). Consumers load after Subscribed, and a
+    /// confirmation that comes later reports Subscribed again, so they reconcile what they may have missed.
+    /// </summary>
+    public TimeSpan PostgresChangesConfirmTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Sends broadcasts as binary frames (kind 3, serializer 2.0.0 only) as the JS client does; JSON text frames otherwise (default).</summary>
     public bool BinaryBroadcasts { get; set; }

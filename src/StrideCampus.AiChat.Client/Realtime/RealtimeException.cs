@@ -26,15 +26,15 @@ public sealed class RealtimeException : Exception
     /// <summary>The subscribe status the failure corresponds to, when it comes from a join.</summary>
     public SubscribeStatus? Status { get; init; }
 
+    /// <summary>
+    /// Whether the server refused this user the channel for good (Realtime Authorization refused or revoked read
+    /// access, or the project allows private channels only): retrying cannot help, so the channel stopped rejoining.
+    /// </summary>
+    public bool IsPermissionRefusal { get; init; }
+
     /// <summary>Whether Realtime Authorization refused the join (the server's reason starts with <c>Unauthorized:</c>).</summary>
     internal bool IsAuthorizationRefusal { get; init; }
 
     /// <summary>Whether the project allows only private channels and the join was public (the server's reason starts with <c>PrivateOnly:</c>).</summary>
     internal bool IsPrivateOnlyRefusal { get; init; }
-
-    /// <summary>
-    /// Whether the server refused the join for a reason that retrying cannot fix (Realtime Authorization refused a
-    /// private channel, or the project allows private channels only): the channel does not rejoin by itself.
-    /// </summary>
-    public bool IsPermanentRefusal => IsAuthorizationRefusal || IsPrivateOnlyRefusal;
 }

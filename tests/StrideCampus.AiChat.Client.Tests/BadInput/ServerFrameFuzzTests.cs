@@ -65,7 +65,7 @@ public sealed class ServerFrameFuzzTests(ITestOutputHelper output) : RealtimeTes
         var join = await connection.ExpectAsync("phx_join");
         var bindings = join.Payload.GetProperty("config").GetProperty("postgres_changes").EnumerateArray().ToList();
         var ids = Enumerable.Range(101, bindings.Count).ToArray();
-        await connection.ReplyAsync(join, "ok", "{\"postgres_changes\":[" + string.Join(",", bindings.Select((b, i) =>
+        await AcceptJoinAsync(connection, join, "{\"postgres_changes\":[" + string.Join(",", bindings.Select((b, i) =>
             $"{{\"id\":{ids[i]},\"event\":{b.GetProperty("event").GetRawText()},\"schema\":\"public\",\"table\":{b.GetProperty("table").GetRawText()},\"filter\":{b.GetProperty("filter").GetRawText()}}}")) + "]}");
         await using var store = await creating.WaitAsync(TimeSpan.FromSeconds(10));
         var allIds = "[" + string.Join(",", ids) + "]";

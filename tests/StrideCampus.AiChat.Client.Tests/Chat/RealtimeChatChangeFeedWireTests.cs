@@ -48,7 +48,7 @@ public class RealtimeChatChangeFeedWireTests : RealtimeTestBase
             bindings[i]!["id"] = 100 + i;
         }
 
-        await connection.ReplyAsync(join, "ok", "{\"postgres_changes\":" + bindings.ToJsonString() + "}");
+        await AcceptJoinAsync(connection, join, "{\"postgres_changes\":" + bindings.ToJsonString() + "}");
         await start.WaitAsync(TimeSpan.FromSeconds(10));
         var messagesId = 100 + bindings.Select((b, i) => (b, i)).Single(x => x.b!["table"]!.GetValue<string>() == "ai_chat_messages").i;
 
@@ -85,7 +85,7 @@ public class RealtimeChatChangeFeedWireTests : RealtimeTestBase
             bindings[i]!["id"] = 100 + i;
         }
 
-        await connection.ReplyAsync(join, "ok", "{\"postgres_changes\":" + bindings.ToJsonString() + "}");
+        await AcceptJoinAsync(connection, join, "{\"postgres_changes\":" + bindings.ToJsonString() + "}");
         await start.WaitAsync(TimeSpan.FromSeconds(10));
         var messagesId = 100 + bindings.Select((b, i) => (b, i)).Single(x => x.b!["table"]!.GetValue<string>() == "ai_chat_messages").i;
 

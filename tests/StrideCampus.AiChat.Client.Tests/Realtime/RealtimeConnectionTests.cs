@@ -47,7 +47,7 @@ public class RealtimeConnectionTests : RealtimeTestBase
         await first.Closed.WaitAsync(TimeSpan.FromSeconds(5));
 
         var rejoin = await second.ExpectAsync("phx_join");
-        await second.ReplyAsync(rejoin, "ok", JoinResponse((6, "*", "t", null)));
+        await AcceptJoinAsync(second, rejoin, JoinResponse((6, "*", "t", null)));
         await statuses.WaitForAsync(s => s[^1].Status == SubscribeStatus.Subscribed && s[^1].Reason == "rejoined", "rejoined");
         await second.PushAsync(rejoin, "postgres_changes", Change("INSERT", "t", "after", 6));
         await changes.WaitCountAsync(1);
@@ -78,7 +78,7 @@ public class RealtimeConnectionTests : RealtimeTestBase
 
         var second = await Server.AcceptAsync();
         var rejoin = await second.ExpectAsync("phx_join");
-        await second.ReplyAsync(rejoin, "ok", JoinResponse((5, "*", "t", null)));
+        await AcceptJoinAsync(second, rejoin, JoinResponse((5, "*", "t", null)));
         var flushed = await second.ExpectAsync("broadcast");
         Assert.Equal(rejoin.Ref, flushed.JoinRef);
         await send.WaitAsync(TimeSpan.FromSeconds(5));

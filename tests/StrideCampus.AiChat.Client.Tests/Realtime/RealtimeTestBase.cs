@@ -70,9 +70,30 @@ public abstract class RealtimeTestBase : IAsyncLifetime
         connection ??= await Server.AcceptAsync();
         var join = await connection.ExpectAsync("phx_join");
         await connection.ReplyAsync(join, "ok", response);
+        if (HasBindings(response))
+        {
+            await ConfirmPostgresAsync(connection, join);
+        }
+
         await subscribe.WaitAsync(TimeSpan.FromSeconds(10));
         return (connection, join);
     }
+
+    /// <summary>The server's <c>system</c> "Subscribed to PostgreSQL" on the channel of <paramref name="join"/> (changes flow from it).</summary>
+    protected static Task ConfirmPostgresAsync(FakeConnection connection, ServerFrame join) =>
+        connection.PushAsync(join, "system", "{\"extension\":\"postgres_changes\",\"status\":\"ok\",\"message\":\"Subscribed to PostgreSQL\",\"channel\":" + ServerFrame.JsonEncode(join.Topic["realtime:".Length..]) + "}");
+
+    /// <summary>Answers a (re)join the way Supabase does: the reply, then "Subscribed to PostgreSQL" when it has bindings.</summary>
+    protected static async Task AcceptJoinAsync(FakeConnection connection, ServerFrame join, string response = "{}")
+    {
+        await connection.ReplyAsync(join, "ok", response);
+        if (HasBindings(response))
+        {
+            await ConfirmPostgresAsync(connection, join);
+        }
+    }
+
+    private static bool HasBindings(string response) => response.Contains("\"postgres_changes\":[{", StringComparison.Ordinal);
 
     protected static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }

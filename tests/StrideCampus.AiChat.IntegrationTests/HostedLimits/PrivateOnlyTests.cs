@@ -40,7 +40,7 @@ public sealed class PrivateOnlyTests(PrivateOnlyFixture fixture) : IAsyncLifetim
         var refusal = await Assert.ThrowsAsync<RealtimeException>(() => channel.SubscribeAsync());
 
         Assert.Contains(PrivateOnly, refusal.Message, StringComparison.Ordinal);
-        Assert.True(refusal.IsPermanentRefusal);
+        Assert.True(refusal.IsPermissionRefusal);
         Assert.Contains(statuses.Items, s => s.Status == SubscribeStatus.ChannelError && s.Reason == PrivateOnly);
         // Stopped, not rejoining: retrying cannot fix it.
         Assert.NotEqual(ChannelState.Joining, channel.State);
@@ -110,10 +110,10 @@ public sealed class PrivateOnlyTests(PrivateOnlyFixture fixture) : IAsyncLifetim
             var failure = await Assert.ThrowsAsync<ChatOperationException>(() => chats.StartAsync());
 
             var refusal = Assert.IsType<RealtimeException>(failure.InnerException);
-            Assert.True(refusal.IsPermanentRefusal);
+            Assert.True(refusal.IsPermissionRefusal);
             Assert.Contains("Unauthorized: You do not have permissions to read from this Channel topic: ai-chat:", refusal.Message, StringComparison.Ordinal);
             await Eventually.TrueAsync(
-                () => chats.CurrentStatus is { State: ChatConnectionState.Disconnected, Error: RealtimeException { IsPermanentRefusal: true } },
+                () => chats.CurrentStatus is { State: ChatConnectionState.Disconnected, Error: RealtimeException { IsPermissionRefusal: true } },
                 "the status says the subscription is refused for good");
         }
         finally
