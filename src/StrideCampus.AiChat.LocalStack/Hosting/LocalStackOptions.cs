@@ -80,6 +80,15 @@ public sealed class LocalStackOptions
     /// <summary>The tick of the <see cref="EventsPerSecond"/> average (Supabase: 5 s, 12 ticks kept). Default 5 seconds.</summary>
     public TimeSpan EventsQuotaTick { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long after its join reply a channel's postgres_changes bindings start receiving changes, as on hosted
+    /// Supabase, which subscribes to the database after the reply and sends the <c>system</c> message
+    /// "Subscribed to PostgreSQL" when changes flow (seconds later on a cold project). With a delay, changes committed
+    /// before that message are never delivered to the channel. <see cref="TimeSpan.Zero"/> (the default) confirms at
+    /// once, the binding being registered before the reply. <c>start --subscribe-delay-ms N</c>.
+    /// </summary>
+    public TimeSpan SubscribeDelay { get; set; }
+
     /// <summary>The embedded PostgreSQL settings (data directory, port, binaries).</summary>
     public EmbeddedPostgresOptions Postgres { get; set; } = new();
 }

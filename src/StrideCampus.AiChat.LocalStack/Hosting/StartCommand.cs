@@ -29,6 +29,8 @@ internal static class StartCommand
             o => Text(o.MaxRecordBytes), (o, v) => Int(v, 0, int.MaxValue, n => o.MaxRecordBytes = n)),
         new("--events-per-second", "N", "the project's Realtime quota (Free 100, Pro 500): broadcasts over it close the receiving channels, changes are dropped",
             o => o.EventsPerSecond is { } n ? Text(n) : "off", (o, v) => Int(v, 1, int.MaxValue, n => o.EventsPerSecond = n)),
+        new("--subscribe-delay-ms", "N", "postgres_changes flow only from \"Subscribed to PostgreSQL\", sent N ms after the join reply (changes before it are lost)",
+            o => Text((int)o.SubscribeDelay.TotalMilliseconds), (o, v) => Int(v, 0, int.MaxValue, n => o.SubscribeDelay = TimeSpan.FromMilliseconds(n))),
     ];
 
     /// <summary>Parses the arguments after <c>start</c>; returns an error message, or null when <paramref name="options"/> is complete.</summary>

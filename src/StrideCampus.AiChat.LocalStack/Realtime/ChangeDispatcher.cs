@@ -44,7 +44,7 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
         List<(ChannelSubscription Channel, List<int> Ids)>? targets = null;
         foreach (var channel in registry.PostgresSubscribers)
         {
-            if (channel.IsClosed)
+            if (channel.IsClosed || !channel.ReceivesChangeAt(change.CommitLsn))
             {
                 continue;
             }

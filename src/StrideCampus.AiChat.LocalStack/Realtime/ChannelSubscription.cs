@@ -18,6 +18,7 @@ internal sealed class ChannelSubscription(
     private ChannelPolicies _policies = policies ?? ChannelPolicies.Unchecked;
     private volatile bool _presenceEnabled = presenceEnabled;
     private volatile bool _closed;
+    private long _changesAfterLsn;
 
     public RealtimeSocketSession Session { get; } = session;
 
@@ -61,6 +62,15 @@ internal sealed class ChannelSubscription(
     public TokenCheck Auth { get => Volatile.Read(ref _auth); set => Volatile.Write(ref _auth, value); }
 
     public bool IsClosed => _closed;
+
+    /// <summary>
+    /// Changes reach the bindings only when committed after this WAL position: 0 for every change (bindings
+    /// registered before the join reply), <see cref="long.MaxValue"/> while the subscription is not confirmed yet.
+    /// </summary>
+    public long ChangesAfterLsn { get => Interlocked.Read(ref _changesAfterLsn); set => Interlocked.Exchange(ref _changesAfterLsn, value); }
+
+    /// <summary>Whether a change committed at <paramref name="commitLsn"/> flows to this channel's bindings.</summary>
+    public bool ReceivesChangeAt(ulong commitLsn) => ChangesAfterLsn is var after && (after == 0 || (after != long.MaxValue && commitLsn > (ulong)after));
 
     public void MarkClosed() => _closed = true;
 

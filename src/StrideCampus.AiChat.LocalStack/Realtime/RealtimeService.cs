@@ -60,15 +60,16 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         Catalog = new RelationCatalog(_superuser);
         Authorizer = new TopicAuthorizer(_superuser);
         Replication = new ReplicationListener(context.Postgres.ConnectionString, Catalog, loggerFactory.CreateLogger<ReplicationListener>());
-        // Changes committed while replication was down are lost (a temporary slot): every postgres_changes
-        // channel errors, as when its process crashes in Supabase, so clients rejoin and refetch.
+        // Changes committed while replication was down are lost (a temporary slot), and, as on Supabase, each
+        // postgres_changes channel is only told "Subscribed to PostgreSQL" again (clients catch up on it).
         Replication.Resumed += () =>
         {
             foreach (var channel in Registry.PostgresSubscribers)
             {
-                channel.Session.ErrorForReplicationGap(channel);
+                channel.Session.ResubscribeAfterReplicationGap(channel);
             }
         };
+        Subscriptions = new PostgresSubscriptions(_superuser, context.Options.SubscribeDelay, Time, _logger);
         _dispatcher = new ChangeDispatcher(Registry, new ChangeAuthorizer(_authenticator, loggerFactory.CreateLogger<ChangeAuthorizer>()), loggerFactory.CreateLogger<ChangeDispatcher>(), Options);
     }
 
@@ -91,6 +92,9 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
     public TopicAuthorizer Authorizer { get; }
 
     public ReplicationListener Replication { get; }
+
+    /// <summary>When postgres_changes bindings start receiving changes.</summary>
+    public PostgresSubscriptions Subscriptions { get; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

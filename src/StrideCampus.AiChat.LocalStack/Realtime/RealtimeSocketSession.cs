@@ -381,7 +381,9 @@ internal sealed class RealtimeSocketSession
         {
             _channels[topic] = channel;
         }
-        // Registered before the reply: every change committed after the client sees the reply is delivered.
+        // Registered before the reply: every change committed after the client sees the reply is delivered,
+        // unless hosted Supabase's delayed subscription is on (then from "Subscribed to PostgreSQL").
+        _service.Subscriptions.Hold(channel);
         _service.Registry.Add(channel);
         Send(Serializer.Reply(message.JoinRef, message.Ref, topic, "ok", w =>
         {
@@ -412,7 +414,11 @@ internal sealed class RealtimeSocketSession
         {
             Send(Serializer.Encode(channel.JoinRef, null, topic, "presence_state", w => _service.Presence.WriteState(w, channel)));
         }
-        if (bindings.Count > 0)
+        if (bindings.Count > 0 && _service.Subscriptions.Delayed)
+        {
+            _service.Subscriptions.ConfirmLater(channel, () => ConfirmBindingsAsync(channel), _lifetime?.Token ?? CancellationToken.None);
+        }
+        else if (bindings.Count > 0)
         {
             await ConfirmBindingsAsync(channel).ConfigureAwait(false);
         }
@@ -446,6 +452,10 @@ internal sealed class RealtimeSocketSession
             {
                 break;
             }
+        }
+        if (error is null)
+        {
+            await _service.Subscriptions.StartFlowingAsync(channel, CancellationToken.None).ConfigureAwait(false);
         }
         SendSystem(channel, "postgres_changes", error is null ? "ok" : "error", error ?? "Subscribed to PostgreSQL");
     }
@@ -683,29 +693,19 @@ internal sealed class RealtimeSocketSession
     }
 
     /// <summary>
-    /// The replication stream restarted after a gap, so this channel may have missed changes: it is removed
-    /// and the client gets <c>phx_error</c> (Phoenix's "the channel process crashed"), rejoins and refetches.
+    /// The replication stream restarted on a new slot after a gap whose changes are lost. Supabase's channel then
+    /// subscribes again (<c>postgres_cdc_rls_down</c>, then <c>handle_info(:postgres_subscribe)</c> in
+    /// realtime_channel.ex) and its only trace is another "Subscribed to PostgreSQL": no <c>phx_error</c>.
+    /// A channel still waiting for its first confirmation gets that one instead.
     /// </summary>
-    public void ErrorForReplicationGap(ChannelSubscription channel)
+    public void ResubscribeAfterReplicationGap(ChannelSubscription channel)
     {
-        lock (_gate)
-        {
-            if (_channels.TryGetValue(channel.Topic, out var current) && ReferenceEquals(current, channel))
-            {
-                _channels.Remove(channel.Topic);
-            }
-        }
-        if (channel.IsClosed)
+        if (channel.IsClosed || channel.ChangesAfterLsn == long.MaxValue)
         {
             return;
         }
-        _logger.LogInformation("Channel {Topic} errored: replication restarted, changes may have been missed", channel.Topic);
-        Remove(channel);
-        Send(Serializer.Encode(channel.JoinRef, channel.JoinRef, channel.Topic, "phx_error", w =>
-        {
-            w.WriteStartObject();
-            w.WriteEndObject();
-        }));
+        _logger.LogInformation("Channel {Topic}: replication restarted, changes may have been missed; subscribed again", channel.Topic);
+        SendSystem(channel, "postgres_changes", "ok", "Subscribed to PostgreSQL");
     }
 
     /// <summary>Removes a channel and tells the client with phx_close.</summary>

@@ -29,6 +29,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
     private Task? _loop;
     private volatile bool _streaming;
     private bool _hasStreamed;
+    private ulong _commitLsn;
 
     public ReplicationListener(string connectionString, RelationCatalog catalog, ILogger logger)
     {
@@ -116,6 +117,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
             {
                 case BeginMessage begin:
                     commitTimestamp = begin.TransactionCommitTimestamp;
+                    _commitLsn = (ulong)begin.TransactionFinalLsn;
                     break;
                 case RelationMessage relation:
                     _relations[relation.RelationId] = await _catalog.DescribeAsync(
@@ -166,7 +168,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
             _logger.LogWarning("Change for unknown relation {RelationId} skipped", relationId);
             return;
         }
-        _changes.Writer.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()) { OldIsKeyOnly = oldIsKey });
+        _changes.Writer.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()) { OldIsKeyOnly = oldIsKey, CommitLsn = _commitLsn });
     }
 
     private static async Task<string?[]> ReadAsync(ReplicationTuple tuple, CancellationToken cancellationToken)

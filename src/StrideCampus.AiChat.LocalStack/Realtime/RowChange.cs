@@ -9,6 +9,9 @@ internal sealed record RowChange(RelationInfo Relation, ChangeKind Kind, DateTim
     /// <summary>True when <see cref="OldValues"/> is a replica identity key tuple (other columns are absent, not null).</summary>
     public bool OldIsKeyOnly { get; init; }
 
+    /// <summary>The WAL position of the transaction's commit (0 when unknown).</summary>
+    public ulong CommitLsn { get; init; }
+
     /// <summary>Marks a value pgoutput did not send because it is TOASTed and unchanged.</summary>
     public static readonly string Unchanged = new(['\u0000', 'u', 't']);
 
