@@ -25,9 +25,13 @@ internal sealed class FakeChangeFeed : IChatChangeFeed
 
     public bool HasChangeObservers => _changes.HasObservers;
 
+    /// <summary>Runs inside <see cref="StartAsync"/>, before changes flow (the window between join reply and "Subscribed to PostgreSQL").</summary>
+    public Action? BeforeFlowing { get; set; }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Starts++;
+        BeforeFlowing?.Invoke();
         if (StartError is not null)
         {
             return Task.FromException(StartError);
