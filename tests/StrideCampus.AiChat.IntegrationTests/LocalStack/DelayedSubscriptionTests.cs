@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.IntegrationTests.Chat;
@@ -130,5 +131,40 @@ public sealed class DelayedSubscriptionTests(DelayedSubscriptionFixture fixture)
         await Eventually.TrueAsync(() => tab.Store.GetSessionById(session)!.Messages.Any(m => m.Content == "after"), "the store sees the later change live");
         Assert.DoesNotContain(tab.Store.Current.Sessions, s => s.Id == otherSession);
         Assert.DoesNotContain(otherTab.Store.Current.Sessions, s => s.Id == session);
+    }
+
+    [Fact]
+    public async Task The_official_client_still_works_and_sees_Subscribed_to_PostgreSQL_after_SUBSCRIBED()
+    {
+        var alice = await RealtimeTestData.CreateUserAsync(Stack);
+        var bob = await RealtimeTestData.CreateUserAsync(Stack);
+        var aliceSession = await RealtimeTestData.CreateSessionAsync(Stack, alice);
+        var bobSession = await RealtimeTestData.CreateSessionAsync(Stack, bob);
+        var readyFile = Path.Combine(Path.GetTempPath(), $"rt-delayed-{Guid.NewGuid():N}");
+        var run = NodeScript.RunAsync("realtime-delayed.mjs", new Dictionary<string, string>
+        {
+            ["API_URL"] = Stack.ApiUrl.ToString(),
+            ["ANON_KEY"] = Stack.AnonKey,
+            ["TOKEN"] = RealtimeTestData.Token(Stack, alice),
+            ["SESSION"] = aliceSession.ToString(),
+            ["READY_FILE"] = readyFile,
+        }, TimeSpan.FromSeconds(90));
+        await Eventually.TrueAsync(() => File.Exists(readyFile) || run.IsCompleted, "the script sees Subscribed to PostgreSQL", TimeSpan.FromSeconds(60));
+        Assert.True(File.Exists(readyFile), "script ended before READY: " + (run.IsCompleted ? (await run).ToString() : ""));
+        File.Delete(readyFile);
+
+        const string Insert = "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, $3)";
+        await RealtimeTestData.ExecuteAsync(Stack, Insert, bobSession, bob, "bob's");
+        await RealtimeTestData.ExecuteAsync(Stack, Insert, aliceSession, alice, "hello");
+        await RealtimeTestData.ExecuteAsync(Stack, Insert, aliceSession, alice, "END");
+        var result = await run;
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var output = JsonDocument.Parse(result.StdOut.Trim().Split('\n')[^1]).RootElement;
+        // SUBSCRIBED with the join reply, as on hosted Supabase; then the confirmation (CLOSED comes from the script's cleanup).
+        Assert.Equal(["SUBSCRIBED", "system"], output.GetProperty("order").EnumerateArray().Select(e => e.GetString()).Take(2));
+        var system = Assert.Single(output.GetProperty("systems").EnumerateArray().ToList());
+        Assert.Equal("Subscribed to PostgreSQL", system.GetProperty("message").GetString());
+        Assert.Equal("postgres_changes", system.GetProperty("extension").GetString());
+        Assert.Equal(["hello", "END"], output.GetProperty("received").EnumerateArray().Select(e => e.GetString()));
     }
 }
