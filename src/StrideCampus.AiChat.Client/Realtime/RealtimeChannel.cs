@@ -630,7 +630,8 @@ public class RealtimeChannel : IAsyncDisposable
                     }
 
                     RealtimeLog.ChannelJoinRefused(_logger, Topic, reply.Reason);
-                    var refused = ServerReasons.Classify(reply.Reason) == ServerReasonKind.PermissionRefused;
+                    var refusal = ServerReasons.Classify(reply.Reason);
+                    var refused = refusal == ServerReasonKind.PermissionRefused;
                     var privateOnly = ServerReasons.IsPrivateOnly(reply.Reason);
                     var unauthorized = refused && !privateOnly;
                     failure = new RealtimeException($"Join of {Topic} refused: {reply.Reason}")
@@ -652,7 +653,8 @@ public class RealtimeChannel : IAsyncDisposable
                     }
                     else
                     {
-                        ScheduleRejoinLocked();
+                        // "ClientJoinRateLimitReached: Too many joins per second" and the like: not sooner than the floor.
+                        ScheduleRejoinLocked(refusal == ServerReasonKind.RateLimited ? _client.Options.RateLimitedRejoinDelay : null);
                     }
 
                     break;

@@ -117,6 +117,24 @@ public sealed class ChannelFlowTests : RealtimeTestBase
     }
 
     [Fact]
+    public async Task A_join_refused_for_too_many_joins_is_retried_no_sooner_than_the_rate_limit_floor()
+    {
+        var client = NewVirtualClient(o => o.RejoinDelay = _ => TimeSpan.FromSeconds(1));
+        var channel = client.Channel("db");
+        var subscribe = channel.SubscribeAsync();
+        var connection = await Server.AcceptAsync();
+        var join = await connection.ExpectAsync("phx_join");
+        await connection.ReplyAsync(join, "error", "{\"reason\":\"ClientJoinRateLimitReached: Too many joins per second\"}");
+        await Assert.ThrowsAsync<RealtimeException>(() => subscribe.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        _time.Advance(TimeSpan.FromSeconds(30) - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(ChannelState.Errored, channel.State);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var rejoin = await connection.ExpectAsync("phx_join");
+        Assert.NotEqual(join.Ref, rejoin.Ref);
+    }
+
+    [Fact]
     public async Task A_channel_closed_for_a_transient_reason_rejoins_with_the_usual_backoff()
     {
         var client = NewVirtualClient(o => o.RejoinDelay = _ => TimeSpan.FromSeconds(1));
