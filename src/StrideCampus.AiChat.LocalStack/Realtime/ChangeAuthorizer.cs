@@ -8,17 +8,14 @@ namespace StrideCampus.AiChat.LocalStack.Realtime;
 /// <summary>
 /// Decides which subscribers may see a changed row. For each distinct (role, claims) it runs, after
 /// <c>set_config('request.jwt.claims', ...)</c> and <c>set_config('role', ...)</c> on a pooled
-/// connection of the <c>authenticator</c> role, Supabase's check of the current table by primary key:
-/// <c>select exists(select 1 from table where pk = ...)</c> (supabase/realtime
-/// <c>priv/repo/tenant_schema/realtime/functions/build_prepared_statement_sql.sql</c>, run by
-/// <c>apply_rls.sql</c> as the subscriber when the change is polled), so a row deleted or changed since the
-/// change is judged as it is now. With <paramref name="checkWalRow"/> (not Supabase's behaviour) it applies the
-/// table's SELECT policies to the row as the WAL carries it instead (<see cref="RelationInfo.RowVisibilitySql"/>),
-/// falling back to the primary-key check where that is not possible (an unchanged TOAST value, a policy the
-/// rewrite cannot evaluate). All principals of one change go in one batch (one round trip, one implicit
-/// transaction, so settings never leak).
+/// connection of the <c>authenticator</c> role, the table's SELECT policies against the row as
+/// the WAL carries it (<see cref="RelationInfo.RowVisibilitySql"/>), so the answer is as of the
+/// change even when the row has changed again or is gone. When that is not possible (an unchanged
+/// TOAST value, a policy the rewrite cannot evaluate) it falls back to walrus's check of the
+/// current table: <c>select exists(select 1 from table where pk = ...)</c>. All principals of one
+/// change go in one batch (one round trip, one implicit transaction, so settings never leak).
 /// </summary>
-internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger logger, bool checkWalRow = false)
+internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger logger)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<RelationInfo, bool> _rowCheckFailed = new();
 
@@ -30,7 +27,7 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
         {
             return visible;
         }
-        var byRow = checkWalRow && relation.RowVisibilitySql is not null && !_rowCheckFailed.ContainsKey(relation) && !row.Any(v => ReferenceEquals(v, RowChange.Unchanged));
+        var byRow = relation.RowVisibilitySql is not null && !_rowCheckFailed.ContainsKey(relation) && !row.Any(v => ReferenceEquals(v, RowChange.Unchanged));
         if (!byRow && relation.VisibilitySql is null)
         {
             return visible;
