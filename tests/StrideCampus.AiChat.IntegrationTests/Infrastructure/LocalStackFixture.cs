@@ -9,8 +9,27 @@ public sealed class LocalStackFixture : IAsyncLifetime
 
     public LocalStackServer Stack => _stack ?? throw new InvalidOperationException("Not started.");
 
+    /// <summary>
+    /// Whether the suite runs against LocalStack in its hosted-like mode (<c>AICHAT_LOCALSTACK=hosted</c>, as .ci/run's
+    /// second pass does): subscriptions confirmed a second after the join reply, Max rows 1000, the Pro plan's
+    /// 500 events a second. Private-only has tests of its own (HostedLimits): the protocol tests here join public channels.
+    /// </summary>
+    public static bool HostedLike { get; } = string.Equals(Environment.GetEnvironmentVariable("AICHAT_LOCALSTACK"), "hosted", StringComparison.OrdinalIgnoreCase);
+
     // One address signs up hundreds of users: GoTrue's per-IP limits would refuse them (AuthLimitsTests checks the limits).
-    public async Task InitializeAsync() => _stack = await LocalStackServer.StartAsync(new LocalStackOptions { AuthRateLimits = false });
+    public async Task InitializeAsync() => _stack = await LocalStackServer.StartAsync(Options());
+
+    public static LocalStackOptions Options()
+    {
+        var options = new LocalStackOptions { AuthRateLimits = false, MaxRows = 1000 };
+        if (HostedLike)
+        {
+            options.SubscribeDelay = TimeSpan.FromSeconds(1);
+            options.EventsPerSecond = 500;
+        }
+
+        return options;
+    }
 
     public async Task DisposeAsync()
     {
