@@ -38,12 +38,20 @@ for (const user of users) {
     let finish;
     done.push(new Promise((resolve) => (finish = resolve)));
     const channel = client.channel(`${key}-${Date.now()}`);
+    // SUBSCRIBED comes with the join reply; changes flow from the later system message "Subscribed to PostgreSQL"
+    // (seconds later on hosted Supabase, and with LocalStack's --subscribe-delay-ms): READY waits for it.
+    let flowing;
+    const live = new Promise((resolve) => (flowing = resolve));
+    channel.on('system', {}, (payload) => {
+      if (payload?.extension === 'postgres_changes' && payload?.status === 'ok') flowing();
+    });
     channel.on('postgres_changes', { event: '*', schema: 'public', table, ...(filter ? { filter } : {}) }, (payload) => {
       received[key].push(payload);
       const row = payload.new ?? {};
       if (payload.eventType === 'INSERT' && (row.title === 'END' || row.content === 'END')) finish();
     });
     await waitSubscribed(channel);
+    await live;
   }
 }
 

@@ -151,6 +151,12 @@ public sealed class RealtimePostgresChangesTests(LocalStackFixture fixture)
             });
         }
         await socket.WaitForReplyAsync($"j{Users - 1}");
+        // Changes flow from "Subscribed to PostgreSQL" (later than the reply when LocalStack delays it, as hosted Supabase does).
+        static bool OwnerSubscribed(System.Text.Json.JsonElement m) => Parts(m).Event == "system" && Parts(m).Topic == "realtime:fan-57";
+        if (!socket.Received.Any(OwnerSubscribed))
+        {
+            await socket.WaitForAsync(OwnerSubscribed);
+        }
         await RealtimeTestData.ExecuteAsync(stack, "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, 'fan-out')", session, owner);
         var delivered = await socket.WaitForEventAsync("postgres_changes");
         Assert.Equal("realtime:fan-57", Parts(delivered).Topic);
