@@ -19,6 +19,15 @@ namespace StrideCampus.AiChat.IntegrationTests.Security;
 [Collection(LocalStackCollection.Name)]
 public sealed class DeleteLeakTests(LocalStackFixture fixture, ITestOutputHelper output)
 {
+    private async Task<RealtimeClient> ConnectAsAsync(Guid user)
+    {
+        var client = new RealtimeClient(
+            new RealtimeClientOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey, Timeout = TimeSpan.FromSeconds(5) },
+            new StaticAccessTokenProvider(RealtimeTestData.Token(fixture.Stack, user)));
+        await client.ConnectAsync();
+        return client;
+    }
+
     [Fact]
     public async Task B_probing_delete_bindings_never_fire_on_A_deletes_while_A_other_tab_sees_every_delete()
     {
@@ -37,10 +46,7 @@ public sealed class DeleteLeakTests(LocalStackFixture fixture, ITestOutputHelper
         await using var bTab = await ChatTab.OpenAsync(fixture.Stack, b);
 
         // B probes with filtered DELETE bindings, each naming a guess about A's rows, plus two unfiltered ones.
-        await using var probe = new RealtimeClient(
-            new RealtimeClientOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey, Timeout = TimeSpan.FromSeconds(5) },
-            new StaticAccessTokenProvider(RealtimeTestData.Token(fixture.Stack, b)));
-        await probe.ConnectAsync();
+        await using var probe = await ConnectAsAsync(b);
         var fired = new ConcurrentQueue<(string Binding, PostgresChangeEvent Event)>();
         var bindings = new (string Name, string Table, string? Filter)[]
         {
@@ -112,10 +118,7 @@ public sealed class DeleteLeakTests(LocalStackFixture fixture, ITestOutputHelper
         await using var bTab = await ChatTab.OpenAsync(fixture.Stack, b);
 
         // B listens to every insert into the log, unfiltered, and filtered on A.
-        await using var probe = new RealtimeClient(
-            new RealtimeClientOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey, Timeout = TimeSpan.FromSeconds(5) },
-            new StaticAccessTokenProvider(RealtimeTestData.Token(fixture.Stack, b)));
-        await probe.ConnectAsync();
+        await using var probe = await ConnectAsAsync(b);
         var heard = new ConcurrentQueue<(string Binding, PostgresChangeEvent Event)>();
         var channel = probe.Channel("log-probe-" + Guid.NewGuid().ToString("N")[..8]);
         channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", "ai_chat_deletions")).Subscribe(e => heard.Enqueue(("all", e)));
