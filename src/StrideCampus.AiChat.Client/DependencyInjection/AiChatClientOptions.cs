@@ -4,7 +4,7 @@ using StrideCampus.AiChat.Client.Realtime;
 namespace StrideCampus.AiChat.Client.DependencyInjection;
 
 /// <summary>
-/// Settings for <see cref="AiChatServiceCollectionExtensions.AddAiChatClient(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{AiChatClientOptions})"/>,
+/// Settings for <see cref="Microsoft.Extensions.DependencyInjection.AiChatServiceCollectionExtensions.AddAiChatClient(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{AiChatClientOptions})"/>,
 /// bindable from configuration (section <c>AiChat</c> by convention).
 /// </summary>
 public sealed class AiChatClientOptions

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Realtime;

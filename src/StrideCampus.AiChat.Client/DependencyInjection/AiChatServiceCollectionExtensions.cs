@@ -1,14 +1,15 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.DependencyInjection;
 using StrideCampus.AiChat.Client.Rest;
 
-namespace StrideCampus.AiChat.Client.DependencyInjection;
+// In the standard namespace, as AddHttpClient and AddChatClient: a using of Microsoft.Extensions.DependencyInjection finds it.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the AI chat client in a service collection.</summary>
 public static class AiChatServiceCollectionExtensions
@@ -34,16 +35,16 @@ public static class AiChatServiceCollectionExtensions
 
     /// <summary>
     /// Registers the client with options read from <paramref name="configuration"/> (for example
-    /// <c>builder.Configuration.GetSection("AiChat")</c>: keys <c>Url</c>, <c>AnonKey</c>, <c>Schema</c>,
-    /// <c>HeartbeatInterval</c>, <c>RealtimeTimeout</c>, <c>TokenRefreshMargin</c>, <c>RestMaxRetries</c>,
-    /// <c>RealtimeSerializer</c>, <c>Store:MaxCachedSessions</c>, <c>Store:CacheExpiry</c>,
-    /// <c>Store:MaxStreamWritesPerSecond</c>, <c>Store:DefaultSessionTitle</c>).
+    /// <c>builder.Configuration.GetSection("AiChat")</c>): every public property of <see cref="AiChatClientOptions"/>
+    /// by name, store options under <c>Store:</c> (time spans as <c>hh:mm:ss</c>, <c>RealtimeSerializer</c> as
+    /// <c>V1</c> or <c>V2</c>). A value that does not convert throws <see cref="InvalidOperationException"/>
+    /// naming its key when the options are first read.
     /// </summary>
     public static IServiceCollection AddAiChatClient(this IServiceCollection services, IConfiguration configuration, Action<AiChatClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var builder = services.AddOptions<AiChatClientOptions>().Configure(o => AiChatConfigurationBinder.Bind(configuration, o));
+        var builder = services.AddOptions<AiChatClientOptions>().Configure(o => configuration.Bind(o));
         if (configure is not null)
         {
             builder.PostConfigure(configure);

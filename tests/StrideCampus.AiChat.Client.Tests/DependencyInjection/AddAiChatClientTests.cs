@@ -66,7 +66,11 @@ public sealed class AddAiChatClientTests
             ["AiChat:Url"] = "https://project.example.test",
             ["AiChat:AnonKey"] = "anon-key",
             ["AiChat:HeartbeatInterval"] = "00:00:05",
-            ["AiChat:RealtimeSerializer"] = "1.0.0",
+            ["AiChat:RealtimeSerializer"] = "V1",
+            ["AiChat:Store:DefaultSessionTitle"] = "Untitled",
+            ["AiChat:Store:RelayStreamedTokens"] = "false",
+            ["AiChat:Store:MaxStreamRelaysPerSecond"] = "3",
+            ["AiChat:Store:CacheExpiry"] = "00:02:00",
             ["AiChat:RestMaxRetries"] = "1",
             ["AiChat:Store:MaxCachedSessions"] = "7",
             ["AiChat:Store:MaxStreamWritesPerSecond"] = "4.5",
@@ -80,13 +84,19 @@ public sealed class AddAiChatClientTests
         Assert.Equal(1, o.RestMaxRetries);
         Assert.Equal(7, o.Store.MaxCachedSessions);
         Assert.Equal(4.5, o.Store.MaxStreamWritesPerSecond);
+        Assert.Equal("Untitled", o.Store.DefaultSessionTitle);
+        Assert.False(o.Store.RelayStreamedTokens);
+        Assert.Equal(3, o.Store.MaxStreamRelaysPerSecond);
+        Assert.Equal(TimeSpan.FromMinutes(2), o.Store.CacheExpiry);
+        // Objects an app sets in code keep their defaults.
+        Assert.Same(TimeProvider.System, o.Store.TimeProvider);
     }
 
     [Theory]
     [InlineData("AiChat:HeartbeatInterval", "soon")]
     [InlineData("AiChat:RestMaxRetries", "many")]
     [InlineData("AiChat:RealtimeSerializer", "3.0.0")]
-    [InlineData("AiChat:Url", "not a url")]
+    [InlineData("AiChat:Store:MaxCachedSessions", "lots")]
     public async Task A_malformed_setting_names_its_key(string key, string value)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -96,8 +106,21 @@ public sealed class AddAiChatClientTests
             [key] = value,
         }).Build();
         await using var sp = new ServiceCollection().AddAiChatClient(config.GetSection("AiChat")).BuildServiceProvider();
-        var ex = Assert.Throws<FormatException>(() => sp.GetRequiredService<IOptions<AiChatClientOptions>>().Value);
+        var ex = Assert.Throws<InvalidOperationException>(() => sp.GetRequiredService<IOptions<AiChatClientOptions>>().Value);
         Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_relative_url_from_configuration_fails_validation_naming_the_key()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AiChat:Url"] = "not a url",
+            ["AiChat:AnonKey"] = "anon-key",
+        }).Build();
+        await using var sp = new ServiceCollection().AddAiChatClient(config.GetSection("AiChat")).BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<AiChatClientOptions>>().Value);
+        Assert.Contains("AiChat:Url", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
