@@ -21,7 +21,7 @@ public sealed class TwoTabSyncTests(BrowserFixture fixture, ITestOutputHelper ou
 
     public async Task DisposeAsync()
     {
-        fixture.Gate.Open();
+        fixture.Gate.RefuseRealtime = false;
         foreach (var tab in _tabs)
         {
             output.WriteLine($"--- console of a tab at {tab.Page.Url}:{Environment.NewLine}{tab.ConsoleLog}");
@@ -101,14 +101,14 @@ public sealed class TwoTabSyncTests(BrowserFixture fixture, ITestOutputHelper ou
         await tab1.NewSessionAsync("Before the outage");
         await Expect(tab2.Session("Before the outage")).ToHaveCountAsync(1);
 
-        fixture.Gate.Close();
+        fixture.Gate.RefuseRealtime = true;
         await Expect(tab1.Live).ToHaveAttributeAsync("data-state", "offline");
         await Expect(tab2.Live).ToHaveAttributeAsync("data-state", "offline");
 
         // REST still works: tab 1 writes while no tab hears of it live.
         await tab1.NewSessionAsync("Written during the outage");
 
-        fixture.Gate.Open();
+        fixture.Gate.RefuseRealtime = false;
         var reconnect = new LocatorAssertionsToHaveAttributeOptions { Timeout = 40_000 };
         await Expect(tab2.Live).ToHaveAttributeAsync("data-state", "live", reconnect);
         await Expect(tab1.Live).ToHaveAttributeAsync("data-state", "live", reconnect);

@@ -4,7 +4,7 @@ using StrideCampus.AiChat.WebDemo;
 namespace StrideCampus.AiChat.BrowserTests.Infrastructure;
 
 /// <summary>
-/// One web demo (LocalStack on real PostgreSQL, the app's server, a <see cref="RealtimeGate"/> between the
+/// One web demo (LocalStack on real PostgreSQL, the app's server, a <see cref="FaultProxy"/> between the
 /// browser and LocalStack) and one Chromium for the whole collection. Chromium is Debian's
 /// <c>/usr/bin/chromium</c> (or <c>AICHAT_CHROMIUM</c>), never a downloaded browser; Playwright launches it
 /// with a new empty profile.
@@ -14,11 +14,11 @@ public sealed class BrowserFixture : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private WebDemoHost? _host;
-    private RealtimeGate? _gate;
+    private FaultProxy? _gate;
 
     public WebDemoHost Host => _host ?? throw new InvalidOperationException("Not started.");
 
-    public RealtimeGate Gate => _gate ?? throw new InvalidOperationException("Not started.");
+    public FaultProxy Gate => _gate ?? throw new InvalidOperationException("Not started.");
 
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("Not started.");
 
@@ -37,7 +37,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(20_000);
         _host = await WebDemoHost.StartAsync(new WebDemoHostOptions
         {
-            BrowserApiUrl = api => (_gate = new RealtimeGate(api)).Url,
+            BrowserApiUrl = api => (_gate = new FaultProxy(api.Port)).Url,
             BrowserDebugLogging = true,
             // Slow enough that a loaded machine still renders the reply at several lengths in the other tab.
             AssistantWordDelay = TimeSpan.FromMilliseconds(150),

@@ -130,7 +130,7 @@ public class RealtimeAIChatsTests
         // then a little longer, so a duplicate report would show.
         async Task ExpectAsync(params Guid?[] expected)
         {
-            await StrideCampus.AiChat.Client.Tests.Realtime.Infrastructure.Eventually.TrueAsync(
+            await Eventually.TrueAsync(
                 () => { lock (seen) { return seen.Count >= expected.Length; } }, $"{expected.Length} reports");
             await Task.Delay(250);
             lock (seen)

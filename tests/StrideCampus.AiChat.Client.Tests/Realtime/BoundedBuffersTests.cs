@@ -42,7 +42,7 @@ public sealed class BoundedBuffersTests : RealtimeTestBase
         // 3.5 MB: more than Supabase ever sends (a payload is at most 3,000 KB), less than the pool's 4 MiB buffer.
         await connection.SendAsync(join.Ref, null, join.Topic, "huge", "{\"x\":\"" + new string('h', 3_500_000) + "\"}");
 
-        await Infrastructure.Eventually.TrueAsync(() => reasons.Contains("message too big"), "the client closes on the oversized frame");
+        await Eventually.TrueAsync(() => reasons.Contains("message too big"), "the client closes on the oversized frame");
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public abstract class RealtimeTestBase : IAsyncLifetime
 
     protected FakeRealtimeServer Server { get; private set; } = null!;
 
-    protected ListLoggerFactory Logs { get; } = new();
+    protected CapturingLoggerFactory Logs { get; } = new();
 
     public async Task InitializeAsync() => Server = await FakeRealtimeServer.StartAsync();
 

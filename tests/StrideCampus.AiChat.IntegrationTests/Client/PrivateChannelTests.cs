@@ -46,7 +46,7 @@ public sealed class PrivateChannelTests(LocalStackFixture fixture) : IAsyncLifet
 
         await tabB.SendBroadcastAsync("token", Json("""{"text":"Hel"}"""));
         await tabB.SendBroadcastAsync("token", Json("""{"text":"lo"}"""));
-        await received.WaitForAsync(_ => received.Items.Count == 2, "both tokens at tab A");
+        await received.FirstAsync(_ => received.Items.Count == 2, "both tokens at tab A");
         Assert.Equal(new string?[] { "Hel", "lo" }, received.Items.Select(m => m.Payload.GetProperty("text").GetString()).ToArray());
 
         // Bob is refused alice's topic at once, with the server's reason, and the channel does not retry by itself.
@@ -85,7 +85,7 @@ public sealed class PrivateChannelTests(LocalStackFixture fixture) : IAsyncLifet
         await first.SubscribeAsync();
         await second.SubscribeAsync();
         await second.SendBroadcastAsync("ping", Json("""{"n":1}"""));
-        await received.WaitForAsync(_ => true, "public broadcast");
+        await received.FirstAsync(_ => true, "public broadcast");
 
         var refused = NewClient(token).Channel(name, new RealtimeChannelOptions { Private = true });
         var refusal = await Assert.ThrowsAsync<RealtimeException>(() => refused.SubscribeAsync());
@@ -121,7 +121,7 @@ public sealed class PrivateChannelTests(LocalStackFixture fixture) : IAsyncLifet
             await Assert.ThrowsAsync<RealtimeException>(() => acked.SendBroadcastAsync("token", Json("""{"text":"denied too"}""")));
 
             await service.SendBroadcastAsync("token", Json("""{"text":"allowed"}"""));
-            var first = await received.WaitForAsync(_ => true, "the service role's broadcast");
+            var first = await received.FirstAsync(_ => true, "the service role's broadcast");
             Assert.Equal("allowed", first.Payload.GetProperty("text").GetString());
             Assert.Single(received.Items);
             Assert.All(echoed.Items, m => Assert.Equal("allowed", m.Payload.GetProperty("text").GetString()));

@@ -40,7 +40,7 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
 
         var skipped = await InsertMessageAsync(otherSession, user, "elsewhere");
         var message = await InsertMessageAsync(session, user, "hello");
-        var insert = await changes.WaitForAsync(c => c.Type == PostgresChangeType.Insert && Id(c) == message, "insert " + message + " " + skipped + " " + probe + ": " + Describe(changes.Items) + Environment.NewLine + _logs);
+        var insert = await changes.FirstAsync(c => c.Type == PostgresChangeType.Insert && Id(c) == message, "insert " + message + " " + skipped + " " + probe + ": " + Describe(changes.Items) + Environment.NewLine + _logs);
         Assert.Equal(message.ToString(), insert.New!.Value.GetProperty("id").GetString());
         Assert.Equal("hello", insert.New!.Value.GetProperty("content").GetString());
         Assert.Equal("public", insert.Schema);
@@ -48,16 +48,16 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
         Assert.True(insert.CommitTimestamp > DateTimeOffset.UtcNow.AddMinutes(-5));
 
         await RealtimeTestData.ExecuteAsync(stack, "update public.ai_chat_messages set content = 'hello again' where id = $1", message);
-        var update = await changes.WaitForAsync(c => c.Type == PostgresChangeType.Update, "update");
+        var update = await changes.FirstAsync(c => c.Type == PostgresChangeType.Update, "update");
         Assert.Equal("hello again", update.New!.Value.GetProperty("content").GetString());
         Assert.False(update.Old is { } old && old.TryGetProperty("content", out _)); // no old values under the default replica identity
 
         await RealtimeTestData.ExecuteAsync(stack, "delete from public.ai_chat_messages where id = $1", message);
-        var delete = await deletes.WaitForAsync(c => c.Type == PostgresChangeType.Delete && OldId(c) == message, "delete");
+        var delete = await deletes.FirstAsync(c => c.Type == PostgresChangeType.Delete && OldId(c) == message, "delete");
         Assert.Null(delete.New);
         Assert.Equal(["id"], delete.Old!.Value.EnumerateObject().Select(p => p.Name).ToArray());
         var after = await InsertMessageAsync(session, user, "after");
-        await changes.WaitForAsync(c => Id(c) == after, "the insert after the delete");
+        await changes.FirstAsync(c => Id(c) == after, "the insert after the delete");
 
         Assert.DoesNotContain(changes.Items, c => Id(c) == skipped);
         Assert.Equal(2, changes.Items.Count(c => Id(c) == message || OldId(c) == message));
@@ -70,7 +70,7 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
         var stack = fixture.Stack;
         var user = await RealtimeTestData.CreateUserAsync(stack);
         var session = await RealtimeTestData.CreateSessionAsync(stack, user);
-        var proxy = new TcpProxy(stack.ApiUrl);
+        var proxy = new FaultProxy(stack.ApiUrl.Port);
         _owned.Add(proxy);
         var client = NewClient(new StaticAccessTokenProvider(RealtimeTestData.Token(stack, user)), proxy.Url);
         var states = client.ConnectionStates.Record();
@@ -84,14 +84,14 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
         await EnsureFlowingAsync(changes, session, user);
 
         proxy.DropAll();
-        await states.WaitForAsync(s => s.State == ConnectionState.Disconnected && s.Reason != "not connected", "disconnected");
-        await statuses.WaitForAsync(s => s.Status == SubscribeStatus.Subscribed && s.Reason == "rejoined", "rejoined without any call from the test");
+        await states.FirstAsync(s => s.State == ConnectionState.Disconnected && s.Reason != "not connected", "disconnected");
+        await statuses.FirstAsync(s => s.Status == SubscribeStatus.Subscribed && s.Reason == "rejoined", "rejoined without any call from the test");
         Assert.Equal(ConnectionState.Connected, client.State);
         Assert.Equal(ChannelState.Joined, channel.State);
-        Assert.True(proxy.Accepted >= 2);
+        Assert.True(proxy.AcceptedConnections >= 2);
 
         var after = await InsertMessageAsync(session, user, "after");
-        var change = await changes.WaitForAsync(c => Id(c) == after, "event after the reconnect");
+        var change = await changes.FirstAsync(c => Id(c) == after, "event after the reconnect");
         Assert.Equal("after", change.New!.Value.GetProperty("content").GetString());
     }
 
@@ -115,7 +115,7 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
         tokens.SetToken(RealtimeTestData.Token(stack, user, TimeSpan.FromHours(1)));
         await Task.Delay(TimeSpan.FromSeconds(4.5));
         var message = await InsertMessageAsync(session, user, "after the first token expired");
-        await changes.WaitForAsync(c => Id(c) == message, "event after the old token's expiry");
+        await changes.FirstAsync(c => Id(c) == message, "event after the old token's expiry");
         Assert.Equal(ChannelState.Joined, channel.State);
         Assert.DoesNotContain(statuses.Items, s => s.Status is SubscribeStatus.Closed or SubscribeStatus.ChannelError);
         // The server subscribes to the database again after each access_token (realtime_channel.ex,
@@ -137,14 +137,14 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
         channel.OnPostgresChanges(Messages());
         await channel.SubscribeAsync();
 
-        var error = await statuses.WaitForAsync(s => s.Status == SubscribeStatus.ChannelError, "system error", TimeSpan.FromSeconds(10));
+        var error = await statuses.FirstAsync(s => s.Status == SubscribeStatus.ChannelError, "system error", TimeSpan.FromSeconds(10));
         Assert.StartsWith("Token has expired", error.Reason, StringComparison.Ordinal);
         // Not a permission refusal: the channel is not closed for good, it keeps rejoining (refused while the token
         // is expired) and comes back as soon as the app has a new token.
-        await statuses.WaitForAsync(s => s.Status == SubscribeStatus.ChannelError && s.Reason!.Contains("closed", StringComparison.Ordinal) is false && s != error, "a refused rejoin", TimeSpan.FromSeconds(10));
+        await statuses.FirstAsync(s => s.Status == SubscribeStatus.ChannelError && s.Reason!.Contains("closed", StringComparison.Ordinal) is false && s != error, "a refused rejoin", TimeSpan.FromSeconds(10));
         Assert.DoesNotContain(statuses.Items, s => s.Status == SubscribeStatus.Closed);
         tokens.SetToken(RealtimeTestData.Token(stack, user));
-        await statuses.WaitForAsync(s => s.Status == SubscribeStatus.Subscribed && s.Reason == "rejoined", "rejoined with the new token", TimeSpan.FromSeconds(15));
+        await statuses.FirstAsync(s => s.Status == SubscribeStatus.Subscribed && s.Reason == "rejoined", "rejoined with the new token", TimeSpan.FromSeconds(15));
         Assert.Equal(ChannelState.Joined, channel.State);
     }
 
@@ -166,8 +166,8 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
         var deletes = channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.Delete, "public", "ai_chat_messages")).Record();
         await channel.SubscribeAsync();
 
-        await statuses.WaitForAsync(s => s.Status == SubscribeStatus.ChannelError, "token expiry", TimeSpan.FromSeconds(10));
-        await statuses.WaitForAsync(s => s.Status == SubscribeStatus.Subscribed && s.Reason == "rejoined", "rejoined with a refreshed token");
+        await statuses.FirstAsync(s => s.Status == SubscribeStatus.ChannelError, "token expiry", TimeSpan.FromSeconds(10));
+        await statuses.FirstAsync(s => s.Status == SubscribeStatus.Subscribed && s.Reason == "rejoined", "rejoined with a refreshed token");
         Assert.Equal(1, tokens.Refreshes);
         await EnsureFlowingAsync(changes, session, user);
         Assert.Equal(ChannelState.Joined, channel.State);
@@ -198,14 +198,14 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
         // Step by step: like Supabase, LocalStack checks RLS against the table when it delivers a change, so a row
         // deleted before its insert is delivered would be (rightly) invisible by then.
         var aliceMessage = await InsertMessageAsync(aliceSession, alice, "alice secret");
-        await aliceChanges.WaitForAsync(c => c.Type == PostgresChangeType.Insert && Id(c) == aliceMessage, "alice's insert");
+        await aliceChanges.FirstAsync(c => c.Type == PostgresChangeType.Insert && Id(c) == aliceMessage, "alice's insert");
         await RealtimeTestData.ExecuteAsync(stack, "update public.ai_chat_messages set content = 'alice secret 2' where id = $1", aliceMessage);
-        await aliceChanges.WaitForAsync(c => c.Type == PostgresChangeType.Update && Id(c) == aliceMessage, "alice's update");
+        await aliceChanges.FirstAsync(c => c.Type == PostgresChangeType.Update && Id(c) == aliceMessage, "alice's update");
         await RealtimeTestData.ExecuteAsync(stack, "update public.ai_chat_sessions set title = 'alice title' where id = $1", aliceSession);
         await RealtimeTestData.ExecuteAsync(stack, "delete from public.ai_chat_messages where id = $1", aliceMessage);
-        await aliceChanges.WaitForAsync(c => c.Type == PostgresChangeType.Delete && OldId(c) == aliceMessage, "alice's delete");
+        await aliceChanges.FirstAsync(c => c.Type == PostgresChangeType.Delete && OldId(c) == aliceMessage, "alice's delete");
         var bobMessage = await InsertMessageAsync(bobSession, bob, "bob's own");
-        await bobChanges.WaitForAsync(c => Id(c) == bobMessage, "bob's own insert");
+        await bobChanges.FirstAsync(c => Id(c) == bobMessage, "bob's own insert");
 
         Assert.DoesNotContain(bobChanges.Items, c => c.Type != PostgresChangeType.Delete && Id(c) == aliceMessage);
         Assert.DoesNotContain(bobSessions.Items, c => c.New?.GetProperty("id").GetString() == aliceSession.ToString());
@@ -234,13 +234,13 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
         await b.SubscribeAsync();
 
         await b.SendBroadcastAsync("typing", JsonDocument.Parse("{\"who\":\"b\"}").RootElement);
-        var message = await received.WaitForAsync(_ => true, "broadcast");
+        var message = await received.FirstAsync(_ => true, "broadcast");
         Assert.Equal("b", message.Payload.GetProperty("who").GetString());
 
         await b.TrackAsync(JsonDocument.Parse("{\"tab\":\"b\"}").RootElement);
-        await presence.WaitForAsync(p => p.State.ContainsKey("tab-b"), "b's presence");
+        await presence.FirstAsync(p => p.State.ContainsKey("tab-b"), "b's presence");
         await b.UntrackAsync();
-        await presence.WaitForAsync(p => !p.State.ContainsKey("tab-b"), "b left");
+        await presence.FirstAsync(p => !p.State.ContainsKey("tab-b"), "b left");
     }
 
     private RealtimeClient NewClient(IAccessTokenProvider tokens, Uri? url = null, bool binaryBroadcasts = false)
@@ -275,7 +275,7 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
     /// Supabase Realtime may confirm a subscription before replication flows to it (and never replays what it missed):
     /// insert probe rows until one arrives, so the test's own changes cannot fall into that gap.
     /// </summary>
-    private async Task<Guid> EnsureFlowingAsync(ObservableRecorder<PostgresChangeEvent> changes, Guid session, Guid user)
+    private async Task<Guid> EnsureFlowingAsync(Recorder<PostgresChangeEvent> changes, Guid session, Guid user)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
@@ -283,7 +283,7 @@ public sealed class RealtimeClientTests(LocalStackFixture fixture) : IAsyncLifet
             var probe = await InsertMessageAsync(session, user, "probe");
             try
             {
-                await changes.WaitForAsync(c => Id(c) == probe, "probe", TimeSpan.FromSeconds(1));
+                await changes.FirstAsync(c => Id(c) == probe, "probe", TimeSpan.FromSeconds(1));
                 return probe;
             }
             catch (TimeoutException) when (DateTime.UtcNow < deadline)

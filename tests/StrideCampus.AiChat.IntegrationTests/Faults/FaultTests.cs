@@ -81,7 +81,7 @@ public sealed class FaultTests(LocalStackFixture fixture, ITestOutputHelper outp
         var replication = fixture.Stack.Services.GetRequiredService<RealtimeService>().Replication;
         var slot = replication.SlotName;
         await RealtimeTestData.ExecuteAsync(fixture.Stack, "select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1", slot);
-        await Chat.Eventually.TrueAsync(() => replication.SlotName != slot && replication.IsStreaming, "replication resumes on a new slot");
+        await Eventually.TrueAsync(() => replication.SlotName != slot && replication.IsStreaming, "replication resumes on a new slot");
     });
 
     private async Task RunAsync(string fault, Func<FaultProxy, Task> inject)
@@ -99,7 +99,7 @@ public sealed class FaultTests(LocalStackFixture fixture, ITestOutputHelper outp
             }
 
             var session = await tabs[0].Store.CreateSessionAsync("fault: " + fault);
-            await Chat.Eventually.TrueAsync(() => tabs.All(t => t.Store.GetSessionById(session.Id) is not null), "every tab sees the session");
+            await Eventually.TrueAsync(() => tabs.All(t => t.Store.GetSessionById(session.Id) is not null), "every tab sees the session");
 
             var outcomes = new ConcurrentQueue<Outcome>();
             var writers = tabs.Select(tab => Task.Run(() => WriteAsync(tab, session.Id, outcomes))).ToList();
@@ -111,11 +111,11 @@ public sealed class FaultTests(LocalStackFixture fixture, ITestOutputHelper outp
             await direct;
 
             // Converge: every tab connected again, then every store equals the database.
-            await Chat.Eventually.TrueAsync(() => tabs.All(t => t.Store.IsRealtimeConnected), "every tab reconnects", TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(() => tabs.All(t => t.Store.IsRealtimeConnected), "every tab reconnects", TimeSpan.FromSeconds(30));
             var database = await DatabaseDumpAsync(user);
             try
             {
-                await Chat.Eventually.TrueAsync(() => tabs.All(t => t.Dump() == database), "every store equals the database", TimeSpan.FromSeconds(20));
+                await Eventually.TrueAsync(() => tabs.All(t => t.Dump() == database), "every store equals the database", TimeSpan.FromSeconds(20));
             }
             catch (Exception)
             {

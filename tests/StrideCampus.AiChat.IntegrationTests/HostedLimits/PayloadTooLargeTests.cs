@@ -32,7 +32,7 @@ public sealed class PayloadTooLargeTests(PrivateOnlyFixture fixture)
 
         var id = await InsertMessageAsync(user, session, new string('漢', 95_000));
 
-        var change = await changes.WaitForAsync(c => true, "the insert");
+        var change = await changes.FirstAsync(c => true, "the insert");
         Assert.Equal([TooLarge], change.Errors);
         var record = change.New!.Value;
         Assert.Equal(id, record.GetProperty("id").GetGuid());

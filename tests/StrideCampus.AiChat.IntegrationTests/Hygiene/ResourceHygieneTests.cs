@@ -96,7 +96,7 @@ public sealed class ResourceHygieneTests(LocalStackFixture fixture, ITestOutputH
             }
 
             // While the shared client lives on, every disposed instance has left its channel on the server too.
-            await Chat.Eventually.TrueAsync(() => registry.Count <= before.ServerChannels, $"LocalStack channels back to {before.ServerChannels} with the shared client still open (now {registry.Count})", TimeSpan.FromSeconds(5));
+            await Eventually.TrueAsync(() => registry.Count <= before.ServerChannels, $"LocalStack channels back to {before.ServerChannels} with the shared client still open (now {registry.Count})", TimeSpan.FromSeconds(5));
             GC.Collect();
             var midway = GC.GetTotalMemory(forceFullCollection: true);
             output.WriteLine($"midway (shared client open): LocalStack channels {registry.Count}, managed {midway / 1024} KB");

@@ -2,17 +2,20 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace StrideCampus.AiChat.IntegrationTests.Infrastructure;
+namespace StrideCampus.AiChat.Testing;
 
 /// <summary>
 /// A loopback TCP proxy between a client and a server port that injects network faults: drop every
 /// connection now (RST), stall the open connections (sockets stay open, nothing is forwarded: only
-/// heartbeats can notice), delay each forwarded chunk, or refuse new connections. Bounded (at most
-/// <see cref="MaxConnections"/> at once) and disposable.
+/// heartbeats can notice), delay each forwarded chunk, refuse new connections, or take realtime away alone
+/// (<see cref="RefuseRealtime"/>: auth and REST still pass). Bounded (at most <see cref="MaxConnections"/> at once)
+/// and disposable.
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
 {
     public const int MaxConnections = 256;
+
+    private static readonly byte[] RealtimeRequest = "GET /realtime/"u8.ToArray();
 
     private readonly TcpListener _listener;
     private readonly int _targetPort;
@@ -22,6 +25,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private long _nextId;
     private int _delayMs;
     private volatile bool _refuse;
+    private volatile bool _refuseRealtime;
     private int _disposed;
 
     public FaultProxy(int targetPort)
@@ -60,6 +64,26 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         get => _refuse;
         set => _refuse = value;
+    }
+
+    /// <summary>
+    /// While set, realtime WebSocket connections (a first request line <c>GET /realtime/</c>) are reset, open ones at
+    /// once and new ones as they send it; other requests pass.
+    /// </summary>
+    public bool RefuseRealtime
+    {
+        get => _refuseRealtime;
+        set
+        {
+            _refuseRealtime = value; // before the scan: a link classified meanwhile sees the flag itself
+            if (value)
+            {
+                foreach (var link in _links.Values.Where(l => l.Realtime))
+                {
+                    link.Reset();
+                }
+            }
+        }
     }
 
     /// <summary>Resets every open connection now (no close handshake).</summary>
@@ -155,7 +179,7 @@ public sealed class FaultProxy : IAsyncDisposable
         try
         {
             await server.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
-            await Task.WhenAny(PumpAsync(link, client, server), PumpAsync(link, server, client));
+            await Task.WhenAny(PumpAsync(link, client, server, fromClient: true), PumpAsync(link, server, client, fromClient: false));
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
@@ -167,9 +191,10 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Link link, Socket from, Socket to)
+    private async Task PumpAsync(Link link, Socket from, Socket to, bool fromClient)
     {
         var buffer = new byte[16 * 1024];
+        var first = fromClient;
         try
         {
             while (!link.Closed)
@@ -179,6 +204,17 @@ public sealed class FaultProxy : IAsyncDisposable
                 {
                     to.Shutdown(SocketShutdown.Send);
                     return;
+                }
+                if (first)
+                {
+                    // A connection's first bytes are its first request line: a WebSocket upgrade to realtime or not.
+                    first = false;
+                    link.Realtime = buffer.AsSpan(0, n).StartsWith(RealtimeRequest);
+                    if (link.Realtime && _refuseRealtime)
+                    {
+                        link.Reset();
+                        return;
+                    }
                 }
                 var delay = Volatile.Read(ref _delayMs);
                 if (delay > 0)
@@ -208,6 +244,8 @@ public sealed class FaultProxy : IAsyncDisposable
         private int _closed;
 
         public volatile bool Stalled;
+
+        public volatile bool Realtime;
 
         public bool Closed => Volatile.Read(ref _closed) == 1;
 

@@ -1,27 +1,9 @@
-namespace StrideCampus.AiChat.Client.Tests.Realtime.Infrastructure;
+namespace StrideCampus.AiChat.Testing;
 
-/// <summary>Polling helpers for asynchronous assertions.</summary>
-public static class Eventually
-{
-    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("Timed out waiting for: " + what);
-            }
-
-            await Task.Delay(10);
-        }
-    }
-}
-
-/// <summary>Records what an observable emits.</summary>
+/// <summary>Records what an observable emits, for assertions that wait.</summary>
 public sealed class Recorder<T> : IObserver<T>
 {
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly List<T> _items = [];
 
     public bool Completed { get; private set; }
@@ -49,8 +31,32 @@ public sealed class Recorder<T> : IObserver<T>
         }
     }
 
+    /// <summary>Waits until the items so far satisfy <paramref name="condition"/>.</summary>
     public Task WaitForAsync(Func<IReadOnlyList<T>, bool> condition, string what, TimeSpan? timeout = null) =>
         Eventually.TrueAsync(() => condition(Items), what, timeout);
+
+    /// <summary>Waits for the first item that matches and returns it.</summary>
+    public async Task<T> FirstAsync(Func<T, bool> match, string what, TimeSpan? timeout = null)
+    {
+        var found = default(T);
+        await Eventually.TrueAsync(
+            () =>
+            {
+                foreach (var item in Items)
+                {
+                    if (match(item))
+                    {
+                        found = item;
+                        return true;
+                    }
+                }
+
+                return false;
+            },
+            what,
+            timeout);
+        return found!;
+    }
 
     public Task WaitCountAsync(int count, TimeSpan? timeout = null) =>
         WaitForAsync(i => i.Count >= count, $"{count} items", timeout);

@@ -1,12 +1,22 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace StrideCampus.AiChat.IntegrationTests.Infrastructure;
+namespace StrideCampus.AiChat.Testing;
 
-/// <summary>Keeps log lines in memory so a failing test can show what the client saw.</summary>
+/// <summary>One log entry a test captured.</summary>
+public sealed record LogEntry(DateTime Time, EventId Id, LogLevel Level, string Message)
+{
+    public override string ToString() => $"{Time:HH:mm:ss.fff} {Id.Id} {Level} {Message}";
+}
+
+/// <summary>Keeps log entries in memory: to assert what was logged (and that no secret was), or to show a failing test's story.</summary>
 public sealed class CapturingLoggerFactory : ILoggerFactory
 {
-    public ConcurrentQueue<string> Lines { get; } = new();
+    public ConcurrentQueue<LogEntry> Entries { get; } = new();
+
+    public IEnumerable<string> Lines => Entries.Select(e => e.ToString());
+
+    public bool Has(int eventId) => Entries.Any(e => e.Id.Id == eventId);
 
     public override string ToString() => string.Join(Environment.NewLine, Lines);
 
@@ -28,6 +38,6 @@ public sealed class CapturingLoggerFactory : ILoggerFactory
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {eventId.Id} {logLevel} {formatter(state, exception)}");
+            owner.Entries.Enqueue(new LogEntry(DateTime.UtcNow, eventId, logLevel, formatter(state, exception)));
     }
 }

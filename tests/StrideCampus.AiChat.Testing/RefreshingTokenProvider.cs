@@ -1,7 +1,7 @@
 using System.Reactive.Linq;
 using StrideCampus.AiChat.Client.Auth;
 
-namespace StrideCampus.AiChat.Client.Tests.Realtime.Infrastructure;
+namespace StrideCampus.AiChat.Testing;
 
 /// <summary>A refreshable provider whose refresh returns the next token of a factory.</summary>
 public sealed class RefreshingTokenProvider(string initial, Func<string> refresh) : IRefreshableAccessTokenProvider
