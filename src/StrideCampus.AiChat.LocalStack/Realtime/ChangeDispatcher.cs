@@ -75,7 +75,7 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
             }
             else
             {
-                targets = await FilterVisibleAsync(relation, row, targets, cancellationToken).ConfigureAwait(false);
+                targets = await FilterVisibleAsync(relation, row, change.Xid, targets, cancellationToken).ConfigureAwait(false);
                 if (targets.Count == 0)
                 {
                     return;
@@ -113,24 +113,26 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
     }
 
     private async Task<List<(ChannelSubscription Channel, List<int> Ids)>> FilterVisibleAsync(
-        RelationInfo relation, string?[] row, List<(ChannelSubscription Channel, List<int> Ids)> targets, CancellationToken cancellationToken)
+        RelationInfo relation, string?[] row, uint xid, List<(ChannelSubscription Channel, List<int> Ids)> targets, CancellationToken cancellationToken)
     {
+        // One check per distinct (role, user), whatever the number of their channels and tokens; the claims of the first
+        // token seen stand for that user's.
         var principals = new List<(string Role, string Claims)>();
         var principalOf = new int[targets.Count];
         var index = new Dictionary<(string, string), int>();
         for (var i = 0; i < targets.Count; i++)
         {
             var auth = targets[i].Channel.Auth;
-            var key = (auth.Role ?? "anon", auth.ClaimsJson ?? "{}");
+            var key = auth.Principal;
             if (!index.TryGetValue(key, out var p))
             {
                 p = principals.Count;
-                principals.Add(key);
+                principals.Add((key.Role, auth.ClaimsJson ?? "{}"));
                 index[key] = p;
             }
             principalOf[i] = p;
         }
-        var visible = await authorizer.AuthorizeAsync(relation, row, principals, cancellationToken).ConfigureAwait(false);
+        var visible = await authorizer.AuthorizeAsync(relation, row, xid, principals, cancellationToken).ConfigureAwait(false);
         var result = new List<(ChannelSubscription, List<int>)>(targets.Count);
         for (var i = 0; i < targets.Count; i++)
         {

@@ -30,6 +30,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
     private volatile bool _streaming;
     private bool _hasStreamed;
     private ulong _commitLsn;
+    private uint _xid;
 
     public ReplicationListener(string connectionString, RelationCatalog catalog, ILogger logger)
     {
@@ -118,6 +119,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
                 case BeginMessage begin:
                     commitTimestamp = begin.TransactionCommitTimestamp;
                     _commitLsn = (ulong)begin.TransactionFinalLsn;
+                    _xid = begin.TransactionXid;
                     break;
                 case RelationMessage relation:
                     _relations[relation.RelationId] = await _catalog.DescribeAsync(
@@ -168,7 +170,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
             _logger.LogWarning("Change for unknown relation {RelationId} skipped", relationId);
             return;
         }
-        _changes.Writer.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()) { OldIsKeyOnly = oldIsKey, CommitLsn = _commitLsn });
+        _changes.Writer.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()) { OldIsKeyOnly = oldIsKey, CommitLsn = _commitLsn, Xid = _xid });
     }
 
     private static async Task<string?[]> ReadAsync(ReplicationTuple tuple, CancellationToken cancellationToken)
