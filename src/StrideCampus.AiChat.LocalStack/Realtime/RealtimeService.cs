@@ -62,15 +62,22 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         Replication = new ReplicationListener(context.Postgres.ConnectionString, Catalog, loggerFactory.CreateLogger<ReplicationListener>());
         // Changes committed while replication was down are lost (a temporary slot), and, as on Supabase, each
         // postgres_changes channel is only told "Subscribed to PostgreSQL" again (clients catch up on it).
-        Replication.Resumed += () =>
-        {
-            foreach (var channel in Registry.PostgresSubscribers)
-            {
-                channel.Session.ResubscribeAfterReplicationGap(channel);
-            }
-        };
+        // Changes shed because dispatch fell too far behind are a gap too, told the same way.
+        Replication.Resumed += ResubscribeAll;
         Subscriptions = new PostgresSubscriptions(_superuser, context.Options.SubscribeDelay, Time, _logger);
         _dispatcher = new ChangeDispatcher(Registry, new ChangeAuthorizer(_authenticator, loggerFactory.CreateLogger<ChangeAuthorizer>()), loggerFactory.CreateLogger<ChangeDispatcher>(), Options);
+        _dispatcher.Gap += ResubscribeAll;
+    }
+
+    /// <summary>Delivers postgres_changes (internal: tests and the benchmark read its counters and hooks).</summary>
+    internal ChangeDispatcher Dispatcher => _dispatcher;
+
+    private void ResubscribeAll()
+    {
+        foreach (var channel in Registry.PostgresSubscribers)
+        {
+            channel.Session.ResubscribeAfterReplicationGap(channel);
+        }
     }
 
     public TimeProvider Time { get; }
