@@ -263,16 +263,30 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         }
         // Counted once in, as Supabase's HTTP broadcast does (lib/realtime/tenants/batch_broadcast.ex), then per delivery.
         Options.Quota?.CountInbound();
+        // Encoded once per serializer and shared: a large broadcast to many sockets costs its size once or twice, not per socket.
+        var frames = new Dictionary<PhoenixSerializer, OutboundFrame>(2);
         foreach (var channel in Registry.OnTopic(ChannelSubscription.RoutingKeyOf(topic, isPrivate)))
         {
-            if (!channel.CanReceiveBroadcast)
+            if (!channel.CanReceiveBroadcast || channel.IsClosed)
             {
                 continue;
             }
-            channel.Session.Send(channel.Session.Serializer.Encode(null, null, topic, "broadcast", Write));
-            if (Options.Quota?.CountDelivery() == true)
+            try
             {
-                channel.Session.Shutdown(channel, TenantQuota.TooManyMessages);
+                var serializer = channel.Session.Serializer;
+                if (!frames.TryGetValue(serializer, out var frame))
+                {
+                    frames[serializer] = frame = serializer.Encode(null, null, topic, "broadcast", Write);
+                }
+                channel.Session.Send(frame);
+                if (Options.Quota?.CountDelivery() == true)
+                {
+                    channel.Session.Shutdown(channel, TenantQuota.TooManyMessages);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.LogWarning(ex, "HTTP broadcast on {Topic} not delivered to one socket", topic);
             }
         }
     }

@@ -130,7 +130,15 @@ internal sealed class RealtimeSocketSession
                     continue;
                 }
                 _frameBytes = count;
-                await HandleAsync(message).ConfigureAwait(false);
+                try
+                {
+                    await HandleAsync(message).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not WebSocketException and not IOException)
+                {
+                    // One message that cannot be handled is dropped; the socket and its other channels go on.
+                    _logger.LogWarning(ex, "Handling {Event} on {Topic} failed; the message is dropped", message.Event, message.Topic);
+                }
             }
         }
         finally
@@ -600,37 +608,38 @@ internal sealed class RealtimeSocketSession
         }
         var quota = _service.Options.Quota;
         quota?.CountInbound();
-        OutboundFrame? v1 = null, v2 = null;
+        // Encoded once per serializer (null: that serializer cannot carry it), the bytes shared by every target.
+        var frames = new Dictionary<PhoenixSerializer, OutboundFrame?>(2);
         foreach (var target in _service.Registry.OnTopic(channel.RoutingKey))
         {
             if (target.IsClosed || (!channel.Self && ReferenceEquals(target, channel)) || !target.CanReceiveBroadcast)
             {
                 continue;
             }
-            var serializer = target.Session.Serializer;
-            var isV1 = ReferenceEquals(serializer, PhoenixSerializer.V1);
-            OutboundFrame? frame = isV1 ? v1 : v2;
-            if (frame is null)
+            try
             {
-                frame = message.Broadcast is { } user
-                    ? serializer.EncodeBroadcast(channel.Topic, user)
-                    : serializer.Encode(null, null, channel.Topic, "broadcast", w => message.Payload.WriteTo(w));
-                if (isV1)
+                var serializer = target.Session.Serializer;
+                if (!frames.TryGetValue(serializer, out var frame))
                 {
-                    v1 = frame;
+                    frame = message.Broadcast is { } user
+                        ? serializer.EncodeBroadcast(channel.Topic, user)
+                        : serializer.Encode(null, null, channel.Topic, "broadcast", w => message.Payload.WriteTo(w));
+                    frames[serializer] = frame;
                 }
-                else
+                if (frame is { } f)
                 {
-                    v2 = frame;
+                    target.Session.Send(f);
+                    if (quota?.CountDelivery() == true)
+                    {
+                        target.Session.Shutdown(target, TenantQuota.TooManyMessages);
+                    }
                 }
             }
-            if (frame is { } f)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                target.Session.Send(f);
-                if (quota?.CountDelivery() == true)
-                {
-                    target.Session.Shutdown(target, TenantQuota.TooManyMessages);
-                }
+                // One target that cannot take it (a serializer that refuses the payload, a socket going away) stops no other.
+                frames[target.Session.Serializer] = null;
+                _logger.LogWarning(ex, "Broadcast on {Topic} not delivered to one socket", channel.Topic);
             }
         }
         if (channel.Ack)
