@@ -50,6 +50,9 @@ internal sealed class RealtimeSocketSession
 
     public PhoenixSerializer Serializer { get; }
 
+    /// <summary>Bytes queued for this socket and not sent yet.</summary>
+    internal long QueuedBytes => _outbox.QueuedBytes;
+
     /// <summary>Queues a frame; dropped only when the socket is already gone.</summary>
     public void Send(OutboundFrame frame) => _outbox.TryWrite(frame);
 

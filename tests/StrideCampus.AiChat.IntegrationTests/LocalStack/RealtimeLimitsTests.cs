@@ -174,4 +174,62 @@ public sealed class RealtimeLimitsTests(LocalStackFixture fixture)
         Assert.False(limiter.TryJoin());
         Assert.True(new JoinRateLimiter(() => 0, time).TryJoin()); // 0: no limit
     }
+
+    /// <summary>
+    /// Brought back after it was dropped as flaky (0c1337e). The product was right; the test was not: the 1 s heartbeat
+    /// timeout applied to the sender too (options are read when a socket opens), and the sender fell silent after its
+    /// last push, so it was ended about when the mute client was, and "one channel left on the topic" held only in the
+    /// short window between the two removals. Now the sender keeps its heartbeat, and the test waits for the mute
+    /// client's own channel to go while the sender's stays.
+    /// </summary>
+    [Fact]
+    public async Task The_heartbeat_timeout_ends_a_client_that_neither_reads_nor_writes_even_with_frames_queued_for_it()
+    {
+        var options = Realtime.Options;
+        var previous = options.HeartbeatTimeout;
+        var previousSendTimeout = options.SendTimeout;
+        options.HeartbeatTimeout = TimeSpan.FromSeconds(2);
+        options.SendTimeout = TimeSpan.FromMinutes(5); // only the heartbeat timeout may end it here
+        try
+        {
+            var topic = "realtime:mute-" + Guid.NewGuid().ToString("N")[..8];
+            using var mute = new ClientWebSocket();
+            mute.Options.SetBuffer(4096, 4096);
+            await mute.ConnectAsync(Url(fixture.Stack.ApiUrl, fixture.Stack.AnonKey, "2.0.0"), CancellationToken.None);
+            var join = JsonSerializer.Serialize(new object?[] { "1", "1", topic, "phx_join", Join() });
+            await mute.SendAsync(Encoding.UTF8.GetBytes(join), WebSocketMessageType.Text, true, CancellationToken.None);
+            await Eventually.TrueAsync(() => Realtime.Registry.OnTopic(topic).Length == 1, "the mute client joined");
+            var muteChannel = Realtime.Registry.OnTopic(topic)[0];
+
+            await using var sender = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+            await sender.PushAsync("1", "1", topic, "phx_join", Join(ack: true));
+            await sender.WaitForReplyAsync("1");
+            var senderChannel = Assert.Single(Realtime.Registry.OnTopic(topic), c => !ReferenceEquals(c, muteChannel));
+            // Enough queued for it to fill its socket buffers (so the close frame waits behind them), under the 16 MiB
+            // bound. It keeps its heartbeat going meanwhile, so the timeout starts only once the frames are stuck.
+            var chunk = new string('q', 200_000);
+            for (var i = 0; i < 75; i++)
+            {
+                await sender.PushAsync("1", $"q{i}", topic, "broadcast", new { type = "broadcast", @event = "q", payload = new { text = chunk } });
+                await sender.WaitForReplyAsync($"q{i}");
+                await mute.SendAsync(Encoding.UTF8.GetBytes("[null,\"h" + i + "\",\"phoenix\",\"heartbeat\",{}]"), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+            Assert.True(muteChannel.Session.QueuedBytes > 1024 * 1024, $"frames stuck for the mute client: {muteChannel.Session.QueuedBytes} bytes");
+
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            var beat = 0;
+            while (Realtime.Registry.OnTopic(topic).Contains(muteChannel))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the mute client is ended by the heartbeat timeout");
+                await sender.PushAsync(null, $"b{beat++}", "phoenix", "heartbeat", new { });
+                await Task.Delay(200);
+            }
+            Assert.Contains(senderChannel, Realtime.Registry.OnTopic(topic));
+        }
+        finally
+        {
+            options.HeartbeatTimeout = previous;
+            options.SendTimeout = previousSendTimeout;
+        }
+    }
 }
