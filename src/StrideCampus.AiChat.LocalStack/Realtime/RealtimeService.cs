@@ -174,6 +174,14 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
                 await WriteErrorAsync(http, StatusCodes.Status422UnprocessableEntity, "messages is required").ConfigureAwait(false);
                 return;
             }
+            // supabase/realtime lib/realtime/tenants/batch_broadcast.ex validates every message's payload size
+            // (Tenants.validate_payload_size: the tenant's limit plus 500 bytes) before sending any: one too large
+            // refuses the whole request with 422 and Ecto's error shape.
+            if (OversizedPayloads(messages) is { } oversized)
+            {
+                await WritePayloadTooLargeAsync(http, oversized).ConfigureAwait(false);
+                return;
+            }
             // Write permission of a private topic is checked once per topic of the request.
             var writable = new Dictionary<string, bool>(StringComparer.Ordinal);
             string? headersJson = null; // serialized once, on the first private topic
@@ -329,6 +337,53 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             writer.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>For each message, whether its payload passes the limit; null when none does.</summary>
+    private bool[]? OversizedPayloads(JsonElement messages)
+    {
+        var limit = (long)Options.MaxPayloadBytes + 500;
+        var over = new bool[messages.GetArrayLength()];
+        var any = false;
+        var i = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("payload", out var payload)
+                && System.Text.Encoding.UTF8.GetByteCount(payload.GetRawText()) > limit)
+            {
+                over[i] = any = true;
+            }
+            i++;
+        }
+        return any ? over : null;
+    }
+
+    private static async Task WritePayloadTooLargeAsync(HttpContext http, bool[] oversized)
+    {
+        http.Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        http.Response.ContentType = "application/json";
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("errors");
+            writer.WriteStartArray("messages");
+            foreach (var over in oversized)
+            {
+                writer.WriteStartObject();
+                if (over)
+                {
+                    writer.WriteStartArray("payload");
+                    writer.WriteStringValue("Payload size exceeds tenant limit");
+                    writer.WriteEndArray();
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        await http.Response.Body.WriteAsync(stream.ToArray(), http.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task WriteErrorAsync(HttpContext http, int status, string message)
