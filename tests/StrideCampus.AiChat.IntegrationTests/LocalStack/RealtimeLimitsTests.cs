@@ -70,6 +70,42 @@ public sealed class RealtimeLimitsTests(LocalStackFixture fixture)
     }
 
     [Fact]
+    public async Task An_HTTP_broadcast_with_a_payload_over_the_limit_is_refused_whole_with_422_as_Supabase_validates_it()
+    {
+        // supabase/realtime lib/realtime/tenants/batch_broadcast.ex: every message's payload is size-checked
+        // (Tenants.validate_payload_size) before any is sent; a failed changeset is a 422.
+        var name = "http-big-" + Guid.NewGuid().ToString("N")[..8];
+        await using var receiver = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        await receiver.PushAsync("1", "1", "realtime:" + name, "phx_join", Join());
+        await receiver.WaitForReplyAsync("1");
+        using var http = new HttpClient { BaseAddress = fixture.Stack.ApiUrl };
+
+        async Task<HttpResponseMessage> PostAsync(params (string Event, int Bytes)[] messages)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/realtime/v1/api/broadcast")
+            {
+                Content = new StringContent(JsonSerializer.Serialize(new
+                {
+                    messages = messages.Select(m => new { topic = name, @event = m.Event, payload = new { text = new string('x', m.Bytes) } }),
+                }), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("apikey", fixture.Stack.ServiceRoleKey);
+            return await http.SendAsync(request);
+        }
+
+        using var refused = await PostAsync(("small first", 10), ("too big", 300_000));
+        Assert.Equal(422, (int)refused.StatusCode);
+        var errors = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").GetProperty("messages");
+        Assert.Empty(errors[0].EnumerateObject());
+        Assert.Equal("Payload size exceeds tenant limit", errors[1].GetProperty("payload")[0].GetString());
+
+        using var accepted = await PostAsync(("fits", 10));
+        Assert.Equal(202, (int)accepted.StatusCode);
+        var received = Parts(await receiver.WaitForEventAsync("broadcast")).Payload;
+        Assert.Equal("fits", received.GetProperty("event").GetString()); // nothing of the refused request came first
+    }
+
+    [Fact]
     public async Task A_presence_track_over_the_payload_limit_ends_the_channel_with_Supabases_reason()
     {
         var topic = "realtime:presence-" + Guid.NewGuid().ToString("N")[..8];
