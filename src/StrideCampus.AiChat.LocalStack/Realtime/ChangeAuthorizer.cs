@@ -30,7 +30,7 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
     /// Whether a 32-bit transaction id (<c>$1</c>) is visible to a fresh snapshot: the full 64-bit id is the snapshot's
     /// xmax plus the signed 32-bit distance from xmax's low half to the id (wraparound-safe, as PostgreSQL compares xids).
     /// </summary>
-    private const string TransactionVisibleSql = """
+    internal const string TransactionVisibleSql = """
         select pg_visible_in_snapshot((x + ($1 - x % 4294967296 + 6442450944) % 4294967296 - 2147483648)::text::xid8, s)
         from (select s, pg_snapshot_xmax(s)::text::bigint as x from pg_current_snapshot() s) t
         """;
