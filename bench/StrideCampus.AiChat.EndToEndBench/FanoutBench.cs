@@ -32,6 +32,12 @@ internal sealed class FanoutBench(BenchArguments args)
     private readonly int _spacingMs = args.Int("spacing-ms", 200);
     private readonly int _connectParallelism = args.Int("connect-parallelism", 16);
 
+    // --sockets-per-user K: each user holds K sockets (a token each, as K devices or refreshed tokens); --shared-topic 1:
+    // every socket joins the same channel name. Together they show the work done once per change: one RLS check per
+    // user (not per token) and one frame per topic and serializer (not per socket).
+    private readonly int _socketsPerUser = Math.Max(1, args.Int("sockets-per-user", 1));
+    private readonly bool _sharedTopic = args.Int("shared-topic", 0) != 0;
+
     private readonly ConcurrentDictionary<string, long> _pgoutput = new();
     private volatile PhaseRecorder? _phase;
 
@@ -40,7 +46,8 @@ internal sealed class FanoutBench(BenchArguments args)
         await using var stack = await BenchStack.StartAsync(ct);
         await stack.ExecuteAsync(CreateTableSql, ct);
         var maxClients = (int)_clientCounts.Max();
-        var users = await stack.CreateUsersAsync(maxClients, "fanout", ct);
+        var users = await stack.CreateUsersAsync((maxClients + _socketsPerUser - 1) / _socketsPerUser, "fanout", ct);
+        Console.WriteLine($"{users.Length} users, {_socketsPerUser} socket(s) each, {(_sharedTopic ? "one shared topic" : "a topic per socket")}");
         await using var listener = await PgOutputListener.StartAsync(
             stack.ConnectionString,
             row =>
@@ -67,7 +74,9 @@ internal sealed class FanoutBench(BenchArguments args)
                 Console.WriteLine($"{clients} clients connected and joined ({connectClock.Elapsed.TotalSeconds:F1} s)");
                 await Task.Delay(500, ct); // let the joins settle before measuring
                 stalls.Reset();
+                var work = DispatchWork.Read(stack);
                 var result = await RunPhaseAsync(writer, clients, ct);
+                Console.WriteLine($"  LocalStack work per row: {DispatchWork.Read(stack).PerRow(work, _rows)}");
                 results.Add((clients, result));
                 var lateness = stalls.Lateness();
                 Console.WriteLine($"  stall canary (1 ms sleep wakes late by): p50 {lateness.P50:F2} p99 {lateness.P99:F2} max {lateness.Max:F2} ms; {ProcessSnapshot.LoadAverage()}");
@@ -108,7 +117,8 @@ internal sealed class FanoutBench(BenchArguments args)
         var indexes = Enumerable.Range(subscribers.Count, count - subscribers.Count).ToArray();
         foreach (var batch in indexes.Chunk(_connectParallelism))
         {
-            subscribers.AddRange(await Task.WhenAll(batch.Select(i => FanoutSubscriber.ConnectAsync(stack, users[i], i, OnDelivered, ct))));
+            subscribers.AddRange(await Task.WhenAll(batch.Select(i => FanoutSubscriber.ConnectAsync(
+                stack, users[i / _socketsPerUser], i, OnDelivered, ct, _sharedTopic ? "fanout" : null, TimeSpan.FromMinutes(i % _socketsPerUser)))));
         }
     }
 

@@ -17,14 +17,16 @@ internal sealed class FanoutSubscriber : IAsyncDisposable
     }
 
     /// <summary>Connects and joins; <paramref name="onRow"/> gets each delivered row's body and the arrival time.</summary>
-    public static async Task<FanoutSubscriber> ConnectAsync(BenchStack stack, Guid userId, int index, Action<int, string, long> onRow, CancellationToken ct)
+    /// <param name="topic">The channel name; null for one of its own (<c>fanout-{index}</c>).</param>
+    /// <param name="tokenSkew">Added to the token's lifetime, so sockets of one user hold distinct tokens.</param>
+    public static async Task<FanoutSubscriber> ConnectAsync(BenchStack stack, Guid userId, int index, Action<int, string, long> onRow, CancellationToken ct, string? topic = null, TimeSpan tokenSkew = default)
     {
         var client = new RealtimeClient(
             new RealtimeClientOptions { Url = stack.Server.ApiUrl, ApiKey = stack.Server.AnonKey },
-            new StaticAccessTokenProvider(stack.Token(userId)));
+            new StaticAccessTokenProvider(stack.Token(userId, tokenSkew)));
         try
         {
-            var channel = client.Channel("fanout-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var channel = client.Channel(topic ?? "fanout-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture));
             var subscription = channel
                 .OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.Insert, "public", FanoutBench.Table))
                 .Subscribe(change =>

@@ -19,6 +19,10 @@ using StrideCampus.AiChat.LocalStack.Hosting;
 // extra socket): every change is then RLS-checked for them too (and delivered to none of them),
 // which shows what the visibility check costs per subscriber.
 // Usage: dotnet run -c Release --project bench/StrideCampus.AiChat.LocalStack.LatencyBench -- [count] [rate/s] [others]
+if (args.Length > 0 && args[0] == "hostile")
+{
+    return await StrideCampus.AiChat.LocalStack.LatencyBench.HostileCommand.RunAsync();
+}
 var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
 var rate = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 100;
 var others = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0;

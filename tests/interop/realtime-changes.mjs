@@ -3,13 +3,17 @@
 // (session_id=eq.<own session>). When every channel is SUBSCRIBED the script writes READY_FILE; the
 // test then writes rows and finally an "END" session and message per user. In commit order, the END
 // events come last, so the script stops when each subscription has seen its END, and prints every
-// payload the callbacks received as one JSON object.
+// payload the callbacks received as one JSON object. With PROGRESS_FILE it also keeps there, after every event,
+// how many events each subscription has received, so the test can wait for an insert's event before it deletes the
+// row (Supabase checks an insert's visibility against the row as it is when the change is polled: a row deleted
+// before that is never delivered).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { newClient } from './client.mjs';
 
 const users = JSON.parse(process.env.TOKENS);
 const readyFile = process.env.READY_FILE;
+const progressFile = process.env.PROGRESS_FILE;
 const received = {};
 const clients = [];
 const done = [];
@@ -47,6 +51,12 @@ for (const user of users) {
     });
     channel.on('postgres_changes', { event: '*', schema: 'public', table, ...(filter ? { filter } : {}) }, (payload) => {
       received[key].push(payload);
+      if (progressFile) {
+        // Written whole, then renamed: the reader never sees half a file.
+        const counts = Object.fromEntries(Object.entries(received).map(([k, v]) => [k, v.length]));
+        writeFileSync(`${progressFile}.tmp`, JSON.stringify(counts));
+        renameSync(`${progressFile}.tmp`, progressFile);
+      }
       const row = payload.new ?? {};
       if (payload.eventType === 'INSERT' && (row.title === 'END' || row.content === 'END')) finish();
     });

@@ -6,37 +6,79 @@ using StrideCampus.AiChat.LocalStack.Postgres;
 namespace StrideCampus.AiChat.LocalStack.Realtime;
 
 /// <summary>
-/// Decides which subscribers may see a changed row. For each distinct (role, claims) it runs, after
+/// Decides which subscribers may see a changed row. For each distinct principal (role and user) it runs, after
 /// <c>set_config('request.jwt.claims', ...)</c> and <c>set_config('role', ...)</c> on a pooled
-/// connection of the <c>authenticator</c> role, the table's SELECT policies against the row as
-/// the WAL carries it (<see cref="RelationInfo.RowVisibilitySql"/>), so the answer is as of the
-/// change even when the row has changed again or is gone. When that is not possible (an unchanged
-/// TOAST value, a policy the rewrite cannot evaluate) it falls back to walrus's check of the
-/// current table: <c>select exists(select 1 from table where pk = ...)</c>. All principals of one
-/// change go in one batch (one round trip, one implicit transaction, so settings never leak).
+/// connection of the <c>authenticator</c> role, Supabase's check of the current table by primary key:
+/// <c>select exists(select 1 from table where pk = ...)</c> (supabase/realtime
+/// <c>priv/repo/tenant_schema/realtime/functions/build_prepared_statement_sql.sql</c>, run by
+/// <c>apply_rls.sql</c> as the subscriber when the change is polled), so a row deleted or changed since the
+/// change is judged as it is now. With <paramref name="checkWalRow"/> (not Supabase's behaviour) it applies the
+/// table's SELECT policies to the row as the WAL carries it instead (<see cref="RelationInfo.RowVisibilitySql"/>),
+/// falling back to the primary-key check where that is not possible (an unchanged TOAST value, a policy the
+/// rewrite cannot evaluate). All principals of one change go in one batch (one round trip, one implicit
+/// transaction, so settings never leak).
+/// <para>
+/// The walsender streams a commit once its WAL is flushed, a moment before the committing backend makes the
+/// transaction visible to new snapshots: a primary-key check in that moment would miss a new row. So a batch first
+/// asks whether the change's transaction is visible to a fresh snapshot and, while it is not, waits and asks again
+/// (the batch's later statements take later snapshots, so they see it too).
+/// </para>
 /// </summary>
-internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger logger)
+internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger logger, bool checkWalRow = false)
 {
+    /// <summary>
+    /// Whether a 32-bit transaction id (<c>$1</c>) is visible to a fresh snapshot: the full 64-bit id is the snapshot's
+    /// xmax plus the signed 32-bit distance from xmax's low half to the id (wraparound-safe, as PostgreSQL compares xids).
+    /// </summary>
+    internal const string TransactionVisibleSql = """
+        select pg_visible_in_snapshot((x + ($1 - x % 4294967296 + 6442450944) % 4294967296 - 2147483648)::text::xid8, s)
+        from (select s, pg_snapshot_xmax(s)::text::bigint as x from pg_current_snapshot() s) t
+        """;
+
+    /// <summary>How long a check waits for the change's transaction to become visible before judging the table as it is.</summary>
+    private static readonly TimeSpan VisibleWait = TimeSpan.FromSeconds(2);
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<RelationInfo, bool> _rowCheckFailed = new();
+    private long _checks;
+
+    /// <summary>Principals checked so far (one per distinct principal of each change), for tests and the benchmark.</summary>
+    internal long Checks => Interlocked.Read(ref _checks);
 
     /// <summary>Returns, for each principal, whether the row is visible to it.</summary>
-    public async Task<bool[]> AuthorizeAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, CancellationToken cancellationToken)
+    /// <param name="relation">The changed table.</param>
+    /// <param name="row">The row as the WAL carries it.</param>
+    /// <param name="xid">The change's transaction (0 when unknown: not waited for).</param>
+    /// <param name="principals">Role and claims of each distinct subscriber.</param>
+    /// <param name="cancellationToken">Ends the check.</param>
+    public async Task<bool[]> AuthorizeAsync(RelationInfo relation, string?[] row, uint xid, IReadOnlyList<(string Role, string Claims)> principals, CancellationToken cancellationToken)
     {
         var visible = new bool[principals.Count];
         if (principals.Count == 0)
         {
             return visible;
         }
-        var byRow = relation.RowVisibilitySql is not null && !_rowCheckFailed.ContainsKey(relation) && !row.Any(v => ReferenceEquals(v, RowChange.Unchanged));
+        var byRow = checkWalRow && relation.RowVisibilitySql is not null && !_rowCheckFailed.ContainsKey(relation) && !row.Any(v => ReferenceEquals(v, RowChange.Unchanged));
         if (!byRow && relation.VisibilitySql is null)
         {
             return visible;
         }
+        Interlocked.Add(ref _checks, principals.Count);
         try
         {
+            // The row check reads the WAL's values, not the table: it needs no wait.
+            var waitXid = byRow ? 0u : xid;
+            var waitUntil = DateTime.UtcNow + VisibleWait;
             // A pooled connection broke (e.g. PostgreSQL restarted): drop the pool and try once more.
-            await BrokenConnectionRetry.RunAsync(authenticator, ct => RunChunkedAsync(relation, row, principals, visible, ct, byRow), cancellationToken,
-                ex => logger.LogWarning("Visibility check connection failed ({Error}); retrying on a new connection", ex.Message)).ConfigureAwait(false);
+            while (!await BrokenConnectionRetry.RunAsync(authenticator, ct => RunChunkedAsync(relation, row, waitXid, principals, visible, ct, byRow), cancellationToken,
+                ex => logger.LogWarning("Visibility check connection failed ({Error}); retrying on a new connection", ex.Message)).ConfigureAwait(false))
+            {
+                if (DateTime.UtcNow > waitUntil)
+                {
+                    logger.LogWarning("Transaction {Xid} still not visible after {Wait}; its change on {Table} is judged as the table is now", xid, VisibleWait, relation.Table);
+                    waitXid = 0;
+                }
+                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+            }
             return visible;
         }
         catch (PostgresException ex)
@@ -71,27 +113,34 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
     }
 
     /// <summary>Many principals are split over a few pooled connections checked in parallel (one batch each).</summary>
-    private Task RunChunkedAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, bool[] visible, CancellationToken cancellationToken, bool byRow)
+    /// <returns>False when the change's transaction was not visible yet to some batch (then nothing is final).</returns>
+    private async Task<bool> RunChunkedAsync(RelationInfo relation, string?[] row, uint xid, IReadOnlyList<(string Role, string Claims)> principals, bool[] visible, CancellationToken cancellationToken, bool byRow)
     {
         const int MinChunk = 32;
         var parallel = Math.Min(Math.Max(2, Environment.ProcessorCount), principals.Count / MinChunk);
         if (parallel <= 1)
         {
-            return RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow);
+            return await RunAsync(relation, row, principals, 0, principals.Count, visible, cancellationToken, byRow, xid).ConfigureAwait(false);
         }
         var size = (principals.Count + parallel - 1) / parallel;
-        var tasks = new List<Task>(parallel);
+        var tasks = new List<Task<bool>>(parallel);
         for (var start = 0; start < principals.Count; start += size)
         {
-            tasks.Add(RunAsync(relation, row, principals, start, Math.Min(size, principals.Count - start), visible, cancellationToken, byRow));
+            tasks.Add(RunAsync(relation, row, principals, start, Math.Min(size, principals.Count - start), visible, cancellationToken, byRow, xid));
         }
-        return Task.WhenAll(tasks);
+        return (await Task.WhenAll(tasks).ConfigureAwait(false)).All(ok => ok);
     }
 
-    private async Task RunAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, int start, int count, bool[] visible, CancellationToken cancellationToken, bool byRow = false)
+    private async Task<bool> RunAsync(RelationInfo relation, string?[] row, IReadOnlyList<(string Role, string Claims)> principals, int start, int count, bool[] visible, CancellationToken cancellationToken, bool byRow = false, uint xid = 0)
     {
         await using var conn = await authenticator.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(conn);
+        if (xid != 0)
+        {
+            var seen = new NpgsqlBatchCommand(TransactionVisibleSql);
+            seen.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (long)xid });
+            batch.BatchCommands.Add(seen);
+        }
         for (var i = start; i < start + count; i++)
         {
             batch.BatchCommands.Add(RequestSettings.Command(principals[i].Claims, principals[i].Role));
@@ -104,6 +153,15 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
             batch.BatchCommands.Add(check);
         }
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (xid != 0)
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (!reader.GetBoolean(0))
+            {
+                return false;
+            }
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
         for (var i = start; i < start + count; i++)
         {
             // set_config row, then the exists row
@@ -113,5 +171,6 @@ internal sealed class ChangeAuthorizer(NpgsqlDataSource authenticator, ILogger l
             visible[i] = reader.GetBoolean(0);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         }
+        return true;
     }
 }

@@ -15,15 +15,36 @@ namespace StrideCampus.AiChat.LocalStack.Realtime;
 /// </summary>
 internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorizer authorizer, ILogger logger, RealtimeOptions? options = null)
 {
+    private long _encodes;
+
+    /// <summary>postgres_changes frames encoded so far (one per distinct topic, serializer and ids of a change).</summary>
+    internal long Encodes => Interlocked.Read(ref _encodes);
+
+    /// <summary>The visibility checks, for tests and the benchmark.</summary>
+    internal ChangeAuthorizer Authorizer => authorizer;
+
+    /// <summary>Raised on the dispatch loop after each change (for tests: what it cost and who got it); the loop waits for it.</summary>
+    internal event Action<DispatchReport>? Dispatched;
+
+    /// <summary>Raised on the dispatch loop where changes were shed (the queue was full); subscribers must resync.</summary>
+    internal event Action? Gap;
+
     public async Task RunAsync(ReplicationListener listener, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var change in listener.Changes.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (change is null)
+                {
+                    logger.LogWarning("Changes were shed (dispatch fell {Capacity} changes behind); subscribers are told to resync", listener.Changes.Capacity);
+                    Gap?.Invoke();
+                    continue;
+                }
                 try
                 {
-                    await DispatchAsync(change, cancellationToken).ConfigureAwait(false);
+                    var report = await DispatchAsync(change, cancellationToken).ConfigureAwait(false);
+                    Dispatched?.Invoke(report);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -36,7 +57,7 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
         }
     }
 
-    internal async Task DispatchAsync(RowChange change, CancellationToken cancellationToken)
+    internal async Task<DispatchReport> DispatchAsync(RowChange change, CancellationToken cancellationToken)
     {
         var relation = change.Relation;
         var kind = change.KindName;
@@ -63,8 +84,9 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
         }
         if (targets is null)
         {
-            return;
+            return new DispatchReport(change, 0, 0, 0);
         }
+        var principals = 0;
 
         string[]? errors = null;
         if (relation.RlsEnabled && change.Kind != ChangeKind.Delete)
@@ -75,10 +97,10 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
             }
             else
             {
-                targets = await FilterVisibleAsync(relation, row, targets, cancellationToken).ConfigureAwait(false);
+                (targets, principals) = await FilterVisibleAsync(relation, row, change.Xid, targets, cancellationToken).ConfigureAwait(false);
                 if (targets.Count == 0)
                 {
-                    return;
+                    return new DispatchReport(change, 0, principals, 0);
                 }
             }
         }
@@ -86,7 +108,7 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
         if (options?.Quota is { } quota && !quota.AdmitDatabaseChange(targets.Sum(t => t.Ids.Count)))
         {
             logger.LogDebug("A {Kind} on {Schema}.{Table} was dropped: the project is over its events per second", kind, relation.Schema, relation.Table);
-            return;
+            return new DispatchReport(change, 0, principals, 0);
         }
 
         var data = BuildData(change, row, errors);
@@ -94,43 +116,56 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
         {
             data = BuildData(change, row, [PayloadTooLarge], PayloadTooLargeValueBytes);
         }
+        // One frame per distinct (topic, serializer, ids), its bytes shared by every socket that gets it.
+        var frames = new Dictionary<(string Topic, PhoenixSerializer Serializer, string Ids), OutboundFrame>();
         foreach (var (channel, ids) in targets)
         {
-            channel.Session.Send(channel.Session.Serializer.Encode(null, null, channel.Topic, "postgres_changes", w =>
+            var serializer = channel.Session.Serializer;
+            var key = (channel.Topic, serializer, string.Join(',', ids));
+            if (!frames.TryGetValue(key, out var frame))
             {
-                w.WriteStartObject();
-                w.WriteStartArray("ids");
-                foreach (var id in ids)
+                frame = serializer.Encode(null, null, channel.Topic, "postgres_changes", w =>
                 {
-                    w.WriteNumberValue(id);
-                }
-                w.WriteEndArray();
-                w.WritePropertyName("data");
-                w.WriteRawValue(data.Span, skipInputValidation: true);
-                w.WriteEndObject();
-            }));
+                    w.WriteStartObject();
+                    w.WriteStartArray("ids");
+                    foreach (var id in ids)
+                    {
+                        w.WriteNumberValue(id);
+                    }
+                    w.WriteEndArray();
+                    w.WritePropertyName("data");
+                    w.WriteRawValue(data.Span, skipInputValidation: true);
+                    w.WriteEndObject();
+                });
+                frames[key] = frame;
+            }
+            channel.Session.Send(frame);
         }
+        Interlocked.Add(ref _encodes, frames.Count);
+        return new DispatchReport(change, targets.Count, principals, frames.Count);
     }
 
-    private async Task<List<(ChannelSubscription Channel, List<int> Ids)>> FilterVisibleAsync(
-        RelationInfo relation, string?[] row, List<(ChannelSubscription Channel, List<int> Ids)> targets, CancellationToken cancellationToken)
+    private async Task<(List<(ChannelSubscription Channel, List<int> Ids)> Visible, int Principals)> FilterVisibleAsync(
+        RelationInfo relation, string?[] row, uint xid, List<(ChannelSubscription Channel, List<int> Ids)> targets, CancellationToken cancellationToken)
     {
+        // One check per distinct (role, user), whatever the number of their channels and tokens; the claims of the first
+        // token seen stand for that user's.
         var principals = new List<(string Role, string Claims)>();
         var principalOf = new int[targets.Count];
         var index = new Dictionary<(string, string), int>();
         for (var i = 0; i < targets.Count; i++)
         {
             var auth = targets[i].Channel.Auth;
-            var key = (auth.Role ?? "anon", auth.ClaimsJson ?? "{}");
+            var key = auth.Principal;
             if (!index.TryGetValue(key, out var p))
             {
                 p = principals.Count;
-                principals.Add(key);
+                principals.Add((key.Role, auth.ClaimsJson ?? "{}"));
                 index[key] = p;
             }
             principalOf[i] = p;
         }
-        var visible = await authorizer.AuthorizeAsync(relation, row, principals, cancellationToken).ConfigureAwait(false);
+        var visible = await authorizer.AuthorizeAsync(relation, row, xid, principals, cancellationToken).ConfigureAwait(false);
         var result = new List<(ChannelSubscription, List<int>)>(targets.Count);
         for (var i = 0; i < targets.Count; i++)
         {
@@ -139,7 +174,7 @@ internal sealed class ChangeDispatcher(ChannelRegistry registry, ChangeAuthorize
                 result.Add(targets[i]);
             }
         }
-        return result;
+        return (result, principals.Count);
     }
 
     /// <summary>

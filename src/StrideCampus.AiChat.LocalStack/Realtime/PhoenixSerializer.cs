@@ -89,12 +89,21 @@ internal abstract class PhoenixSerializer
         _ => null,
     };
 
+    /// <summary>
+    /// Parses one whole JSON value: anything after it but whitespace (a second value, garbage) refuses the frame,
+    /// as Phoenix's <c>Jason.decode!</c> does, so nothing of a malformed frame is ever acted on or relayed.
+    /// </summary>
     protected static bool TryParse(ReadOnlySpan<byte> utf8, out JsonElement root)
     {
         try
         {
             var reader = new Utf8JsonReader(utf8);
             root = JsonElement.ParseValue(ref reader);
+            if (reader.Read())
+            {
+                root = default;
+                return false;
+            }
             return true;
         }
         catch (JsonException)

@@ -16,11 +16,14 @@ internal sealed class PhoenixSerializerV2 : PhoenixSerializer
     public const byte UserBroadcastPush = 3;
     public const byte UserBroadcastKind = 4;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public override string Version => "2.0.0";
 
     public override PhoenixMessage? DecodeText(ReadOnlySpan<byte> utf8)
     {
-        if (!TryParse(utf8, out var root) || root.ValueKind != JsonValueKind.Array || root.GetArrayLength() < 5)
+        // Exactly five elements, as Phoenix's V2 serializer matches them; a longer array is malformed, not truncated.
+        if (!TryParse(utf8, out var root) || root.ValueKind != JsonValueKind.Array || root.GetArrayLength() != 5)
         {
             return null;
         }
@@ -47,14 +50,22 @@ internal sealed class PhoenixSerializerV2 : PhoenixSerializer
         {
             return null;
         }
-        var joinRef = Encoding.UTF8.GetString(data.Slice(offset, joinRefLength));
-        offset += joinRefLength;
-        var @ref = Encoding.UTF8.GetString(data.Slice(offset, refLength));
-        offset += refLength;
-        var topic = Encoding.UTF8.GetString(data.Slice(offset, topicLength));
-        offset += topicLength;
-        var userEvent = Encoding.UTF8.GetString(data.Slice(offset, eventLength));
-        offset += eventLength + metaLength; // metadata is not used by the server
+        string joinRef, @ref, topic, userEvent;
+        try
+        {
+            joinRef = StrictUtf8.GetString(data.Slice(offset, joinRefLength));
+            offset += joinRefLength;
+            @ref = StrictUtf8.GetString(data.Slice(offset, refLength));
+            offset += refLength;
+            topic = StrictUtf8.GetString(data.Slice(offset, topicLength));
+            offset += topicLength;
+            userEvent = StrictUtf8.GetString(data.Slice(offset, eventLength));
+            offset += eventLength + metaLength; // metadata is not used by the server
+        }
+        catch (DecoderFallbackException)
+        {
+            return null; // not UTF-8: refused, never relayed with replacement characters
+        }
         var payload = data[offset..].ToArray();
         if (isJson && !TryParse(payload, out _))
         {

@@ -32,6 +32,9 @@ internal sealed class RealtimeOptions(TimeSpan heartbeatTimeout)
     /// <summary>Changes larger than this (record as JSON) lose their long values and carry "Error 413: Payload Too Large"; 0 means no limit.</summary>
     public int MaxRecordBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Changes that may wait for dispatch before more are shed (see <see cref="ChangeQueue"/>): about 10 MB of rows.</summary>
+    public const int DefaultMaxQueuedChanges = 10_000;
+
     /// <summary>The project's event quota, or null when off.</summary>
     public TenantQuota? Quota { get; set; }
 }

@@ -62,15 +62,22 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         Replication = new ReplicationListener(context.Postgres.ConnectionString, Catalog, loggerFactory.CreateLogger<ReplicationListener>());
         // Changes committed while replication was down are lost (a temporary slot), and, as on Supabase, each
         // postgres_changes channel is only told "Subscribed to PostgreSQL" again (clients catch up on it).
-        Replication.Resumed += () =>
-        {
-            foreach (var channel in Registry.PostgresSubscribers)
-            {
-                channel.Session.ResubscribeAfterReplicationGap(channel);
-            }
-        };
+        // Changes shed because dispatch fell too far behind are a gap too, told the same way.
+        Replication.Resumed += ResubscribeAll;
         Subscriptions = new PostgresSubscriptions(_superuser, context.Options.SubscribeDelay, Time, _logger);
         _dispatcher = new ChangeDispatcher(Registry, new ChangeAuthorizer(_authenticator, loggerFactory.CreateLogger<ChangeAuthorizer>()), loggerFactory.CreateLogger<ChangeDispatcher>(), Options);
+        _dispatcher.Gap += ResubscribeAll;
+    }
+
+    /// <summary>Delivers postgres_changes (internal: tests and the benchmark read its counters and hooks).</summary>
+    internal ChangeDispatcher Dispatcher => _dispatcher;
+
+    private void ResubscribeAll()
+    {
+        foreach (var channel in Registry.PostgresSubscribers)
+        {
+            channel.Session.ResubscribeAfterReplicationGap(channel);
+        }
     }
 
     public TimeProvider Time { get; }
@@ -167,6 +174,14 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
                 await WriteErrorAsync(http, StatusCodes.Status422UnprocessableEntity, "messages is required").ConfigureAwait(false);
                 return;
             }
+            // supabase/realtime lib/realtime/tenants/batch_broadcast.ex validates every message's payload size
+            // (Tenants.validate_payload_size: the tenant's limit plus 500 bytes) before sending any: one too large
+            // refuses the whole request with 422 and Ecto's error shape.
+            if (OversizedPayloads(messages) is { } oversized)
+            {
+                await WritePayloadTooLargeAsync(http, oversized).ConfigureAwait(false);
+                return;
+            }
             // Write permission of a private topic is checked once per topic of the request.
             var writable = new Dictionary<string, bool>(StringComparer.Ordinal);
             string? headersJson = null; // serialized once, on the first private topic
@@ -256,16 +271,30 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
         }
         // Counted once in, as Supabase's HTTP broadcast does (lib/realtime/tenants/batch_broadcast.ex), then per delivery.
         Options.Quota?.CountInbound();
+        // Encoded once per serializer and shared: a large broadcast to many sockets costs its size once or twice, not per socket.
+        var frames = new Dictionary<PhoenixSerializer, OutboundFrame>(2);
         foreach (var channel in Registry.OnTopic(ChannelSubscription.RoutingKeyOf(topic, isPrivate)))
         {
-            if (!channel.CanReceiveBroadcast)
+            if (!channel.CanReceiveBroadcast || channel.IsClosed)
             {
                 continue;
             }
-            channel.Session.Send(channel.Session.Serializer.Encode(null, null, topic, "broadcast", Write));
-            if (Options.Quota?.CountDelivery() == true)
+            try
             {
-                channel.Session.Shutdown(channel, TenantQuota.TooManyMessages);
+                var serializer = channel.Session.Serializer;
+                if (!frames.TryGetValue(serializer, out var frame))
+                {
+                    frames[serializer] = frame = serializer.Encode(null, null, topic, "broadcast", Write);
+                }
+                channel.Session.Send(frame);
+                if (Options.Quota?.CountDelivery() == true)
+                {
+                    channel.Session.Shutdown(channel, TenantQuota.TooManyMessages);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.LogWarning(ex, "HTTP broadcast on {Topic} not delivered to one socket", topic);
             }
         }
     }
@@ -308,6 +337,53 @@ internal sealed class RealtimeService : IHostedService, IAsyncDisposable
             writer.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>For each message, whether its payload passes the limit; null when none does.</summary>
+    private bool[]? OversizedPayloads(JsonElement messages)
+    {
+        var limit = (long)Options.MaxPayloadBytes + 500;
+        var over = new bool[messages.GetArrayLength()];
+        var any = false;
+        var i = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("payload", out var payload)
+                && System.Text.Encoding.UTF8.GetByteCount(payload.GetRawText()) > limit)
+            {
+                over[i] = any = true;
+            }
+            i++;
+        }
+        return any ? over : null;
+    }
+
+    private static async Task WritePayloadTooLargeAsync(HttpContext http, bool[] oversized)
+    {
+        http.Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        http.Response.ContentType = "application/json";
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("errors");
+            writer.WriteStartArray("messages");
+            foreach (var over in oversized)
+            {
+                writer.WriteStartObject();
+                if (over)
+                {
+                    writer.WriteStartArray("payload");
+                    writer.WriteStringValue("Payload size exceeds tenant limit");
+                    writer.WriteEndArray();
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        await http.Response.Body.WriteAsync(stream.ToArray(), http.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task WriteErrorAsync(HttpContext http, int status, string message)

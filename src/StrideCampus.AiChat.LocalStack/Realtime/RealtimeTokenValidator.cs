@@ -15,7 +15,7 @@ internal sealed class RealtimeTokenValidator(JwtService jwt, TimeProvider time)
         }
         token = string.Concat(token.Where(c => !char.IsWhiteSpace(c)));
         var parts = token.Split('.');
-        if (parts.Length != 3 || !TryReadPayload(parts[1], out var exp, out var role))
+        if (parts.Length != 3 || !TryReadPayload(parts[1], out var exp, out var role, out var subject))
         {
             return Fail(token, TokenFailure.Malformed);
         }
@@ -38,16 +38,17 @@ internal sealed class RealtimeTokenValidator(JwtService jwt, TimeProvider time)
         {
             return Fail(token, TokenFailure.MissingClaims);
         }
-        return new TokenCheck(token, result.PayloadJson, role, DateTimeOffset.FromUnixTimeSeconds(exp.Value), TokenFailure.None, 0);
+        return new TokenCheck(token, result.PayloadJson, role, DateTimeOffset.FromUnixTimeSeconds(exp.Value), TokenFailure.None, 0) { Subject = subject };
     }
 
     private static TokenCheck Fail(string? token, TokenFailure failure, long ago = 0) =>
         new(token, null, null, DateTimeOffset.MinValue, failure, ago);
 
-    private static bool TryReadPayload(string segment, out long? exp, out string? role)
+    private static bool TryReadPayload(string segment, out long? exp, out string? role, out string? subject)
     {
         exp = null;
         role = null;
+        subject = null;
         try
         {
             using var doc = JsonDocument.Parse(Base64UrlEncoder.Decode(segment));
@@ -62,6 +63,10 @@ internal sealed class RealtimeTokenValidator(JwtService jwt, TimeProvider time)
             if (doc.RootElement.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String)
             {
                 role = r.GetString();
+            }
+            if (doc.RootElement.TryGetProperty("sub", out var sub) && sub.ValueKind == JsonValueKind.String)
+            {
+                subject = sub.GetString();
             }
             return true;
         }

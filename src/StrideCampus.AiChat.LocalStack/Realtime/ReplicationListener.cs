@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
@@ -22,7 +21,6 @@ internal sealed class ReplicationListener : IAsyncDisposable
     private readonly string _connectionString;
     private readonly RelationCatalog _catalog;
     private readonly ILogger _logger;
-    private readonly Channel<RowChange> _changes = Channel.CreateUnbounded<RowChange>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<uint, RelationInfo> _relations = [];
@@ -30,15 +28,18 @@ internal sealed class ReplicationListener : IAsyncDisposable
     private volatile bool _streaming;
     private bool _hasStreamed;
     private ulong _commitLsn;
+    private uint _xid;
 
-    public ReplicationListener(string connectionString, RelationCatalog catalog, ILogger logger)
+    public ReplicationListener(string connectionString, RelationCatalog catalog, ILogger logger, int maxQueuedChanges = RealtimeOptions.DefaultMaxQueuedChanges)
     {
+        Changes = new ChangeQueue(maxQueuedChanges);
         _connectionString = connectionString;
         _catalog = catalog;
         _logger = logger;
     }
 
-    public ChannelReader<RowChange> Changes => _changes.Reader;
+    /// <summary>Decoded changes waiting for the dispatcher (bounded: a dispatcher too far behind sheds changes).</summary>
+    public ChangeQueue Changes { get; }
 
     /// <summary>Completes when the stream first runs.</summary>
     public Task Ready => _ready.Task;
@@ -82,7 +83,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
                 break;
             }
         }
-        _changes.Writer.TryComplete();
+        Changes.Complete();
     }
 
     private async Task StreamAsync(CancellationToken cancellationToken)
@@ -118,6 +119,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
                 case BeginMessage begin:
                     commitTimestamp = begin.TransactionCommitTimestamp;
                     _commitLsn = (ulong)begin.TransactionFinalLsn;
+                    _xid = begin.TransactionXid;
                     break;
                 case RelationMessage relation:
                     _relations[relation.RelationId] = await _catalog.DescribeAsync(
@@ -168,7 +170,10 @@ internal sealed class ReplicationListener : IAsyncDisposable
             _logger.LogWarning("Change for unknown relation {RelationId} skipped", relationId);
             return;
         }
-        _changes.Writer.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()) { OldIsKeyOnly = oldIsKey, CommitLsn = _commitLsn });
+        if (!Changes.TryWrite(new RowChange(relation, kind, commit, values, old, Stopwatch.GetTimestamp()) { OldIsKeyOnly = oldIsKey, CommitLsn = _commitLsn, Xid = _xid }))
+        {
+            _logger.LogWarning("A {Kind} on {Schema}.{Table} was shed: {Count} changes already wait for dispatch", kind, relation.Schema, relation.Table, Changes.Capacity);
+        }
     }
 
     private static async Task<string?[]> ReadAsync(ReplicationTuple tuple, CancellationToken cancellationToken)

@@ -12,6 +12,9 @@ internal sealed record RowChange(RelationInfo Relation, ChangeKind Kind, DateTim
     /// <summary>The WAL position of the transaction's commit (0 when unknown).</summary>
     public ulong CommitLsn { get; init; }
 
+    /// <summary>The 32-bit id of the transaction that made the change (0 when unknown).</summary>
+    public uint Xid { get; init; }
+
     /// <summary>Marks a value pgoutput did not send because it is TOASTed and unchanged.</summary>
     public static readonly string Unchanged = new(['\u0000', 'u', 't']);
 

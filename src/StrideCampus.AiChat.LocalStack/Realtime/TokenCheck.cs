@@ -5,6 +5,15 @@ internal sealed record TokenCheck(string? Token, string? ClaimsJson, string? Rol
 {
     public bool IsValid => Failure == TokenFailure.None;
 
+    /// <summary>The <c>sub</c> claim (the user id), when the token has one.</summary>
+    public string? Subject { get; init; }
+
+    /// <summary>
+    /// Who a change's visibility is checked as: the role and the user. Tokens of one user and role share one check
+    /// (several devices, refreshed tokens); a token without <c>sub</c> (an API key) is keyed by its claims.
+    /// </summary>
+    public (string Role, string Who) Principal => (Role ?? "anon", Subject is { } sub ? "sub:" + sub : "claims:" + (ClaimsJson ?? "{}"));
+
     /// <summary>The <c>reason</c> of a refused <c>phx_join</c>.</summary>
     public string JoinError => Failure switch
     {

@@ -101,6 +101,9 @@ public sealed class PhoenixTestSocket : IAsyncDisposable
         return element;
     }
 
+    /// <summary>Tears the connection down with no close handshake, as a client that vanishes does.</summary>
+    public void Abort() => _socket.Abort();
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -26,6 +26,25 @@ public sealed class RealtimeInteropTests(LocalStackFixture fixture)
     private Task<string> RowJsonAsync(string table, Guid id) =>
         RealtimeTestData.ScalarAsync<string>(fixture.Stack, $"select to_jsonb(t)::text from public.{table} t where id = $1", id);
 
+    /// <summary>Waits until the script's subscription <paramref name="key"/> has received at least <paramref name="count"/> events.</summary>
+    private static async Task WaitForEventsAsync(Task<NodeScript.Result> run, string progressFile, string key, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            if (File.Exists(progressFile) && JsonNode.Parse(await File.ReadAllTextAsync(progressFile))?[key]?.GetValue<int>() >= count)
+            {
+                return;
+            }
+            if (run.IsCompleted)
+            {
+                Assert.Fail($"script ended before {key} had {count} events: " + await run);
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{key} never had {count} events");
+            await Task.Delay(20);
+        }
+    }
+
     [Fact]
     public async Task Official_client_receives_exactly_its_own_changes()
     {
@@ -35,12 +54,13 @@ public sealed class RealtimeInteropTests(LocalStackFixture fixture)
         var aliceSession = await RealtimeTestData.CreateSessionAsync(stack, alice, "alice main");
         var bobSession = await RealtimeTestData.CreateSessionAsync(stack, bob, "bob main");
         var readyFile = Path.Combine(Path.GetTempPath(), $"rt-ready-{Guid.NewGuid():N}");
+        var progressFile = Path.Combine(Path.GetTempPath(), $"rt-progress-{Guid.NewGuid():N}");
         var tokens = JsonSerializer.Serialize(new[]
         {
             new { name = "alice", token = RealtimeTestData.Token(stack, alice), session = aliceSession },
             new { name = "bob", token = RealtimeTestData.Token(stack, bob), session = bobSession },
         });
-        var run = NodeScript.RunAsync("realtime-changes.mjs", Env(("TOKENS", tokens), ("READY_FILE", readyFile)), TimeSpan.FromSeconds(90));
+        var run = NodeScript.RunAsync("realtime-changes.mjs", Env(("TOKENS", tokens), ("READY_FILE", readyFile), ("PROGRESS_FILE", progressFile)), TimeSpan.FromSeconds(90));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!File.Exists(readyFile))
         {
@@ -54,16 +74,21 @@ public sealed class RealtimeInteropTests(LocalStackFixture fixture)
         File.Delete(readyFile);
 
         const string insertMessage = "insert into public.ai_chat_messages (session_id, user_id, content, metadata) values ($1, $2, $3, '{\"model\":\"x\",\"n\":1}') returning id";
+        // Insert and update visibility is checked against the row as it is when the change is dispatched (as Supabase
+        // does, by primary key): each event is awaited before a later write deletes its row, or it would rightly be dropped.
         var m1 = await RealtimeTestData.ScalarAsync<Guid>(stack, insertMessage, aliceSession, alice, "alice-secret-1");
         var m1Inserted = await RowJsonAsync("ai_chat_messages", m1);
         var m2 = await RealtimeTestData.ScalarAsync<Guid>(stack, insertMessage, bobSession, bob, "bob-only-1");
         var m2Inserted = await RowJsonAsync("ai_chat_messages", m2);
+        await WaitForEventsAsync(run, progressFile, "alice.messages", 1);
         await RealtimeTestData.ExecuteAsync(stack, "update public.ai_chat_messages set content = 'alice-secret-1 edited', status = 'streaming' where id = $1", m1);
         var m1Updated = await RowJsonAsync("ai_chat_messages", m1);
         var s2 = await RealtimeTestData.CreateSessionAsync(stack, alice, "second");
         var s2Inserted = await RowJsonAsync("ai_chat_sessions", s2);
         await RealtimeTestData.ExecuteAsync(stack, "update public.ai_chat_sessions set title = 'renamed' where id = $1", s2);
         var s2Updated = await RowJsonAsync("ai_chat_sessions", s2);
+        await WaitForEventsAsync(run, progressFile, "alice.sessions", 2);
+        await WaitForEventsAsync(run, progressFile, "alice.messages", 2);
         await RealtimeTestData.ExecuteAsync(stack, "delete from public.ai_chat_sessions where id = $1", s2);
         await RealtimeTestData.ExecuteAsync(stack, "delete from public.ai_chat_messages where id = $1", m1);
         foreach (var (user, session) in new[] { (alice, aliceSession), (bob, bobSession) })
@@ -73,6 +98,7 @@ public sealed class RealtimeInteropTests(LocalStackFixture fixture)
         }
 
         var result = await run;
+        File.Delete(progressFile);
         Assert.True(result.ExitCode == 0, result.ToString());
         var received = JsonNode.Parse(result.StdOut.Trim().Split('\n')[^1])!["received"]!;
 

@@ -71,6 +71,42 @@ public sealed class RealtimeLimitsTests(OwnLocalStackFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task An_HTTP_broadcast_with_a_payload_over_the_limit_is_refused_whole_with_422_as_Supabase_validates_it()
+    {
+        // supabase/realtime lib/realtime/tenants/batch_broadcast.ex: every message's payload is size-checked
+        // (Tenants.validate_payload_size) before any is sent; a failed changeset is a 422.
+        var name = "http-big-" + Guid.NewGuid().ToString("N")[..8];
+        await using var receiver = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+        await receiver.PushAsync("1", "1", "realtime:" + name, "phx_join", Join());
+        await receiver.WaitForReplyAsync("1");
+        using var http = new HttpClient { BaseAddress = fixture.Stack.ApiUrl };
+
+        async Task<HttpResponseMessage> PostAsync(params (string Event, int Bytes)[] messages)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/realtime/v1/api/broadcast")
+            {
+                Content = new StringContent(JsonSerializer.Serialize(new
+                {
+                    messages = messages.Select(m => new { topic = name, @event = m.Event, payload = new { text = new string('x', m.Bytes) } }),
+                }), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("apikey", fixture.Stack.ServiceRoleKey);
+            return await http.SendAsync(request);
+        }
+
+        using var refused = await PostAsync(("small first", 10), ("too big", 300_000));
+        Assert.Equal(422, (int)refused.StatusCode);
+        var errors = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").GetProperty("messages");
+        Assert.Empty(errors[0].EnumerateObject());
+        Assert.Equal("Payload size exceeds tenant limit", errors[1].GetProperty("payload")[0].GetString());
+
+        using var accepted = await PostAsync(("fits", 10));
+        Assert.Equal(202, (int)accepted.StatusCode);
+        var received = Parts(await receiver.WaitForEventAsync("broadcast")).Payload;
+        Assert.Equal("fits", received.GetProperty("event").GetString()); // nothing of the refused request came first
+    }
+
+    [Fact]
     public async Task A_presence_track_over_the_payload_limit_ends_the_channel_with_Supabases_reason()
     {
         var topic = "realtime:presence-" + Guid.NewGuid().ToString("N")[..8];
@@ -174,5 +210,63 @@ public sealed class RealtimeLimitsTests(OwnLocalStackFixture fixture) : IClassFi
         Assert.True(limiter.TryJoin());  // it left the window
         Assert.False(limiter.TryJoin());
         Assert.True(new JoinRateLimiter(() => 0, time).TryJoin()); // 0: no limit
+    }
+
+    /// <summary>
+    /// Brought back after it was dropped as flaky (0c1337e). The product was right; the test was not: the 1 s heartbeat
+    /// timeout applied to the sender too (options are read when a socket opens), and the sender fell silent after its
+    /// last push, so it was ended about when the mute client was, and "one channel left on the topic" held only in the
+    /// short window between the two removals. Now the sender keeps its heartbeat, and the test waits for the mute
+    /// client's own channel to go while the sender's stays.
+    /// </summary>
+    [Fact]
+    public async Task The_heartbeat_timeout_ends_a_client_that_neither_reads_nor_writes_even_with_frames_queued_for_it()
+    {
+        var options = Realtime.Options;
+        var previous = options.HeartbeatTimeout;
+        var previousSendTimeout = options.SendTimeout;
+        options.HeartbeatTimeout = TimeSpan.FromSeconds(2);
+        options.SendTimeout = TimeSpan.FromMinutes(5); // only the heartbeat timeout may end it here
+        try
+        {
+            var topic = "realtime:mute-" + Guid.NewGuid().ToString("N")[..8];
+            using var mute = new ClientWebSocket();
+            mute.Options.SetBuffer(4096, 4096);
+            await mute.ConnectAsync(Url(fixture.Stack.ApiUrl, fixture.Stack.AnonKey, "2.0.0"), CancellationToken.None);
+            var join = JsonSerializer.Serialize(new object?[] { "1", "1", topic, "phx_join", Join() });
+            await mute.SendAsync(Encoding.UTF8.GetBytes(join), WebSocketMessageType.Text, true, CancellationToken.None);
+            await Eventually.TrueAsync(() => Realtime.Registry.OnTopic(topic).Length == 1, "the mute client joined");
+            var muteChannel = Realtime.Registry.OnTopic(topic)[0];
+
+            await using var sender = await ConnectAsync(fixture.Stack.ApiUrl, fixture.Stack.AnonKey);
+            await sender.PushAsync("1", "1", topic, "phx_join", Join(ack: true));
+            await sender.WaitForReplyAsync("1");
+            var senderChannel = Assert.Single(Realtime.Registry.OnTopic(topic), c => !ReferenceEquals(c, muteChannel));
+            // Enough queued for it to fill its socket buffers (so the close frame waits behind them), under the 16 MiB
+            // bound. It keeps its heartbeat going meanwhile, so the timeout starts only once the frames are stuck.
+            var chunk = new string('q', 200_000);
+            for (var i = 0; i < 75; i++)
+            {
+                await sender.PushAsync("1", $"q{i}", topic, "broadcast", new { type = "broadcast", @event = "q", payload = new { text = chunk } });
+                await sender.WaitForReplyAsync($"q{i}");
+                await mute.SendAsync(Encoding.UTF8.GetBytes("[null,\"h" + i + "\",\"phoenix\",\"heartbeat\",{}]"), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+            Assert.True(muteChannel.Session.QueuedBytes > 1024 * 1024, $"frames stuck for the mute client: {muteChannel.Session.QueuedBytes} bytes");
+
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            var beat = 0;
+            while (Realtime.Registry.OnTopic(topic).Contains(muteChannel))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the mute client is ended by the heartbeat timeout");
+                await sender.PushAsync(null, $"b{beat++}", "phoenix", "heartbeat", new { });
+                await Task.Delay(200);
+            }
+            Assert.Contains(senderChannel, Realtime.Registry.OnTopic(topic));
+        }
+        finally
+        {
+            options.HeartbeatTimeout = previous;
+            options.SendTimeout = previousSendTimeout;
+        }
     }
 }
