@@ -1,6 +1,6 @@
 using StrideCampus.AiChat.LocalStack.Rest;
 
-namespace StrideCampus.AiChat.IntegrationTests.LocalStack;
+namespace StrideCampus.AiChat.LocalStack.Tests.Rest;
 
 /// <summary>SQL generation: only catalog names reach the text, every value is a parameter.</summary>
 public sealed class SqlBuilderTests

@@ -1,6 +1,6 @@
 using StrideCampus.AiChat.LocalStack.Rest;
 
-namespace StrideCampus.AiChat.IntegrationTests.LocalStack;
+namespace StrideCampus.AiChat.LocalStack.Tests.Rest;
 
 /// <summary>PostgREST query grammar, parsed without a database.</summary>
 public sealed class QueryParserTests
