@@ -116,6 +116,9 @@ public class RealtimeClient : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Kills the open socket the way a network failure would (for tests); false when none is open.</summary>
+    internal bool AbortSocket() => _connector.AbortSocket();
+
     /// <summary>Queues a frame (for tests).</summary>
     internal bool Enqueue(OutgoingFrame frame) => _connector.Enqueue(frame);
 

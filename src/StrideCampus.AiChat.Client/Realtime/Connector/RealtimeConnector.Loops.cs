@@ -23,6 +23,18 @@ internal sealed partial class RealtimeConnector
         return false;
     }
 
+    /// <summary>Kills the open socket the way a network failure would (no close handshake; for tests). False when none is open.</summary>
+    public bool AbortSocket()
+    {
+        if (Volatile.Read(ref _connection) is not { } connection)
+        {
+            return false;
+        }
+
+        connection.Socket.Abort();
+        return true;
+    }
+
     private async Task RunAsync(CancellationToken stop)
     {
         var failures = 0;
