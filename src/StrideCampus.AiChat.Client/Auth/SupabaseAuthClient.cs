@@ -13,6 +13,12 @@ namespace StrideCampus.AiChat.Client.Auth;
 /// the REST and Realtime clients use. Concurrent refreshes share one request, because GoTrue's refresh
 /// tokens are single-use.
 /// </summary>
+/// <remarks>
+/// Ownership: <c>_gate</c> guards the session, its generation, the refresh in flight and the refresh timer; under it
+/// only fields change and the timer is created or disposed. Logging, task completion and publication happen after it
+/// is released. Only the drainer of <c>Publish</c> touches <c>_sessions</c>, so subscribers run with no lock held and
+/// see sessions in order; a subscriber may call back in (sign out, refresh) without deadlock.
+/// </remarks>
 public partial class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposable
 {
     /// <summary>A token this close to expiry is treated as expired by <see cref="GetAccessTokenAsync"/>.</summary>

@@ -22,6 +22,9 @@ namespace StrideCampus.AiChat.Client.Realtime;
 /// (each read is atomic; a join racing a frame is decided by the join ref either way).</item>
 /// <item>Lock order: the gate is a leaf. No other lock is taken under it, and it is never taken by code the
 /// connector runs while holding a lock (the connector holds none when it calls in).</item>
+/// <item>Also called under the gate, as leaves that never call back into the SDK: <see cref="TimeProvider"/> timers
+/// (created and disposed), log calls, and <c>CompleteReply</c> for a push that could not be queued (its callback
+/// only completes the push's asynchronous task).</item>
 /// </list>
 /// </remarks>
 internal sealed partial class ChannelEngine : IRoutedChannel
