@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Benchmarks.Decode;
 

@@ -13,15 +13,19 @@ namespace StrideCampus.AiChat.Client.Auth;
 /// the REST and Realtime clients use. Concurrent refreshes share one request, because GoTrue's refresh
 /// tokens are single-use.
 /// </summary>
-public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposable
+/// <remarks>
+/// Ownership: <c>_gate</c> guards the session, its generation, the refresh in flight and the refresh timer; under it
+/// only fields change and the timer is created or disposed. Logging, task completion and publication happen after it
+/// is released. Only the drainer of <c>Publish</c> touches <c>_sessions</c>, so subscribers run with no lock held and
+/// see sessions in order; a subscriber may call back in (sign out, refresh) without deadlock.
+/// </remarks>
+public partial class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposable
 {
     /// <summary>A token this close to expiry is treated as expired by <see cref="GetAccessTokenAsync"/>.</summary>
     internal static readonly TimeSpan ExpirySkew = TimeSpan.FromSeconds(10);
 
     /// <summary>The longest single timer wait (timers cap at about 49 days).</summary>
     internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(24);
-
-    private static readonly MediaTypeWithQualityHeaderValue JsonMediaType = new("application/json");
 
     private readonly HttpClient _http;
     private readonly SupabaseAuthOptions _options;
@@ -30,7 +34,8 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
     private readonly Uri _authBase;
     private readonly BehaviorSubject<AuthSession?> _sessions = new(null);
     private readonly Lock _gate = new();
-    private readonly Lock _publishGate = new();
+    private int _publishRequests;
+    private bool _sessionsCompleted;
     private readonly CancellationTokenSource _disposeCts = new();
     private AuthSession? _current;
     private long _generation;
@@ -90,18 +95,18 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
     /// <summary>Creates a user with email and password (<c>POST /auth/v1/signup</c>) and makes its session current.</summary>
     /// <param name="email">The email.</param>
     /// <param name="password">The password.</param>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The new session.</returns>
     /// <exception cref="AuthException">GoTrue refused (for example <c>user_already_exists</c>, <c>weak_password</c>),
     /// or the project requires email confirmation, so no session was issued.</exception>
-    public virtual async Task<AuthSession> SignUpAsync(string email, string password, CancellationToken ct = default)
+    public virtual async Task<AuthSession> SignUpAsync(string email, string password, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(email);
         ArgumentException.ThrowIfNullOrEmpty(password);
         ThrowIfDisposed();
         var body = new GoTruePasswordRequest { Email = email, Password = password };
         var session = await RequestSessionAsync(
-            HttpMethod.Post, "signup", JsonContent.Create(body, AuthJsonContext.Default.GoTruePasswordRequest), ct);
+            HttpMethod.Post, "signup", JsonContent.Create(body, AuthJsonContext.Default.GoTruePasswordRequest), cancellationToken);
         ApplySession(session, expectedGeneration: null);
         _logger.SignedIn(session.User.Id, session.ExpiresAt);
         return session;
@@ -110,17 +115,17 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
     /// <summary>Signs in with email and password (<c>POST /auth/v1/token?grant_type=password</c>).</summary>
     /// <param name="email">The email.</param>
     /// <param name="password">The password.</param>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The new session.</returns>
     /// <exception cref="AuthException">GoTrue refused (for example <c>invalid_credentials</c>).</exception>
-    public virtual async Task<AuthSession> SignInWithPasswordAsync(string email, string password, CancellationToken ct = default)
+    public virtual async Task<AuthSession> SignInWithPasswordAsync(string email, string password, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(email);
         ArgumentException.ThrowIfNullOrEmpty(password);
         ThrowIfDisposed();
         var body = new GoTruePasswordRequest { Email = email, Password = password };
         var session = await RequestSessionAsync(
-            HttpMethod.Post, "token?grant_type=password", JsonContent.Create(body, AuthJsonContext.Default.GoTruePasswordRequest), ct);
+            HttpMethod.Post, "token?grant_type=password", JsonContent.Create(body, AuthJsonContext.Default.GoTruePasswordRequest), cancellationToken);
         ApplySession(session, expectedGeneration: null);
         _logger.SignedIn(session.User.Id, session.ExpiresAt);
         return session;
@@ -131,13 +136,13 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
     /// Calls made while a refresh is in flight share it. A refusal by GoTrue (4xx, for example an already
     /// used refresh token) ends the session.
     /// </summary>
-    /// <param name="ct">Cancels this caller's wait; the shared request itself runs to completion.</param>
+    /// <param name="cancellationToken">Cancels this caller's wait; the shared request itself runs to completion.</param>
     /// <returns>The refreshed session.</returns>
     /// <exception cref="AuthException">No session, or GoTrue refused.</exception>
-    public virtual Task<AuthSession> RefreshSessionAsync(CancellationToken ct = default)
+    public virtual Task<AuthSession> RefreshSessionAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return StartOrJoinRefresh(onlyIfAccessToken: null).WaitAsync(ct);
+        return StartOrJoinRefresh(onlyIfAccessToken: null).WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -213,15 +218,15 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
     }
 
     /// <summary>Reads the signed-in user from GoTrue (<c>GET /auth/v1/user</c>), refreshing the token first if needed.</summary>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The user.</returns>
     /// <exception cref="AuthException">Not signed in, or GoTrue refused the token.</exception>
-    public virtual async Task<AuthUser> GetUserAsync(CancellationToken ct = default)
+    public virtual async Task<AuthUser> GetUserAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var token = await GetAccessTokenAsync(ct) ?? throw new AuthException(401, "session_missing", "Not signed in.");
-        using var response = await SendAsync(HttpMethod.Get, "user", null, token, ct);
-        var user = await response.Content.ReadFromJsonAsync(AuthJsonContext.Default.GoTrueUserResponse, ct)
+        var token = await GetAccessTokenAsync(cancellationToken) ?? throw new AuthException(401, "session_missing", "Not signed in.");
+        using var response = await SendAsync(HttpMethod.Get, "user", null, token, cancellationToken);
+        var user = await response.Content.ReadFromJsonAsync(AuthJsonContext.Default.GoTrueUserResponse, cancellationToken)
             ?? throw new AuthException((int)response.StatusCode, null, "GoTrue returned an empty user.");
         return new AuthUser(user.Id, user.Email);
     }
@@ -325,316 +330,10 @@ public class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyncDisposa
             }
         }
 
-        lock (_publishGate)
-        {
-            _sessions.OnCompleted();
-            _sessions.Dispose();
-        }
+        Publish(); // completes the stream (the drainer owns it)
 
         _disposeCts.Dispose();
     }
-
-    private Task<AuthSession> StartOrJoinRefresh(string? onlyIfAccessToken)
-    {
-        TaskCompletionSource<AuthSession> completion;
-        AuthSession current;
-        long generation;
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return Task.FromException<AuthSession>(new ObjectDisposedException(GetType().FullName));
-            }
-
-            if (_refreshInFlight is { } running)
-            {
-                return running;
-            }
-
-            if (_current is null)
-            {
-                return Task.FromException<AuthSession>(
-                    new AuthException(401, "session_missing", "There is no session to refresh; sign in first."));
-            }
-
-            if (onlyIfAccessToken is not null && !string.Equals(_current.AccessToken, onlyIfAccessToken, StringComparison.Ordinal))
-            {
-                // Someone refreshed meanwhile: the current session is already the new one.
-                return Task.FromResult(_current);
-            }
-
-            current = _current;
-            generation = _generation;
-            completion = new TaskCompletionSource<AuthSession>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _refreshInFlight = completion.Task;
-        }
-
-        _ = RunRefreshAsync(current, generation, completion);
-        return completion.Task;
-    }
-
-    private async Task RunRefreshAsync(AuthSession current, long generation, TaskCompletionSource<AuthSession> completion)
-    {
-        try
-        {
-            var body = new GoTrueRefreshRequest { RefreshToken = current.RefreshToken };
-            var session = await RequestSessionAsync(
-                HttpMethod.Post,
-                "token?grant_type=refresh_token",
-                JsonContent.Create(body, AuthJsonContext.Default.GoTrueRefreshRequest),
-                _disposeCts.Token);
-            bool applied;
-            lock (_gate)
-            {
-                // Clearing the in-flight task and installing the new session is one step: a refresh
-                // started in between would spend the old, already used refresh token.
-                _refreshInFlight = null;
-                applied = ApplyUnderLock(session, generation);
-            }
-
-            if (applied)
-            {
-                Publish();
-                _logger.Refreshed(session.User.Id, session.ExpiresAt);
-                completion.TrySetResult(session);
-            }
-            else
-            {
-                // Signed in or out while the refresh ran: the caller gets whatever is current now.
-                var now = CurrentSession;
-                if (now is null)
-                {
-                    completion.TrySetException(new AuthException(401, "session_missing", "Signed out while the session was being refreshed."));
-                }
-                else
-                {
-                    completion.TrySetResult(now);
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            var ended = false;
-            lock (_gate)
-            {
-                _refreshInFlight = null;
-                if (ex is AuthException auth && !GoTrueErrors.IsTransient(auth))
-                {
-                    // The refresh token is spent, revoked or unknown: this session cannot come back.
-                    _logger.SessionEnded(auth.Status, auth.ErrorCode, auth);
-                    ended = ApplyUnderLock(null, generation);
-                }
-            }
-
-            if (ended)
-            {
-                Publish();
-            }
-
-            completion.TrySetException(ex);
-        }
-    }
-
-    private async Task<AuthSession> RequestSessionAsync(HttpMethod method, string path, HttpContent content, CancellationToken ct)
-    {
-        using var response = await SendAsync(method, path, content, _options.ApiKey, ct);
-        GoTrueSessionResponse? body;
-        try
-        {
-            body = await response.Content.ReadFromJsonAsync(AuthJsonContext.Default.GoTrueSessionResponse, ct);
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            throw new AuthException((int)response.StatusCode, null, "GoTrue returned a session that is not valid JSON.", ex);
-        }
-
-        if (body is null || string.IsNullOrEmpty(body.AccessToken))
-        {
-            throw new AuthException(
-                (int)response.StatusCode,
-                "email_confirmation_required",
-                "GoTrue created the user but issued no session: the project requires email confirmation before sign-in.");
-        }
-
-        if (string.IsNullOrEmpty(body.RefreshToken) || body.User is null)
-        {
-            throw new AuthException((int)response.StatusCode, null, "GoTrue returned a session without refresh token or user.");
-        }
-
-        // expires_in is relative, so it is immune to clock skew between this machine and the server.
-        var now = _time.GetUtcNow();
-        var expiresAt = body.ExpiresIn is { } seconds
-            ? now.AddSeconds(seconds)
-            : body.ExpiresAt is { } unix
-                ? DateTimeOffset.FromUnixTimeSeconds(unix)
-                : now.AddHours(1);
-        return new AuthSession(body.AccessToken, body.RefreshToken, expiresAt, new AuthUser(body.User.Id, body.User.Email));
-    }
-
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, string bearer, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(_authBase, path)) { Content = content };
-        request.Headers.TryAddWithoutValidation("apikey", _options.ApiKey);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        request.Headers.Accept.Add(JsonMediaType);
-        // Asks GoTrue for its current error format (with error_code).
-        request.Headers.TryAddWithoutValidation("X-Supabase-Api-Version", "2024-01-01");
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException)
-        {
-            // A reset at connect time can escape HttpClient as a bare SocketException.
-            throw new AuthException(0, null, $"GoTrue could not be reached: {ex.Message}", ex);
-        }
-        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
-        {
-            throw new AuthException(0, "request_timeout", "GoTrue did not answer in time.", ex);
-        }
-
-        _logger.Response(method.Method, "/auth/v1/" + path.Split('?')[0], (int)response.StatusCode);
-        if (response.IsSuccessStatusCode)
-        {
-            return response;
-        }
-
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(ct);
-            throw GoTrueErrors.FromResponse(response.StatusCode, text);
-        }
-    }
-
-    /// <summary>Makes <paramref name="session"/> current unless the session changed since <paramref name="expectedGeneration"/>.</summary>
-    private bool ApplySession(AuthSession? session, long? expectedGeneration)
-    {
-        bool applied;
-        lock (_gate)
-        {
-            applied = ApplyUnderLock(session, expectedGeneration);
-        }
-
-        if (applied)
-        {
-            Publish();
-        }
-
-        return applied;
-    }
-
-    /// <summary>Installs the session and its refresh timer. Call under <see cref="_gate"/>, then <see cref="Publish"/>.</summary>
-    private bool ApplyUnderLock(AuthSession? session, long? expectedGeneration)
-    {
-        if (_disposed || (expectedGeneration is { } expected && expected != _generation))
-        {
-            return false;
-        }
-
-        _current = session;
-        _generation++;
-        ScheduleRefresh(session, _options.AutoRefresh ? ComputeRefreshDelay(session) : null);
-        return true;
-    }
-
-    /// <summary>Emits the latest session; serialised so that subscribers see sessions in order.</summary>
-    private void Publish()
-    {
-        lock (_publishGate)
-        {
-            AuthSession? latest;
-            lock (_gate)
-            {
-                if (_disposed)
-                {
-                    return;
-                }
-
-                latest = _current;
-            }
-
-            if (!ReferenceEquals(_sessions.Value, latest))
-            {
-                _sessions.OnNext(latest);
-            }
-        }
-    }
-
-    private TimeSpan? ComputeRefreshDelay(AuthSession? session)
-    {
-        if (session is null)
-        {
-            return null;
-        }
-
-        var lifetime = session.ExpiresAt - _time.GetUtcNow();
-        var beforeMargin = lifetime - _options.RefreshMargin;
-        // A token that lives shorter than the margin is refreshed at half its life, not in a tight loop.
-        var delay = beforeMargin > lifetime / 2 ? beforeMargin : lifetime / 2;
-        return delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
-    }
-
-    /// <summary>Replaces the refresh timer. Call under <see cref="_gate"/>.</summary>
-    private void ScheduleRefresh(AuthSession? session, TimeSpan? delay)
-    {
-        _timer?.Dispose();
-        _timer = null;
-        if (session is null || delay is not { } due || _disposed)
-        {
-            return;
-        }
-
-        _logger.RefreshScheduled(due);
-        // Timers cannot wait longer than about 49 days; a longer-lived token re-arms the timer instead.
-        var clamped = due > MaxTimerDelay;
-        _timer = _time.CreateTimer(OnRefreshTimer, new RefreshTimerState(_generation, clamped), clamped ? MaxTimerDelay : due, Timeout.InfiniteTimeSpan);
-    }
-
-    private void OnRefreshTimer(object? state) => _ = AutoRefreshAsync((RefreshTimerState)state!);
-
-    private async Task AutoRefreshAsync(RefreshTimerState state)
-    {
-        var generation = state.Generation;
-        lock (_gate)
-        {
-            if (_disposed || generation != _generation)
-            {
-                return;
-            }
-
-            if (state.Clamped)
-            {
-                ScheduleRefresh(_current, ComputeRefreshDelay(_current));
-                return;
-            }
-        }
-
-        try
-        {
-            await StartOrJoinRefresh(onlyIfAccessToken: null);
-        }
-        catch (AuthException ex) when (GoTrueErrors.IsTransient(ex))
-        {
-            lock (_gate)
-            {
-                if (_disposed || generation != _generation)
-                {
-                    return;
-                }
-
-                _logger.RefreshFailedTransient(ex.Status, ex.ErrorCode, _options.RefreshRetryDelay, ex);
-                ScheduleRefresh(_current, _options.RefreshRetryDelay);
-            }
-        }
-        catch (Exception ex) when (ex is AuthException or OperationCanceledException or ObjectDisposedException)
-        {
-            // Refused refreshes already ended the session (and were logged); cancellation means disposal.
-        }
-    }
-
-    private sealed record RefreshTimerState(long Generation, bool Clamped);
 
     private void ThrowIfDisposed()
     {

@@ -75,7 +75,7 @@ internal sealed class PostgrestChatDataSource : IChatDataSource, IReplyRequestSo
     public async Task<ChatSession> UpsertSessionAsync(ChatSession session, CancellationToken cancellationToken)
     {
         var rows = await Sessions
-            .UpsertAsync([session with { CreatedAt = default, UpdatedAt = default }], onConflict: "id", ct: cancellationToken)
+            .UpsertAsync([session with { CreatedAt = default, UpdatedAt = default }], onConflict: "id", cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return Single(rows, "session insert");
     }
@@ -96,7 +96,7 @@ internal sealed class PostgrestChatDataSource : IChatDataSource, IReplyRequestSo
     {
         // created_at and updated_at are left to the database, so every client orders by the server's clock.
         var rows = await Messages
-            .UpsertAsync([message with { CreatedAt = default, UpdatedAt = default }], onConflict: "id", ct: cancellationToken)
+            .UpsertAsync([message with { CreatedAt = default, UpdatedAt = default }], onConflict: "id", cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return Single(rows, "message insert");
     }

@@ -1,3 +1,5 @@
+using System.Net.WebSockets;
+
 namespace StrideCampus.AiChat.Client.Realtime;
 
 /// <summary>Settings of a <see cref="RealtimeClient"/>.</summary>
@@ -67,4 +69,12 @@ public sealed class RealtimeClientOptions
 
     /// <summary>The time source for timers (tests may pass a fake one); <see cref="TimeProvider.System"/> by default.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Opens the socket to the given endpoint (which carries <c>apikey</c> and <c>vsn</c>) and returns it open; the
+    /// token cancels the attempt at <see cref="Timeout"/>. A <see cref="ClientWebSocket"/> by default; supply another for
+    /// a proxy, custom headers or certificates, or an in-memory transport in tests. The client owns and disposes the
+    /// socket it returns.
+    /// </summary>
+    public Func<Uri, CancellationToken, Task<WebSocket>>? WebSocketFactory { get; set; }
 }

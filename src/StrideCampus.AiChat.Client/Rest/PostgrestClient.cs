@@ -85,13 +85,13 @@ public class PostgrestClient
     /// <param name="function">The function name.</param>
     /// <param name="args">The arguments as a JSON object (names are the parameter names), or <see langword="null"/> for none.</param>
     /// <param name="resultType">Source-generated JSON metadata for <typeparamref name="TResult"/>.</param>
-    /// <param name="ct">Cancels the call.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The function's result (<see langword="default"/> when the body is empty or <c>null</c>, as for <c>void</c> functions).</returns>
     /// <exception cref="PostgrestException">PostgREST answered with an error.</exception>
-    public virtual async Task<TResult> RpcAsync<TResult>(string function, JsonObject? args, JsonTypeInfo<TResult> resultType, CancellationToken ct = default)
+    public virtual async Task<TResult> RpcAsync<TResult>(string function, JsonObject? args, JsonTypeInfo<TResult> resultType, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(resultType);
-        var response = await SendAsync(BuildRpcRequest(function, args), ct);
+        var response = await SendAsync(BuildRpcRequest(function, args), cancellationToken);
         if (response.Body.Length == 0)
         {
             return default!;
@@ -103,11 +103,11 @@ public class PostgrestClient
     /// <summary>Calls a database function whose result is not needed (for example a <c>void</c> function). Never retried.</summary>
     /// <param name="function">The function name.</param>
     /// <param name="args">The arguments, or <see langword="null"/> for none.</param>
-    /// <param name="ct">Cancels the call.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the function returned.</returns>
     /// <exception cref="PostgrestException">PostgREST answered with an error.</exception>
-    public virtual async Task RpcAsync(string function, JsonObject? args, CancellationToken ct = default) =>
-        await SendAsync(BuildRpcRequest(function, args), ct);
+    public virtual async Task RpcAsync(string function, JsonObject? args, CancellationToken cancellationToken = default) =>
+        await SendAsync(BuildRpcRequest(function, args), cancellationToken);
 
     /// <summary>The absolute URL of a request (exposed for tests).</summary>
     internal Uri BuildUri(PostgrestRequest request)
@@ -118,27 +118,27 @@ public class PostgrestClient
     }
 
     /// <summary>Sends a request with auth headers, the expired-token retry and (for idempotent requests) transient retries.</summary>
-    internal async Task<PostgrestResponse> SendAsync(PostgrestRequest request, CancellationToken ct)
+    internal async Task<PostgrestResponse> SendAsync(PostgrestRequest request, CancellationToken cancellationToken)
     {
-        var token = _tokens is null ? null : await _tokens.GetAccessTokenAsync(ct);
+        var token = _tokens is null ? null : await _tokens.GetAccessTokenAsync(cancellationToken);
         var retriedWithNewToken = false;
         var path = "/rest/v1/" + request.Path;
         var method = request.Method.Method;
         for (var attempt = 0; ; attempt++)
         {
-            ct.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested();
             using var message = CreateMessage(request, token);
             var started = Stopwatch.GetTimestamp();
             HttpResponseMessage response;
             try
             {
-                response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct);
+                response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
             }
-            catch (Exception ex) when (IsTransientException(ex, ct) && request.IsIdempotent && attempt < _options.MaxRetries)
+            catch (Exception ex) when (IsTransientException(ex, cancellationToken) && request.IsIdempotent && attempt < _options.MaxRetries)
             {
                 var delay = RetryDelay(attempt, null);
                 _logger.Retrying(method, path, ex.GetType().Name, attempt + 1, _options.MaxRetries, delay);
-                await Task.Delay(delay, _time, ct);
+                await Task.Delay(delay, _time, cancellationToken);
                 continue;
             }
             catch (System.Net.Sockets.SocketException ex)
@@ -152,7 +152,7 @@ public class PostgrestClient
             {
                 var status = (int)response.StatusCode;
                 _logger.Response(method, path, status, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                var body = await response.Content.ReadAsByteArrayAsync(ct);
+                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     return new PostgrestResponse(status, body, ReadContentRange(response));
@@ -162,7 +162,7 @@ public class PostgrestClient
                 {
                     var delay = RetryDelay(attempt, response.Headers.RetryAfter);
                     _logger.Retrying(method, path, $"HTTP {status}", attempt + 1, _options.MaxRetries, delay);
-                    await Task.Delay(delay, _time, ct);
+                    await Task.Delay(delay, _time, cancellationToken);
                     continue;
                 }
 
@@ -170,7 +170,7 @@ public class PostgrestClient
                 if (!retriedWithNewToken && _tokens is not null && PostgrestErrors.IsExpiredJwt(error))
                 {
                     // The request was refused before it ran, so repeating it once is safe for every method.
-                    var fresh = await GetFreshTokenAsync(token, ct);
+                    var fresh = await GetFreshTokenAsync(token, cancellationToken);
                     if (fresh is not null && !string.Equals(fresh, token, StringComparison.Ordinal))
                     {
                         _logger.RetryingWithNewToken(method, path);
@@ -187,12 +187,12 @@ public class PostgrestClient
         }
     }
 
-    private static bool IsTransientException(Exception exception, CancellationToken ct) => exception switch
+    private static bool IsTransientException(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         HttpRequestException => true,
         System.Net.Sockets.SocketException => true, // a reset at connect time, which HttpClient does not wrap
         // HttpClient.Timeout surfaces as a cancellation that the caller did not ask for.
-        TaskCanceledException => !ct.IsCancellationRequested,
+        TaskCanceledException => !cancellationToken.IsCancellationRequested,
         _ => false,
     };
 
@@ -217,14 +217,14 @@ public class PostgrestClient
         return new PostgrestRequest(HttpMethod.Post, "rpc/" + function, [], body);
     }
 
-    private async ValueTask<string?> GetFreshTokenAsync(string? rejected, CancellationToken ct)
+    private async ValueTask<string?> GetFreshTokenAsync(string? rejected, CancellationToken cancellationToken)
     {
         if (_tokens is IRefreshableAccessTokenProvider refreshable)
         {
-            return await refreshable.RefreshAccessTokenAsync(rejected, ct);
+            return await refreshable.RefreshAccessTokenAsync(rejected, cancellationToken);
         }
 
-        return await _tokens!.GetAccessTokenAsync(ct);
+        return await _tokens!.GetAccessTokenAsync(cancellationToken);
     }
 
     private HttpRequestMessage CreateMessage(PostgrestRequest request, string? token)

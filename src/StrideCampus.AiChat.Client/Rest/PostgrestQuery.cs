@@ -198,43 +198,43 @@ public sealed class PostgrestQuery<T>
     }
 
     /// <summary>Reads the matching rows (<c>GET</c>; retried on transient failures).</summary>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The rows.</returns>
     /// <exception cref="PostgrestException">PostgREST answered with an error.</exception>
-    public async Task<IReadOnlyList<T>> GetAsync(CancellationToken ct = default)
+    public async Task<IReadOnlyList<T>> GetAsync(CancellationToken cancellationToken = default)
     {
-        var response = await _client.SendAsync(BuildRead(HttpMethod.Get, prefer: null), ct);
+        var response = await _client.SendAsync(BuildRead(HttpMethod.Get, prefer: null), cancellationToken);
         return PostgrestJson.DeserializeRows(response.Body, _typeInfo);
     }
 
     /// <summary>Reads the matching rows and their exact total count (<c>Prefer: count=exact</c>).</summary>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The rows and the total.</returns>
     /// <exception cref="PostgrestException">PostgREST answered with an error.</exception>
-    public async Task<PostgrestPage<T>> GetWithCountAsync(CancellationToken ct = default)
+    public async Task<PostgrestPage<T>> GetWithCountAsync(CancellationToken cancellationToken = default)
     {
-        var response = await _client.SendAsync(BuildRead(HttpMethod.Get, "count=exact"), ct);
+        var response = await _client.SendAsync(BuildRead(HttpMethod.Get, "count=exact"), cancellationToken);
         return new PostgrestPage<T>(PostgrestJson.DeserializeRows(response.Body, _typeInfo), ContentRange.ParseTotal(response.ContentRange));
     }
 
     /// <summary>Counts the matching rows without reading them (<c>HEAD</c> with <c>Prefer: count=exact</c>).</summary>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The exact count.</returns>
     /// <exception cref="PostgrestException">PostgREST answered with an error or no count.</exception>
-    public async Task<long> CountAsync(CancellationToken ct = default)
+    public async Task<long> CountAsync(CancellationToken cancellationToken = default)
     {
-        var response = await _client.SendAsync(BuildRead(HttpMethod.Head, "count=exact"), ct);
+        var response = await _client.SendAsync(BuildRead(HttpMethod.Head, "count=exact"), cancellationToken);
         return ContentRange.ParseTotal(response.ContentRange)
             ?? throw new PostgrestException(response.Status, null, "PostgREST returned no row count (Content-Range).");
     }
 
     /// <summary>Reads the one matching row, or <see langword="default"/> when none matches.</summary>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The row or <see langword="default"/>.</returns>
     /// <exception cref="PostgrestException">More than one row matches (<c>PGRST116</c>, 406), or another error.</exception>
-    public async Task<T?> MaybeSingleAsync(CancellationToken ct = default)
+    public async Task<T?> MaybeSingleAsync(CancellationToken cancellationToken = default)
     {
-        var rows = await GetAsync(ct);
+        var rows = await GetAsync(cancellationToken);
         return rows.Count switch
         {
             0 => default,
@@ -248,22 +248,22 @@ public sealed class PostgrestQuery<T>
     }
 
     /// <summary>Reads exactly one row (<c>Accept: application/vnd.pgrst.object+json</c>).</summary>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The row.</returns>
     /// <exception cref="PostgrestException">Zero or several rows match (<c>PGRST116</c>, 406), or another error.</exception>
-    public async Task<T> SingleAsync(CancellationToken ct = default)
+    public async Task<T> SingleAsync(CancellationToken cancellationToken = default)
     {
         var request = BuildRead(HttpMethod.Get, prefer: null) with { Accept = PostgrestRequest.SingleObjectMediaType };
-        var response = await _client.SendAsync(request, ct);
+        var response = await _client.SendAsync(request, cancellationToken);
         return PostgrestJson.DeserializeRow(response.Body, _typeInfo);
     }
 
     /// <summary>Inserts rows and returns them as stored (<c>Prefer: return=representation</c>). Never retried.</summary>
     /// <param name="rows">The rows.</param>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The inserted rows.</returns>
     /// <exception cref="PostgrestException">PostgREST answered with an error (for example <c>42501</c> or <c>23505</c>).</exception>
-    public async Task<IReadOnlyList<T>> InsertAsync(IEnumerable<T> rows, CancellationToken ct = default)
+    public async Task<IReadOnlyList<T>> InsertAsync(IEnumerable<T> rows, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var list = rows.ToList();
@@ -272,20 +272,20 @@ public sealed class PostgrestQuery<T>
             return [];
         }
 
-        var response = await _client.SendAsync(BuildBulkWrite(list, "return=representation", onConflict: null), ct);
+        var response = await _client.SendAsync(BuildBulkWrite(list, "return=representation", onConflict: null), cancellationToken);
         return PostgrestJson.DeserializeRows(response.Body, _typeInfo);
     }
 
     /// <summary>Inserts one row and returns it as stored. Never retried.</summary>
     /// <param name="row">The row.</param>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The inserted row.</returns>
     /// <exception cref="PostgrestException">PostgREST answered with an error.</exception>
-    public async Task<T> InsertAsync(T row, CancellationToken ct = default)
+    public async Task<T> InsertAsync(T row, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(row);
         var request = new PostgrestRequest(HttpMethod.Post, _state.Table, SelectOnly(), PostgrestJson.SerializeRow(row, _typeInfo), "return=representation");
-        var response = await _client.SendAsync(request, ct);
+        var response = await _client.SendAsync(request, cancellationToken);
         var stored = PostgrestJson.DeserializeRows(response.Body, _typeInfo);
         return stored.Count > 0
             ? stored[0]
@@ -299,10 +299,10 @@ public sealed class PostgrestQuery<T>
     /// <param name="rows">The rows.</param>
     /// <param name="onConflict">The unique columns that define a conflict (comma-separated); the primary key when <see langword="null"/>.</param>
     /// <param name="ignoreDuplicates">Skip conflicting rows instead of updating them.</param>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The inserted or updated rows (skipped rows are not returned).</returns>
     /// <exception cref="PostgrestException">PostgREST answered with an error.</exception>
-    public async Task<IReadOnlyList<T>> UpsertAsync(IEnumerable<T> rows, string? onConflict = null, bool ignoreDuplicates = false, CancellationToken ct = default)
+    public async Task<IReadOnlyList<T>> UpsertAsync(IEnumerable<T> rows, string? onConflict = null, bool ignoreDuplicates = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (onConflict is not null)
@@ -317,35 +317,35 @@ public sealed class PostgrestQuery<T>
         }
 
         var prefer = (ignoreDuplicates ? "resolution=ignore-duplicates" : "resolution=merge-duplicates") + ",return=representation";
-        var response = await _client.SendAsync(BuildBulkWrite(list, prefer, onConflict), ct);
+        var response = await _client.SendAsync(BuildBulkWrite(list, prefer, onConflict), cancellationToken);
         return PostgrestJson.DeserializeRows(response.Body, _typeInfo);
     }
 
     /// <summary>Updates the rows matching the filters with <paramref name="patch"/> (<c>PATCH</c>). Never retried.</summary>
     /// <param name="patch">Column names and new values.</param>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The updated rows.</returns>
     /// <exception cref="InvalidOperationException">The query has no filter (which would update every visible row).</exception>
     /// <exception cref="PostgrestException">PostgREST answered with an error.</exception>
-    public async Task<IReadOnlyList<T>> UpdateAsync(JsonObject patch, CancellationToken ct = default)
+    public async Task<IReadOnlyList<T>> UpdateAsync(JsonObject patch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(patch);
         RequireFilter("update");
         var request = new PostgrestRequest(HttpMethod.Patch, _state.Table, FiltersAndSelect(), PostgrestJson.SerializeNode(patch), "return=representation");
-        var response = await _client.SendAsync(request, ct);
+        var response = await _client.SendAsync(request, cancellationToken);
         return PostgrestJson.DeserializeRows(response.Body, _typeInfo);
     }
 
     /// <summary>Deletes the rows matching the filters (<c>DELETE</c>) and returns them. Never retried.</summary>
-    /// <param name="ct">Cancels the request.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The deleted rows.</returns>
     /// <exception cref="InvalidOperationException">The query has no filter (which would delete every visible row).</exception>
     /// <exception cref="PostgrestException">PostgREST answered with an error.</exception>
-    public async Task<IReadOnlyList<T>> DeleteAsync(CancellationToken ct = default)
+    public async Task<IReadOnlyList<T>> DeleteAsync(CancellationToken cancellationToken = default)
     {
         RequireFilter("delete");
         var request = new PostgrestRequest(HttpMethod.Delete, _state.Table, FiltersAndSelect(), null, "return=representation");
-        var response = await _client.SendAsync(request, ct);
+        var response = await _client.SendAsync(request, cancellationToken);
         return PostgrestJson.DeserializeRows(response.Body, _typeInfo);
     }
 

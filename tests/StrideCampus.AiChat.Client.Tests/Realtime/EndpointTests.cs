@@ -1,4 +1,3 @@
-using System.Reflection;
 using StrideCampus.AiChat.Client.Realtime;
 
 namespace StrideCampus.AiChat.Client.Tests.Realtime;
@@ -6,8 +5,7 @@ namespace StrideCampus.AiChat.Client.Tests.Realtime;
 public class EndpointTests
 {
     private static (Uri Endpoint, string ForLogs) Build(string url, string key = "anon.key", string vsn = "2.0.0") =>
-        ((Uri, string))typeof(RealtimeClient).GetMethod("BuildEndpoint", BindingFlags.NonPublic | BindingFlags.Static)!
-            .Invoke(null, [new Uri(url), key, vsn])!;
+        RealtimeConnector.BuildEndpoint(new Uri(url), key, vsn);
 
     [Theory]
     [InlineData("https://xyz.supabase.co", "wss://xyz.supabase.co/realtime/v1/websocket?apikey=anon.key&vsn=2.0.0")]

@@ -1,5 +1,6 @@
 using System.Text;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Client.Tests.Realtime;
 

@@ -194,7 +194,9 @@ public class RealtimeConnectionTests : RealtimeTestBase
         await connection.Closed.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Contains(connection.All, f => f.Event == "phx_leave");
         Assert.True(states.Completed);
-        Assert.Equal(new ConnectionStateChange(ConnectionState.Disconnected, "disposed"), states.Items[^1]);
+        Assert.Equal(ConnectionState.Disconnected, states.Items[^1].State);
+        Assert.Equal(DisconnectReason.Disposed, states.Items[^1].Disconnection?.Reason);
+        Assert.Equal("disposed", states.Items[^1].Reason);
         Assert.True(statuses.Completed);
         Assert.True(broadcasts.Completed);
         Assert.Equal(0, client.PendingReplyCount);

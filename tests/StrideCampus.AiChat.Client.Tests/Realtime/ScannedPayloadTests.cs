@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Client.Tests.Realtime;
 

@@ -1,6 +1,4 @@
-using System.Net.WebSockets;
 using System.Reactive.Concurrency;
-using System.Reflection;
 using Microsoft.Extensions.Logging;
 using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Chat;
@@ -76,10 +74,10 @@ internal sealed class ChatTab : IAsyncDisposable
     /// <summary>Kills the realtime socket the way a network failure would (no close handshake).</summary>
     public void DropRealtimeSocket()
     {
-        var connection = typeof(RealtimeClient).GetField("_connection", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(Realtime)
-            ?? throw new InvalidOperationException("not connected");
-        var socket = (WebSocket)connection.GetType().GetProperty("Socket")!.GetValue(connection)!;
-        socket.Abort();
+        if (!Realtime.AbortSocket())
+        {
+            throw new InvalidOperationException("not connected");
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>
 /// Phoenix serializers 1.0.0 (JSON objects) and 2.0.0 (JSON arrays plus Supabase's binary user-broadcast frames),

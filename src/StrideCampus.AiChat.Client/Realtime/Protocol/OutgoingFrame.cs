@@ -1,4 +1,4 @@
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>An encoded frame waiting in the send queue.</summary>
 /// <param name="Data">The frame bytes.</param>

@@ -1,4 +1,4 @@
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>
 /// A postgres_changes payload parsed in place: the change's header fields and its row images as

@@ -1,4 +1,4 @@
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>
 /// A decoded server frame. <see cref="Payload"/> points into the receive buffer and is valid only while the frame

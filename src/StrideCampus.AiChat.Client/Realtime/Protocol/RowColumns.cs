@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>
 /// A row image of a postgres_changes payload as it lies in the frame: where each column's name and value are,

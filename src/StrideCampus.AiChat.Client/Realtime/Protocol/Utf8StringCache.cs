@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>
 /// Turns the few distinct strings of a frame stream (topics, event names, schemas, tables, join refs) into shared

@@ -1,4 +1,4 @@
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>
 /// Parses the timestamps PostgreSQL's <c>timestamptz</c> becomes in realtime rows

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>
 /// Where one column of a row image lies in a postgres_changes payload: the name's bytes (between its quotes),

@@ -1,4 +1,4 @@
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>Phoenix and Supabase Realtime event names.</summary>
 internal static class PhoenixEvents

@@ -8,7 +8,7 @@ internal static class ConnectionWait
     /// when it is not within the client's timeout: a subscribe without a cancellation token must not wait forever on a
     /// server it cannot reach (the client keeps reconnecting meanwhile).
     /// </summary>
-    public static async Task WaitConnectedAsync(this RealtimeClient client, CancellationToken cancellationToken)
+    public static async Task WaitConnectedAsync(this RealtimeConnector client, CancellationToken cancellationToken)
     {
         var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = client.ConnectionStates.Subscribe(

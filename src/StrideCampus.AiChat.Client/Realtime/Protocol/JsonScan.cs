@@ -1,4 +1,4 @@
-namespace StrideCampus.AiChat.Client.Realtime;
+namespace StrideCampus.AiChat.Client.Realtime.Protocol;
 
 /// <summary>
 /// Finds the extent of JSON values without tokenizing them: strings are skipped to their closing quote (escapes
