@@ -40,7 +40,81 @@ internal static class StalePostmaster
                 logger.LogDebug(ex, "PostgreSQL {Pid} ended by itself meanwhile", pid);
             }
         }
+        await WaitForOrphanedBackendsAsync(dataDirectory, logger, cancellationToken).ConfigureAwait(false);
         OrphanClusterReaper.WriteOwnerFile(ownerPath);
+    }
+
+    /// <summary>
+    /// The backends of a postmaster that was killed outlive it until they notice (a loaded machine may take seconds),
+    /// and keep its shared memory attached: PostgreSQL then refuses to start ("pre-existing shared memory block is
+    /// still in use"; postgres <c>src/backend/port/sysv_shmem.c</c>). Waits for them, then kills those left: their
+    /// postmaster is gone, so nothing they hold is used again.
+    /// </summary>
+    internal static async Task WaitForOrphanedBackendsAsync(string dataDirectory, ILogger logger, CancellationToken cancellationToken, TimeSpan? patience = null)
+    {
+        var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(10));
+        var killed = false;
+        while (OrphanedBackends(dataDirectory) is { Count: > 0 } pids)
+        {
+            if (killed && DateTime.UtcNow > deadline + TimeSpan.FromSeconds(5))
+            {
+                logger.LogWarning("{Count} processes of a killed PostgreSQL in {DataDirectory} are still running", pids.Count, dataDirectory);
+                return; // PostgreSQL's own start error then says what holds the directory
+            }
+            if (!killed && DateTime.UtcNow > deadline)
+            {
+                logger.LogWarning("Killing {Count} processes left by a killed PostgreSQL in {DataDirectory}", pids.Count, dataDirectory);
+                foreach (var pid in pids)
+                {
+                    try
+                    {
+                        using var process = System.Diagnostics.Process.GetProcessById(pid);
+                        process.Kill();
+                    }
+                    catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+                    {
+                        // Gone meanwhile, or not ours to kill: the next look tells.
+                    }
+                }
+                killed = true;
+            }
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Running postgres processes whose working directory is <paramref name="dataDirectory"/> (a backend's, once no postmaster owns it).</summary>
+    internal static List<int> OrphanedBackends(string dataDirectory)
+    {
+        var pids = new List<int>();
+        if (LivePostmasterPid(dataDirectory) is not null || !Directory.Exists("/proc"))
+        {
+            return pids; // a running postmaster owns its backends
+        }
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory));
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                if (!File.ReadAllText(Path.Combine(dir, "comm")).StartsWith("postgres", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                var cwd = new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget;
+                if (cwd is not null && string.Equals(Path.TrimEndingDirectorySeparator(cwd), full, StringComparison.Ordinal))
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Exited meanwhile, or another user's process we may not inspect.
+            }
+        }
+        return pids;
     }
 
     /// <summary>Removes the owner record on a clean stop.</summary>

@@ -1,3 +1,4 @@
+using Npgsql;
 using StrideCampus.AiChat.IntegrationTests.Infrastructure;
 using StrideCampus.AiChat.LocalStack.Auth;
 using StrideCampus.AiChat.LocalStack.Hosting;
@@ -37,6 +38,53 @@ public sealed class CrashRecoveryTests
         {
             Assert.False(LocalStackProcess.IsAlive(dead.PostmasterPid));
             Assert.False(Directory.Exists(root));
+        }
+    }
+
+    [Fact]
+    public async Task A_kept_data_directory_starts_again_while_a_backend_of_its_killed_postgres_still_runs()
+    {
+        // A backend busy in a query notices its postmaster's death only at its next wait, and keeps the shared memory
+        // attached meanwhile: PostgreSQL refuses to start on the directory until it is gone (sysv_shmem.c,
+        // "pre-existing shared memory block is still in use"). On a loaded machine any backend can be that slow.
+        var dir = Path.Combine(Path.GetTempPath(), "stridecampus-orphan-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            int orphan;
+            Task busy;
+            await using (var first = await LocalStackProcess.StartAsync("--data-dir", dir))
+            {
+                var url = new Uri(first.Settings["DB_URL"]);
+                var userInfo = url.UserInfo.Split(':', 2);
+                var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+                {
+                    Host = url.Host, Port = url.Port, Database = url.AbsolutePath.TrimStart('/'),
+                    Username = Uri.UnescapeDataString(userInfo[0]), Password = Uri.UnescapeDataString(userInfo[1]), Pooling = false,
+                }.ConnectionString);
+                await connection.OpenAsync();
+                orphan = connection.ProcessID;
+                // Minutes of work with no wait in it: the backend runs on after its postmaster is killed.
+                busy = new NpgsqlCommand("select count(*) from generate_series(1, 100000000000)", connection) { CommandTimeout = 0 }.ExecuteScalarAsync();
+                await Task.Delay(300);
+                LocalStackProcess.SigKill(first.WatchdogPid()!.Value);
+                LocalStackProcess.SigKill(first.PostmasterPid);
+                await first.KillAsync();
+                Assert.True(LocalStackProcess.IsAlive(orphan), "the busy backend outlives its postmaster");
+            }
+
+            await using (var second = await LocalStackProcess.StartAsync("--data-dir", dir))
+            {
+                Assert.False(LocalStackProcess.IsAlive(orphan), "the orphaned backend was ended before PostgreSQL started");
+                Assert.True(LocalStackProcess.IsAlive(second.PostmasterPid));
+                await second.KillAsync();
+                await LocalStackProcess.WaitUntilAsync(() => !LocalStackProcess.IsAlive(second.PostmasterPid), "PostgreSQL stopped");
+            }
+
+            await Assert.ThrowsAnyAsync<Exception>(() => busy); // its server is gone
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 
