@@ -416,6 +416,7 @@ public class MessageStoreTests
         var fetched = new TaskCompletionSource();
         var release = new TaskCompletionSource();
         ChatChangesSince? old = null;
+        var capturing = 0;
         var data = new SnapshotOverride(h.Db, _ => old);
         await using var store = new MessageStore(data, h.Feed, StoreHarness.User, new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance });
         await store.InitializeAsync(CancellationToken.None);
@@ -423,9 +424,9 @@ public class MessageStoreTests
         var before = await h.Db.GetSyncPointAsync(CancellationToken.None);
         h.Db.BeforeCall = async name =>
         {
-            if (name == nameof(IChatDataSource.LoadChangesSinceAsync))
+            if (name == nameof(IChatDataSource.LoadChangesSinceAsync) && Interlocked.Exchange(ref capturing, 1) == 0)
             {
-                old = await h.Db.LoadChangesSinceAsync(before, CancellationToken.None);
+                old = await h.Db.LoadChangesSinceAsync(before, CancellationToken.None); // comes through here again: once only
                 fetched.TrySetResult();
                 await release.Task;
             }
