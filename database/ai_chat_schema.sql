@@ -188,9 +188,64 @@ create trigger ai_chat_messages_log_deletion
   after delete on public.ai_chat_messages
   for each row execute function public.ai_chat_log_deletion();
 
+-- Resync (issue 16): every row carries the id of the transaction that last wrote it, so a client
+-- back from an outage fetches only what changed. A client takes a sync point with
+-- ai_chat_sync_point() (the oldest transaction still running) BEFORE it reads; every transaction
+-- below it had ended by then, so its rows were in those reads, and a later resync asks for
+-- sync_xid >= that point. A transaction that began before the sync point and commits late has an
+-- id at or above it, so it cannot be missed the way "updated_at > last" misses it (updated_at is
+-- the transaction's start). PostgreSQL's xid8 never wraps (docs: datatype-oid, "xid8 ... 64-bit,
+-- never wraps around during the life of an installation"; functions-info, pg_current_xact_id and
+-- pg_snapshot_xmin); it is kept as bigint so PostgREST filters (sync_xid=gte.N) and JSON treat it
+-- as a plain number. Added with "if not exists" so the previous release's tables upgrade in place.
+alter table public.ai_chat_sessions
+  add column if not exists sync_xid bigint not null default (pg_current_xact_id()::text)::bigint;
+alter table public.ai_chat_messages
+  add column if not exists sync_xid bigint not null default (pg_current_xact_id()::text)::bigint;
+alter table public.ai_chat_deletions
+  add column if not exists sync_xid bigint not null default (pg_current_xact_id()::text)::bigint;
+
+create index if not exists ai_chat_sessions_user_sync
+  on public.ai_chat_sessions (user_id, sync_xid);
+create index if not exists ai_chat_messages_user_sync
+  on public.ai_chat_messages (user_id, sync_xid);
+create index if not exists ai_chat_deletions_user_sync
+  on public.ai_chat_deletions (user_id, sync_xid);
+-- The store opens with the newest page of sessions and pages older ones on demand.
+create index if not exists ai_chat_sessions_user_created
+  on public.ai_chat_sessions (user_id, created_at desc, id desc);
+
+-- Whatever a client sends, the row gets the writing transaction's id.
+create or replace function public.ai_chat_set_sync_xid() returns trigger
+language plpgsql
+as $$
+begin
+  new.sync_xid := (pg_current_xact_id()::text)::bigint;
+  return new;
+end
+$$;
+
+drop trigger if exists ai_chat_sessions_sync_xid on public.ai_chat_sessions;
+create trigger ai_chat_sessions_sync_xid
+  before insert or update on public.ai_chat_sessions
+  for each row execute function public.ai_chat_set_sync_xid();
+
+drop trigger if exists ai_chat_messages_sync_xid on public.ai_chat_messages;
+create trigger ai_chat_messages_sync_xid
+  before insert or update on public.ai_chat_messages
+  for each row execute function public.ai_chat_set_sync_xid();
+
+-- The sync point: every transaction with a smaller id had ended (committed or rolled back) when
+-- this ran. Security invoker and free of data: it reveals nothing about any user's rows.
+create or replace function public.ai_chat_sync_point() returns bigint
+language sql
+stable
+as $$ select (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint $$;
+
 grant select, insert, update, delete on public.ai_chat_sessions to authenticated, service_role;
 grant select, insert, update, delete on public.ai_chat_messages to authenticated, service_role;
 grant select on public.ai_chat_deletions to authenticated;
 grant select, delete on public.ai_chat_deletions to service_role;
 revoke insert, update, delete, truncate on public.ai_chat_deletions from anon, authenticated;
 grant execute on function public.ai_chat_set_active_session(uuid) to authenticated, service_role;
+grant execute on function public.ai_chat_sync_point() to authenticated, service_role;

@@ -7,6 +7,7 @@ using StrideCampus.AiChat.Benchmarks.Memory;
 //   decode  - decode + apply of 100,000 recorded postgres_changes frames, against realtime-js in Node
 //   load    - initial MessageStore load of 10 / 100 / 1,000 sessions of 50 messages through LocalStack REST
 //   memory  - 1,000,000 message events through a store: cache bound and heap over time
+//   history - open, full load and resync for 10 x 50 and 2,000 x 100 histories (issue 16)
 // `decode-loop [n]` replays the recording n times without BenchmarkDotNet (to run under a profiler).
 // `decode-breakdown` runs the decode path's stages separately, without a server (time and bytes per stage).
 // `serve` is internal: the LocalStack child process the commands start.
@@ -23,6 +24,7 @@ return command switch
     "decode" => await DecodeCommand.RunAsync(cancel.Token),
     "load" => await LoadCommand.RunAsync(cancel.Token),
     "memory" => await MemoryCommand.RunAsync(cancel.Token),
+    "history" => await HistoryCommand.RunAsync(cancel.Token),
     "decode-loop" => await DecodeCommand.LoopAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10, cancel.Token),
     "decode-breakdown" => DecodeBreakdown.Run(),
     "serve" => await BenchServer.ServeAsync(cancel.Token),
@@ -31,6 +33,6 @@ return command switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/StrideCampus.AiChat.Benchmarks -- decode|load|memory");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/StrideCampus.AiChat.Benchmarks -- decode|load|memory|history");
     return 2;
 }

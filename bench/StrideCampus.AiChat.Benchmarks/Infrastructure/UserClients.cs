@@ -10,12 +10,12 @@ internal sealed class UserClients : IAsyncDisposable
 {
     private readonly HttpClient _http;
 
-    public UserClients(BenchServer server, Guid userId)
+    public UserClients(BenchServer server, Guid userId, HttpMessageHandler? handler = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         UserId = userId;
         var tokens = new StaticAccessTokenProvider(server.Token(userId));
-        _http = new HttpClient();
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
         Rest = new PostgrestClient(_http, new PostgrestClientOptions { Url = server.ApiUrl, ApiKey = server.AnonKey }, tokens);
         Realtime = new RealtimeClient(new RealtimeClientOptions { Url = server.ApiUrl, ApiKey = server.AnonKey }, tokens);
     }

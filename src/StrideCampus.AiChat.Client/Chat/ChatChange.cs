@@ -14,6 +14,12 @@ public sealed record ChatChange(ChatChangeKind Kind, Guid Id, ChatSession? Sessi
 
     internal static ChatChange Updated(ChatSession session) => new(ChatChangeKind.SessionUpdated, session.Id, session);
 
+    /// <summary>
+    /// For a delete read from the deletion log (<c>ai_chat_deletions</c>, which only the owner can see): the session the
+    /// row belonged to (the session itself for a session). Null for a delete known by its key alone.
+    /// </summary>
+    internal Guid? LoggedSessionId { get; init; }
+
     internal static ChatChange SessionRemoved(Guid id) => new(ChatChangeKind.SessionDeleted, id);
 
     internal static ChatChange Created(ChatMessage message) => new(ChatChangeKind.MessageCreated, message.Id, Message: message);

@@ -13,4 +13,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 [JsonSerializable(typeof(IReadOnlyList<ChatMessage>))]
 [JsonSerializable(typeof(IReadOnlyList<ChatSessionRow>))]
 [JsonSerializable(typeof(ChatRowId))]
+[JsonSerializable(typeof(ChatDeletion))]
+[JsonSerializable(typeof(IReadOnlyList<ChatDeletion>))]
+[JsonSerializable(typeof(long))]
 internal sealed partial class ChatJsonContext : JsonSerializerContext;

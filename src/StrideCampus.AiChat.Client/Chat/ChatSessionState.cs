@@ -2,7 +2,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>A session as the store holds it: the row, its messages in chronological order, and pending writes.</summary>
 /// <param name="Session">The session row (with any of this store's pending changes applied).</param>
-/// <param name="Messages">The messages ordered by (created_at, id); empty when <paramref name="MessagesLoaded"/> is false.</param>
+/// <param name="Messages">The messages held, ordered by (created_at, id): the newest pages; empty when <paramref name="MessagesLoaded"/> is false.</param>
 /// <param name="MessagesLoaded">
 /// Whether the messages are in memory. Sessions beyond the cache bound or idle past the expiry drop
 /// their messages; <see cref="MessageStore.LoadMessagesAsync"/> (or switching to the session) reloads them.
@@ -16,6 +16,12 @@ public sealed record ChatSessionState(
     bool IsPending,
     IReadOnlySet<Guid> PendingMessageIds)
 {
+    /// <summary>
+    /// Whether the session has messages older than those held (its messages load newest page first;
+    /// <see cref="MessageStore.LoadOlderMessagesAsync"/> loads the page before).
+    /// </summary>
+    public bool HasOlderMessages { get; init; }
+
     /// <summary>The session id.</summary>
     public Guid Id => Session.Id;
 

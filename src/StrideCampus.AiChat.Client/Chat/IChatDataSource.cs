@@ -17,6 +17,30 @@ internal interface IChatDataSource
     /// <summary>The messages of one session ordered by (created_at, id).</summary>
     Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A sync point (<c>ai_chat_sync_point()</c>): reads made after it miss only rows and deletions written by
+    /// transactions whose id is at or above it, which <see cref="LoadChangesSinceAsync"/> with it then returns.
+    /// </summary>
+    Task<long> GetSyncPointAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The user's sessions older than <paramref name="before"/> (the newest when null), newest first: at most
+    /// <paramref name="limit"/> + 1 rows (the extra one only tells that there is more).
+    /// </summary>
+    Task<IReadOnlyList<ChatSession>> LoadSessionPageAsync(ChatPageKey? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The user's active session, if any.</summary>
+    Task<ChatSession?> LoadActiveSessionAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The messages of a session older than <paramref name="before"/> (the newest when null), newest first: at
+    /// most <paramref name="limit"/> + 1 rows (the extra one only tells that there is more).
+    /// </summary>
+    Task<IReadOnlyList<ChatMessage>> LoadMessagePageAsync(Guid sessionId, ChatPageKey? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The user's sessions and messages written, and deletions logged, at or after <paramref name="syncPoint"/>.</summary>
+    Task<ChatChangesSince> LoadChangesSinceAsync(long syncPoint, CancellationToken cancellationToken);
+
     /// <summary>Inserts a session with a client id (upsert on id, so a retry never duplicates).</summary>
     Task<ChatSession> UpsertSessionAsync(ChatSession session, CancellationToken cancellationToken);
 

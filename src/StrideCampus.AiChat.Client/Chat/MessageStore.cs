@@ -17,7 +17,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// the user (the seed's <c>useRealtimeSupabaseMessageStore</c>). It loads every session and message (paged past "Max rows"), applies
 /// its own writes at once (pending until the server confirms, rolled back with a
 /// <see cref="ChatOperationException"/> when refused), applies realtime changes from other clients,
-/// refetches and reconciles after every reconnect, keeps messages in chronological order and bounds how
+/// fetches only what changed after every reconnect, keeps messages in chronological order and bounds how
 /// many sessions' messages stay in memory. All members are thread-safe.
 /// </summary>
 public sealed partial class MessageStore : IAsyncDisposable
@@ -286,82 +286,11 @@ public sealed partial class MessageStore : IAsyncDisposable
     public ChatSessionState? GetActiveSession() => Current.ActiveSession;
 
     /// <summary>
-    /// The messages of a session in chronological order, from memory, or from the database when they were
-    /// dropped from the cache (they then stay in memory again).
+    /// Fetches what changed since the last sync point (rows written and deletions logged), for what the store holds,
+    /// and applies it; the store also does this by itself after every reconnect, rejoin or missed-change signal.
     /// </summary>
-    /// <param name="sessionId">The session id.</param>
-    /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>The messages.</returns>
-    /// <exception cref="ChatOperationException">The messages could not be loaded.</exception>
-    /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (nothing is sent).</exception>
-    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        Task<IReadOnlyList<ChatMessage>> load;
-        lock (_gate)
-        {
-            if (_core.GetVisibleSession(sessionId) is null)
-            {
-                throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
-            }
-
-            _core.Touch(sessionId, Now);
-            if (_core.AreMessagesLoaded(sessionId))
-            {
-                _counters.CacheHits++;
-                return _core.GetVisibleMessages(sessionId);
-            }
-
-            _counters.CacheMisses++;
-            if (!_loads.TryGetValue(sessionId, out load!))
-            {
-                _core.BeginMessageLoad(sessionId);
-                load = LoadMessagesCoreAsync(sessionId);
-                _loads[sessionId] = load;
-            }
-        }
-
-        return await load.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<IReadOnlyList<ChatMessage>> LoadMessagesCoreAsync(Guid sessionId)
-    {
-        try
-        {
-            var rows = await _data.LoadMessagesAsync(sessionId, _lifetime.Token).ConfigureAwait(false);
-            lock (_gate)
-            {
-                _counters.DatabaseQueries++;
-                _core.CompleteMessageLoad(sessionId, rows, Now);
-                EvictLocked(protect: sessionId);
-                ChatLog.MessagesLoaded(_logger, sessionId, rows.Count);
-                PublishLocked();
-                return _core.GetVisibleMessages(sessionId);
-            }
-        }
-        catch (Exception ex)
-        {
-            lock (_gate)
-            {
-                _core.AbortMessageLoad(sessionId);
-            }
-
-            throw new ChatOperationException(ChatOperation.Load, sessionId, ex);
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                _loads.Remove(sessionId);
-            }
-        }
-    }
-
-    /// <summary>Refetches everything and reconciles (the store also does this by itself after every reconnect).</summary>
     /// <param name="cancellationToken">Cancels the refetch.</param>
-    /// <returns>A task that completes when the store equals the database snapshot.</returns>
+    /// <returns>A task that completes when what the store holds equals the database.</returns>
     /// <exception cref="ChatOperationException">The refetch failed; the store keeps what it held.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
@@ -1141,78 +1070,6 @@ public sealed partial class MessageStore : IAsyncDisposable
             {
                 ChatLog.ReconcileFailed(_logger, ex);
             }
-        }
-    }
-
-    private async Task ReconcileOnceAsync(bool initial, CancellationToken cancellationToken)
-    {
-        await _reconcileGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            lock (_gate)
-            {
-                _core.BeginReconcile();
-                _isLoading = true;
-                _metaDirty = true;
-                PublishLocked();
-            }
-
-            IReadOnlyList<ChatSessionRow> rows;
-            try
-            {
-                rows = await _data.LoadSessionsWithMessagesAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                lock (_gate)
-                {
-                    _core.AbortReconcile();
-                    _isLoading = false;
-                    _metaDirty = true;
-                    PublishLocked();
-                }
-
-                if (initial)
-                {
-                    ChatLog.StoreLoadFailed(_logger, ex);
-                }
-
-                if (ex is OperationCanceledException)
-                {
-                    throw;
-                }
-
-                throw new ChatOperationException(ChatOperation.Load, null, ex);
-            }
-
-            lock (_gate)
-            {
-                _counters.DatabaseQueries++;
-                _core.Reconcile(rows, initial && !_isInitialized, Now);
-                if (!initial)
-                {
-                    _counters.Reconciliations++;
-                }
-
-                _counters.LastSyncedAt = _time.GetUtcNow();
-                _isInitialized = true;
-                _isLoading = false;
-                _metaDirty = true;
-                EvictLocked(protect: null);
-                var changes = PublishLocked();
-                if (initial)
-                {
-                    ChatLog.StoreLoaded(_logger, rows.Count, rows.Sum(r => r.AiChatMessages?.Count ?? 0));
-                }
-                else
-                {
-                    ChatLog.Reconciled(_logger, changes);
-                }
-            }
-        }
-        finally
-        {
-            _reconcileGate.Release();
         }
     }
 

@@ -8,7 +8,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// order, echo and stale-event detection, snapshot reconciliation, and the message cache bound.
 /// Every change of the mirrored server state is recorded once and handed out by <see cref="EmitChanges"/>.
 /// </summary>
-internal sealed class MessageStoreCore
+internal sealed partial class MessageStoreCore
 {
     private static readonly IReadOnlySet<Guid> NoIds = ImmutableHashSet<Guid>.Empty;
 
@@ -160,6 +160,7 @@ internal sealed class MessageStoreCore
     {
         if (!_sessions.TryGetValue(id, out var s) || s.Row.Server is null)
         {
+            _deleted.Add(id); // a page being read may still hold it
             return false;
         }
 
@@ -190,7 +191,7 @@ internal sealed class MessageStoreCore
         // the id is tombstoned) nor elsewhere: the usual update skips the tombstone and location lookups.
         if (!s.Messages.TryGetValue(row.Id, out var m) || m.Row.Server is null)
         {
-            if (_deleted.Contains(row.Id))
+            if (_deleted.Contains(row.Id) || IsBeyondWindow(s, row))
             {
                 return false;
             }
@@ -247,6 +248,7 @@ internal sealed class MessageStoreCore
         if (!_messageSessions.TryGetValue(id, out var sessionId) || !_sessions.TryGetValue(sessionId, out var s) ||
             s.Messages is null || !s.Messages.TryGetValue(id, out var m) || m.Row.Server is null)
         {
+            _deleted.Add(id); // a page being read may still hold it
             return false;
         }
 
@@ -510,7 +512,7 @@ internal sealed class MessageStoreCore
         }
         else
         {
-            s = ReconcileSessionRow(row, nowTicks);
+            s = ReconcileSessionRow(row.ToSession(), nowTicks);
         }
 
         if (s.Messages is null || row.AiChatMessages is null)
@@ -540,14 +542,13 @@ internal sealed class MessageStoreCore
         }
     }
 
-    private SessionEntry ReconcileSessionRow(ChatSessionRow row, long nowTicks)
+    private SessionEntry ReconcileSessionRow(ChatSession session, long nowTicks, bool loadedMessages = true)
     {
-        var session = row.ToSession();
-        _deleted.Remove(row.Id);
-        if (!_sessions.TryGetValue(row.Id, out var s))
+        _deleted.Remove(session.Id);
+        if (!_sessions.TryGetValue(session.Id, out var s))
         {
-            s = new SessionEntry(row.Id) { Messages = [], LastAccess = nowTicks };
-            _sessions.Add(row.Id, s);
+            s = new SessionEntry(session.Id) { Messages = loadedMessages ? [] : null, LastAccess = nowTicks };
+            _sessions.Add(session.Id, s);
         }
 
         var before = s.Row.Visible;
@@ -612,50 +613,6 @@ internal sealed class MessageStoreCore
     public void BeginMessageLoad(Guid sessionId) => _loadBuffers.TryAdd(sessionId, []);
 
     public void AbortMessageLoad(Guid sessionId) => _loadBuffers.Remove(sessionId);
-
-    /// <summary>Puts loaded messages in memory, then replays the changes that arrived during the query.</summary>
-    public void CompleteMessageLoad(Guid sessionId, IReadOnlyList<ChatMessage> rows, long nowTicks)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        _loadBuffers.Remove(sessionId, out var buffer);
-        if (!_sessions.TryGetValue(sessionId, out var s))
-        {
-            return;
-        }
-
-        s.LastAccess = nowTicks;
-        _suppressChanges = true;
-        try
-        {
-            if (s.Messages is null)
-            {
-                s.Messages = [];
-                s.Sorted.Clear();
-                s.Cached = null;
-                _dirty = true;
-            }
-
-            foreach (var row in rows)
-            {
-                if (row.SessionId == sessionId && IsOwn(row.UserId) && !_deleted.Contains(row.Id))
-                {
-                    ServerMessage(row);
-                }
-            }
-        }
-        finally
-        {
-            _suppressChanges = false;
-        }
-
-        if (buffer is not null)
-        {
-            foreach (var change in buffer)
-            {
-                ApplyFeedChange(change);
-            }
-        }
-    }
 
     // ---------------------------------------------------------------- this client's writes
 
@@ -816,6 +773,7 @@ internal sealed class MessageStoreCore
         s.Messages = null;
         s.Sorted.Clear();
         s.Cached = null;
+        s.OlderCursor = null;
         Evictions++;
         _dirty = true;
     }
@@ -912,7 +870,7 @@ internal sealed class MessageStoreCore
             counters.CacheMisses,
             Evictions,
             counters.LastSyncedAt);
-        return new MessageStoreState(_ordered, active, isLoading, isInitialized, isRealtimeConnected, stats, ++_version);
+        return new MessageStoreState(_ordered, active, isLoading, isInitialized, isRealtimeConnected, stats, ++_version) { HasMoreSessions = _sessionCursor is not null };
     }
 
     // ---------------------------------------------------------------- helpers
@@ -1058,7 +1016,10 @@ internal sealed class MessageStoreCore
         }
 
         var pending = s.PendingMessages.Count == 0 ? NoIds : s.PendingMessages.ToImmutableHashSet();
-        s.Cached = new ChatSessionState(row, s.Messages is null ? [] : s.Sorted.Freeze(), s.Messages is not null, s.Row.HasPending, pending);
+        s.Cached = new ChatSessionState(row, s.Messages is null ? [] : s.Sorted.Freeze(), s.Messages is not null, s.Row.HasPending, pending)
+        {
+            HasOlderMessages = s.Messages is not null && s.OlderCursor is not null,
+        };
         return s.Cached;
     }
 
@@ -1078,6 +1039,9 @@ internal sealed class MessageStoreCore
         public long LastAccess { get; set; }
 
         public ChatSessionState? Cached { get; set; }
+
+        /// <summary>The oldest message loaded by pages while older ones remain in the database; null when none remain.</summary>
+        public ChatPageKey? OlderCursor { get; set; }
     }
 
     /// <summary>A held message: its overlay itself (one object per message, one hop less per change).</summary>

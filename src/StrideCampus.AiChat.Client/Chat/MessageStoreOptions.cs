@@ -11,6 +11,20 @@ public sealed class MessageStoreOptions
     /// </summary>
     public int MaxCachedSessions { get; set; } = 20;
 
+    /// <summary>
+    /// How many sessions the store reads at open and per <see cref="MessageStore.LoadMoreSessionsAsync"/> (newest
+    /// first). At most 999: a request asks for one row more, and Supabase caps every read at its "Max rows" (1000 by
+    /// default; keep this below your project's setting). Default 30 (a chat screen's session list).
+    /// </summary>
+    public int SessionPageSize { get; set; } = 30;
+
+    /// <summary>
+    /// How many messages of a session the store reads when it opens the session and per
+    /// <see cref="MessageStore.LoadOlderMessagesAsync"/> (newest first). At most 999, as <see cref="SessionPageSize"/>.
+    /// Default 50 (a chat screen and some scrolling).
+    /// </summary>
+    public int MessagePageSize { get; set; } = 50;
+
     /// <summary>How long a session's messages stay in memory without being read. Default 30 minutes.</summary>
     public TimeSpan CacheExpiry { get; set; } = TimeSpan.FromMinutes(30);
 
@@ -54,9 +68,16 @@ public sealed class MessageStoreOptions
     /// <summary>The clock (tests replace it). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Supabase's default "Max rows" less the row a page asks for beyond its size.</summary>
+    internal const int MaxPageSize = 999;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxCachedSessions, 1, nameof(MaxCachedSessions));
+        ArgumentOutOfRangeException.ThrowIfLessThan(SessionPageSize, 1, nameof(SessionPageSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SessionPageSize, MaxPageSize, nameof(SessionPageSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MessagePageSize, 1, nameof(MessagePageSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MessagePageSize, MaxPageSize, nameof(MessagePageSize));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CacheExpiry, TimeSpan.Zero, nameof(CacheExpiry));
         if (!(MaxStreamWritesPerSecond > 0) || double.IsInfinity(MaxStreamWritesPerSecond))
         {

@@ -15,4 +15,11 @@ public sealed record MessageStoreState(
     bool IsInitialized,
     bool IsRealtimeConnected,
     MessageStoreStats Stats,
-    long Version);
+    long Version)
+{
+    /// <summary>
+    /// Whether the user has sessions older than those held (the store opens with the newest page of sessions;
+    /// <see cref="MessageStore.LoadMoreSessionsAsync"/> loads the next).
+    /// </summary>
+    public bool HasMoreSessions { get; init; }
+}

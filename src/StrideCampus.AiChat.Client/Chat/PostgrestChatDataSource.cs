@@ -5,11 +5,13 @@ using StrideCampus.AiChat.Client.Rest;
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>The chat tables through PostgREST (RLS decides what the signed-in user may see and change).</summary>
-internal sealed class PostgrestChatDataSource : IChatDataSource, IReplyRequestSource
+internal sealed partial class PostgrestChatDataSource : IChatDataSource, IReplyRequestSource
 {
     internal const string SessionsTable = "ai_chat_sessions";
     internal const string MessagesTable = "ai_chat_messages";
     internal const string DeletionsTable = "ai_chat_deletions";
+    internal const string SyncPointFunction = "ai_chat_sync_point";
+    internal const string SyncColumn = "sync_xid";
     internal const string SetActiveSessionFunction = "ai_chat_set_active_session";
     internal const string RequestReplyFunction = "ai_chat_request_reply";
     internal const string StopReplyFunction = "ai_chat_stop_reply";
@@ -139,7 +141,10 @@ internal sealed class PostgrestChatDataSource : IChatDataSource, IReplyRequestSo
     /// the first page asks for the exact count, and further pages continue after the last id read (keyset paging:
     /// rows changed, added or removed meanwhile cannot shift a row out of the result) until it is reached.
     /// </summary>
-    private static async Task<IReadOnlyList<T>> GetAllAsync<T>(PostgrestQuery<T> query, Func<T, Guid> id, CancellationToken cancellationToken)
+    private static Task<IReadOnlyList<T>> GetAllAsync<T>(PostgrestQuery<T> query, Func<T, Guid> id, CancellationToken cancellationToken) =>
+        GetAllAsync(query, row => Format(id(row)), cancellationToken);
+
+    private static async Task<IReadOnlyList<T>> GetAllAsync<T>(PostgrestQuery<T> query, Func<T, string> key, CancellationToken cancellationToken)
     {
         query = query.Order("id");
         var first = await query.GetWithCountAsync(cancellationToken).ConfigureAwait(false);
@@ -151,7 +156,7 @@ internal sealed class PostgrestChatDataSource : IChatDataSource, IReplyRequestSo
         var rows = new List<T>(first.Items);
         while (rows.Count < total)
         {
-            var page = await query.Gt("id", Format(id(rows[^1]))).GetAsync(cancellationToken).ConfigureAwait(false);
+            var page = await query.Gt("id", key(rows[^1])).GetAsync(cancellationToken).ConfigureAwait(false);
             if (page.Count == 0)
             {
                 break;

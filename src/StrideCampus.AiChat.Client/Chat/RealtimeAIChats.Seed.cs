@@ -1,18 +1,13 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
-/// <summary>Which rows are the user's: loaded once changes flow, and again whenever changes may have been missed.</summary>
+/// <summary>
+/// The active session, read once changes flow and again whenever changes may have been missed. Deletes need no list of
+/// the user's rows: they come from the deletion log, which only the owner sees and which names the row's session.
+/// </summary>
 public sealed partial class RealtimeAIChats
 {
-    /// <summary>The most deletes of unknown rows held while the rows load.</summary>
-    private const int HeldDeleteLimit = 10_000;
-
-    private List<ChatChange>? _heldDeletes; // non-null while a load runs
-    private int _seedLoads;
-
     /// <summary>
-    /// Loads the user's session and message ids (the active session too). A delete of a row not known yet that arrives
-    /// meanwhile is held, and reported once the load shows the row was the user's. Only the first load sets the active
-    /// session silently; a later one reports a change of it.
+    /// Reads the user's active session (one row). Only the first read sets it silently; a later one reports a change.
     /// </summary>
     private async Task SeedAsync(bool initial, CancellationToken cancellationToken)
     {
@@ -21,66 +16,29 @@ public sealed partial class RealtimeAIChats
             return;
         }
 
+        var active = await _seed.LoadActiveSessionAsync(cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
-            _seedLoads++;
-            _heldDeletes ??= [];
-        }
-
-        try
-        {
-            var sessions = await _seed.LoadSessionsAsync(cancellationToken).ConfigureAwait(false);
-            var messages = await _seed.LoadMessageIdsAsync(SessionId, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            if (_disposed != 0 || active is null)
             {
-                if (_disposed != 0)
-                {
-                    return;
-                }
-
-                foreach (var s in sessions)
-                {
-                    _sessionIds.Add(s.Id);
-                    if (s.IsActive && _activeId != s.Id)
-                    {
-                        SetActiveLocked(s.Id);
-                        if (!initial)
-                        {
-                            _pendingNull.Disposable = null;
-                            ChatLog.ActiveSessionChanged(_logger, s.Id);
-                            _active.OnNext(s.Id);
-                        }
-                    }
-                }
-
-                _messageIds.UnionWith(messages);
-                foreach (var held in _heldDeletes ?? [])
-                {
-                    var known = held.Kind == ChatChangeKind.SessionDeleted ? _sessionIds.Remove(held.Id) : _messageIds.Remove(held.Id);
-                    if (known)
-                    {
-                        ChatLog.RealtimeChange(_logger, held.Kind, held.Id);
-                        _changes.OnNext(held);
-                        TrackActive(held);
-                    }
-                }
-
-                _heldDeletes?.Clear();
+                return;
             }
-        }
-        finally
-        {
-            lock (_gate)
+
+            _sessionIds.Add(active.Id);
+            if (_activeId != active.Id)
             {
-                if (--_seedLoads == 0)
+                SetActiveLocked(active.Id);
+                if (!initial)
                 {
-                    _heldDeletes = null;
+                    _pendingNull.Disposable = null;
+                    ChatLog.ActiveSessionChanged(_logger, active.Id);
+                    _active.OnNext(active.Id);
                 }
             }
         }
     }
 
-    /// <summary>Changes may have been missed: learn the rows again, in the background.</summary>
+    /// <summary>Changes may have been missed: read the active session again, in the background.</summary>
     private void Reseed()
     {
         if (_seed is null || Volatile.Read(ref _disposed) != 0)
@@ -96,23 +54,12 @@ public sealed partial class RealtimeAIChats
             {
                 await SeedAsync(initial: false, CancellationToken.None).ConfigureAwait(false);
             }
-#pragma warning disable CA1031 // A failed reload leaves the known rows as they were; the next one may succeed.
+#pragma warning disable CA1031 // A failed read leaves the active session as it was; the next one may succeed.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
                 ChatLog.SubscriptionFailed(_logger, ex);
             }
         }
-    }
-
-    /// <summary>Holds a delete of a row not known yet while the rows load (under the gate); false when not loading.</summary>
-    private bool HoldWhileSeeding(ChatChange change)
-    {
-        if (_heldDeletes is { } held && held.Count < HeldDeleteLimit)
-        {
-            held.Add(change);
-        }
-
-        return false;
     }
 }

@@ -133,9 +133,10 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     }
 
     /// <summary>
-    /// Subscribes (once): joins the realtime channel, then, once changes flow, learns which rows are the user's (so
-    /// deletes can be attributed); it learns them again whenever changes may have been missed (a rejoin, a restart of
-    /// the server's change capture). Completes when changes flow and the rows are known.
+    /// Subscribes (once): joins the realtime channel, then, once changes flow, reads the active session (one row); it
+    /// reads it again whenever changes may have been missed (a rejoin, a restart of the server's change capture).
+    /// Deletes are attributed by the deletion log, which names each row's session: nothing else is loaded, whatever
+    /// the history's size. Completes when changes flow and the active session is known.
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when subscribed.</returns>
@@ -171,7 +172,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                 ex);
         }
 
-        // Loaded only now that changes flow: a row committed before is in the load, one after arrives as a change.
+        // Read only now that changes flow: a switch committed before is in the read, one after arrives as a change.
         await SeedAsync(initial: true, cancellationToken).ConfigureAwait(false);
     }
 
@@ -256,7 +257,8 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                 _sessionIds.Add(change.Id);
                 return true;
             case ChatChangeKind.SessionDeleted:
-                return _sessionIds.Remove(change.Id) || HoldWhileSeeding(change);
+                // From the deletion log (filtered by user and RLS): the user's own, nothing to look up.
+                return _sessionIds.Remove(change.Id) | change.LoggedSessionId is not null;
             case ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated:
                 if (change.Message is null || change.Message.UserId != UserId ||
                     (SessionId is { } sid && change.Message.SessionId != sid))
@@ -267,7 +269,9 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                 _messageIds.Add(change.Id);
                 return true;
             case ChatChangeKind.MessageDeleted:
-                return _messageIds.Remove(change.Id) || HoldWhileSeeding(change);
+                // The log carries the message's session, so a session filter needs no list of the session's messages.
+                return _messageIds.Remove(change.Id) |
+                    (change.LoggedSessionId is { } from && (SessionId is not { } watched || from == watched));
             default:
                 return false;
         }

@@ -360,10 +360,11 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
             return null;
         }
 
+        Guid? sessionId = f.New.TryFind("session_id"u8, out var sessionColumn) && f.New.TryGetGuid(sessionColumn, out var sid) ? sid : null;
         return f.New.GetString(tableColumn) switch
         {
-            PostgrestChatDataSource.SessionsTable => ChatChange.SessionRemoved(rowId),
-            PostgrestChatDataSource.MessagesTable => ChatChange.MessageRemoved(rowId),
+            PostgrestChatDataSource.SessionsTable => ChatChange.SessionRemoved(rowId) with { LoggedSessionId = sessionId ?? rowId },
+            PostgrestChatDataSource.MessagesTable => ChatChange.MessageRemoved(rowId) with { LoggedSessionId = sessionId },
             var other => throw new InvalidOperationException($"the deletion log names an unknown table '{other}'"),
         };
     }

@@ -40,7 +40,11 @@ internal sealed class FakeRestDatabase : HttpMessageHandler
             var path = request.RequestUri!.AbsolutePath;
             var query = Uri.UnescapeDataString(request.RequestUri.Query);
             var messages = "[" + string.Join(",", _messages) + "]";
-            if (request.Method != HttpMethod.Get)
+            if (path.EndsWith("/rpc/ai_chat_sync_point", StringComparison.Ordinal))
+            {
+                body = "1"; // every read returns everything: any sync point will do
+            }
+            else if (request.Method != HttpMethod.Get || path.EndsWith("/ai_chat_deletions", StringComparison.Ordinal))
             {
                 body = "[]";
             }

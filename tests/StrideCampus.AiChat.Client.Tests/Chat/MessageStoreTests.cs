@@ -12,10 +12,10 @@ public class MessageStoreTests
     // ------------------------------------------------------------ loading
 
     [Fact]
-    public async Task Loads_sessions_with_messages_in_one_query_newest_session_first_messages_in_order()
+    public async Task Opens_with_the_newest_sessions_and_the_active_sessions_messages_in_order()
     {
         ChatSession older = null!, newer = null!;
-        await using var h = await StoreHarness.StartAsync(db =>
+        await using var h = await StoreHarness.StartAsync(openAll: false, seed: db =>
         {
             older = db.SeedSession("older");
             newer = db.SeedSession("newer", active: true);
@@ -29,12 +29,15 @@ public class MessageStoreTests
         Assert.Equal([newer.Id, older.Id], state.Sessions.Select(s => s.Id));
         Assert.Equal(newer.Id, state.ActiveSession!.Id);
         Assert.Equal(["a", "b"], state.ActiveSession.Messages.Select(m => m.Content));
-        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.LoadSessionsWithMessagesAsync)));
-        Assert.Equal(0, h.Db.CallCount(nameof(IChatDataSource.LoadMessagesAsync)));
-        Assert.Equal(1, state.Stats.DatabaseQueries);
+        Assert.Equal(0, h.Db.CallCount(nameof(IChatDataSource.LoadSessionsWithMessagesAsync)));
+        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.LoadSessionPageAsync)));
+        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.LoadMessagePageAsync)));
+        Assert.Equal(3, state.Stats.DatabaseQueries); // sync point, sessions, the active session's messages
         Assert.Equal(2, state.Stats.SessionCount);
         Assert.Equal(2, state.Stats.MessageCount);
-        Assert.Equal(h.DumpDb(), h.Dump());
+        Assert.False(state.HasMoreSessions);
+        Assert.False(state.ActiveSession.HasOlderMessages);
+        Assert.False(h.Session(older.Id).MessagesLoaded); // loads when opened
         Assert.Empty(h.Changes); // the initial load is state, not changes
     }
 
@@ -49,10 +52,10 @@ public class MessageStoreTests
             Assert.Single(await h.Store.LoadMessagesAsync(s.Id));
         }
 
-        Assert.Equal(1, h.Db.Calls.Values.Sum());
+        Assert.Equal(0, h.Db.Calls.Values.Sum()); // the harness opened the session (one page read) before counting
         h.Feed.SetStatus(ChatConnectionState.Connecting); // stats are part of the next published state
         Assert.Equal(10, h.Store.Current.Stats.CacheHits);
-        Assert.Equal(0, h.Store.Current.Stats.CacheMisses);
+        Assert.Equal(1, h.Store.Current.Stats.CacheMisses); // the harness's open
     }
 
     // ------------------------------------------------------------ ordering
@@ -375,6 +378,14 @@ public class MessageStoreTests
         h.Feed.Reconnect();
         await h.Store.WhenReconciledAsync();
 
+        // Only what changed is read: one sync point and the rows and deletions since the last one.
+        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.GetSyncPointAsync)));
+        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.LoadChangesSinceAsync)));
+        Assert.Equal(0, h.Db.CallCount(nameof(IChatDataSource.LoadMessagePageAsync)));
+        Assert.Equal(0, h.Db.CallCount(nameof(IChatDataSource.LoadSessionPageAsync)));
+        // A session created meanwhile is held; its messages load when it is opened, as at start.
+        Assert.False(h.Session(added.Id).MessagesLoaded);
+        await h.Store.LoadMessagesAsync(added.Id);
         Assert.Equal(h.DumpDb(), h.Dump());
         var expected = new HashSet<(ChatChangeKind, Guid)>
         {
@@ -383,7 +394,6 @@ public class MessageStoreTests
             (ChatChangeKind.MessageDeleted, removed.Id),
             (ChatChangeKind.SessionDeleted, gone.Id),
             (ChatChangeKind.SessionCreated, added.Id),
-            (ChatChangeKind.MessageCreated, addedMessage.Id),
             (ChatChangeKind.MessageCreated, newInKeep.Id),
         };
         Assert.Equal(expected.Count, h.Changes.Count);
@@ -405,15 +415,18 @@ public class MessageStoreTests
         await using var h = await StoreHarness.StartAsync(db => { s = db.SeedSession("s"); m = db.SeedMessage(s.Id, "v1"); });
         var fetched = new TaskCompletionSource();
         var release = new TaskCompletionSource();
-        IReadOnlyList<ChatSessionRow>? old = null;
-        var data = new SnapshotOverride(h.Db, () => old ?? h.Db.Snapshot());
+        ChatChangesSince? old = null;
+        var capturing = 0;
+        var data = new SnapshotOverride(h.Db, _ => old);
         await using var store = new MessageStore(data, h.Feed, StoreHarness.User, new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance });
         await store.InitializeAsync(CancellationToken.None);
+        await store.LoadMessagesAsync(s.Id);
+        var before = await h.Db.GetSyncPointAsync(CancellationToken.None);
         h.Db.BeforeCall = async name =>
         {
-            if (name == nameof(IChatDataSource.LoadSessionsWithMessagesAsync))
+            if (name == nameof(IChatDataSource.LoadChangesSinceAsync) && Interlocked.Exchange(ref capturing, 1) == 0)
             {
-                old = h.Db.Snapshot();
+                old = await h.Db.LoadChangesSinceAsync(before, CancellationToken.None); // comes through here again: once only
                 fetched.TrySetResult();
                 await release.Task;
             }
@@ -445,7 +458,7 @@ public class MessageStoreTests
         var release = new TaskCompletionSource();
         h.Db.BeforeCall = async name =>
         {
-            if (name == nameof(IChatDataSource.LoadSessionsWithMessagesAsync))
+            if (name == nameof(IChatDataSource.LoadChangesSinceAsync))
             {
                 fetched.TrySetResult();
                 await release.Task;
@@ -508,18 +521,18 @@ public class MessageStoreTests
 
         var messages = await h.Store.LoadMessagesAsync(evicted);
         Assert.Equal($"m{ids.IndexOf(evicted)}", Assert.Single(messages).Content);
-        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.LoadMessagesAsync)));
+        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.LoadMessagePageAsync)));
         Assert.True(h.Session(evicted).MessagesLoaded);
         Assert.Equal(2, h.Store.Current.Stats.CachedSessionCount);
         await h.Store.LoadMessagesAsync(evicted);
-        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.LoadMessagesAsync)));
+        Assert.Equal(1, h.Db.CallCount(nameof(IChatDataSource.LoadMessagePageAsync)));
 
         // switching to an evicted session reloads its messages too
         var other = ids.First(id => !h.Session(id).MessagesLoaded);
         var switched = await h.Store.SwitchToSessionAsync(other);
         Assert.True(switched.MessagesLoaded);
         Assert.Single(switched.Messages);
-        Assert.Equal(2, h.Db.CallCount(nameof(IChatDataSource.LoadMessagesAsync)));
+        Assert.Equal(2, h.Db.CallCount(nameof(IChatDataSource.LoadMessagePageAsync)));
         Assert.True(h.Store.Current.Stats.CachedSessionCount <= 2);
     }
 
@@ -712,20 +725,30 @@ public class MessageStoreTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new MessageStore(h.Db, null, StoreHarness.User, new MessageStoreOptions { MaxCachedSessions = 0 }));
     }
 
-    /// <summary>Serves the snapshot the test captured instead of the current database.</summary>
-    private sealed class SnapshotOverride(FakeChatDatabase db, Func<IReadOnlyList<ChatSessionRow>> snapshot) : IChatDataSource
+    /// <summary>Serves the changes the test captured instead of those in the database now.</summary>
+    private sealed class SnapshotOverride(FakeChatDatabase db, Func<long, ChatChangesSince?> changes) : IChatDataSource
     {
-        public async Task<IReadOnlyList<ChatSessionRow>> LoadSessionsWithMessagesAsync(CancellationToken cancellationToken)
-        {
-            await db.LoadSessionsWithMessagesAsync(cancellationToken);
-            return snapshot();
-        }
+        public Task<IReadOnlyList<ChatSessionRow>> LoadSessionsWithMessagesAsync(CancellationToken cancellationToken) => db.LoadSessionsWithMessagesAsync(cancellationToken);
 
         public Task<IReadOnlyList<ChatSession>> LoadSessionsAsync(CancellationToken cancellationToken) => db.LoadSessionsAsync(cancellationToken);
 
         public Task<IReadOnlyList<Guid>> LoadMessageIdsAsync(Guid? sessionId, CancellationToken cancellationToken) => db.LoadMessageIdsAsync(sessionId, cancellationToken);
 
         public Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken) => db.LoadMessagesAsync(sessionId, cancellationToken);
+
+        public Task<long> GetSyncPointAsync(CancellationToken cancellationToken) => db.GetSyncPointAsync(cancellationToken);
+
+        public Task<IReadOnlyList<ChatSession>> LoadSessionPageAsync(ChatPageKey? before, int limit, CancellationToken cancellationToken) => db.LoadSessionPageAsync(before, limit, cancellationToken);
+
+        public Task<ChatSession?> LoadActiveSessionAsync(CancellationToken cancellationToken) => db.LoadActiveSessionAsync(cancellationToken);
+
+        public Task<IReadOnlyList<ChatMessage>> LoadMessagePageAsync(Guid sessionId, ChatPageKey? before, int limit, CancellationToken cancellationToken) => db.LoadMessagePageAsync(sessionId, before, limit, cancellationToken);
+
+        public async Task<ChatChangesSince> LoadChangesSinceAsync(long syncPoint, CancellationToken cancellationToken)
+        {
+            var current = await db.LoadChangesSinceAsync(syncPoint, cancellationToken);
+            return changes(syncPoint) ?? current;
+        }
 
         public Task<ChatSession> UpsertSessionAsync(ChatSession session, CancellationToken cancellationToken) => db.UpsertSessionAsync(session, cancellationToken);
 

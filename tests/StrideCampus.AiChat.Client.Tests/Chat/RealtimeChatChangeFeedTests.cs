@@ -50,6 +50,7 @@ public class RealtimeChatChangeFeedTests
         var change = RealtimeChatChangeFeed.MapDeletion(Event(PostgresChangeType.Insert, "ai_chat_deletions", row, null))!;
         Assert.Equal(kind, change.Kind);
         Assert.Equal(Guid.Parse("6f9619ff-8b86-d011-b42d-00cf4fc964ff"), change.Id);
+        Assert.Equal(Guid.Parse("11111111-2222-3333-4444-555555555555"), change.LoggedSessionId); // attributes it with no lookup
     }
 
     [Fact]

@@ -17,35 +17,53 @@ public sealed class ChatEfficiencyTests(LocalStackFixture fixture)
         [.. Registry.PostgresSubscribers.Where(c => c.Name.StartsWith($"ai-chat:{userId:N}:", StringComparison.Ordinal) && !c.IsClosed)];
 
     [Fact]
-    public async Task The_store_loads_every_session_and_message_in_one_request_per_table_and_serves_reads_from_memory()
+    public async Task The_store_opens_with_a_sync_point_one_session_page_and_the_active_sessions_messages_and_serves_reads_from_memory()
     {
         var user = await RealtimeTestData.CreateUserAsync(fixture.Stack);
+        var other = await RealtimeTestData.CreateUserAsync(fixture.Stack);
+        var ids = new List<Guid>();
         for (var s = 0; s < 5; s++)
         {
             var session = await RealtimeTestData.CreateSessionAsync(fixture.Stack, user, $"s{s}");
+            ids.Add(session);
+            var theirs = await RealtimeTestData.CreateSessionAsync(fixture.Stack, other, $"other {s}");
             for (var m = 0; m < 4; m++)
             {
                 await RealtimeTestData.ExecuteAsync(fixture.Stack,
                     "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, $3)", session, user, $"m{m}");
+                await RealtimeTestData.ExecuteAsync(fixture.Stack,
+                    "insert into public.ai_chat_messages (session_id, user_id, content) values ($1, $2, 'other secret')", theirs, other);
             }
         }
 
+        await RealtimeTestData.ExecuteAsync(fixture.Stack, "update public.ai_chat_sessions set is_active = true where id = $1", ids[2]);
         await using var tab = await ChatTab.OpenAsync(fixture.Stack, user);
-        // Never an embed (Supabase caps embedded rows at Max rows too): one paged read per table, here one page each.
-        Assert.Equal(2, tab.Http.Requests.Count);
-        Assert.Contains(tab.Http.Requests, r => r.Contains("/rest/v1/ai_chat_sessions?select=", StringComparison.Ordinal));
-        Assert.Contains(tab.Http.Requests, r => r.Contains("/rest/v1/ai_chat_messages?select=", StringComparison.Ordinal));
+        // A sync point, the newest page of sessions, the active session's newest messages; never an embed (Supabase
+        // caps embedded rows at Max rows too) and never the other sessions' messages.
+        Assert.Equal(3, tab.Http.Requests.Count);
+        Assert.Contains(tab.Http.Requests, r => r.Contains("/rest/v1/rpc/ai_chat_sync_point", StringComparison.Ordinal));
+        Assert.Contains(tab.Http.Requests, r => r.Contains("/rest/v1/ai_chat_sessions?select=", StringComparison.Ordinal) && r.Contains("limit=31", StringComparison.Ordinal));
+        Assert.Contains(tab.Http.Requests, r => r.Contains($"/rest/v1/ai_chat_messages?select=*&session_id=eq.{ids[2]}", StringComparison.Ordinal) && r.Contains("limit=51", StringComparison.Ordinal));
         Assert.DoesNotContain(tab.Http.Requests, r => Uri.UnescapeDataString(r).Contains("ai_chat_messages(", StringComparison.Ordinal));
         Assert.Equal(5, tab.Store.GetSessions().Count);
-        Assert.All(tab.Store.GetSessions(), s => Assert.Equal(["m0", "m1", "m2", "m3"], s.Messages.Select(m => m.Content)));
+        Assert.False(tab.Store.Current.HasMoreSessions);
+        Assert.Equal(["m0", "m1", "m2", "m3"], tab.Store.Current.ActiveSession!.Messages.Select(m => m.Content));
+        Assert.Equal(1, tab.Store.Current.Stats.CachedSessionCount);
 
         foreach (var s in tab.Store.GetSessions())
         {
+            Assert.Equal(4, (await tab.Store.LoadMessagesAsync(s.Id)).Count); // one page read per session opened
             Assert.Equal(4, tab.Store.GetSessionById(s.Id)!.Messages.Count);
+        }
+
+        Assert.Equal(3 + 4, tab.Http.Requests.Count);
+        foreach (var s in tab.Store.GetSessions())
+        {
             Assert.Equal(4, (await tab.Store.LoadMessagesAsync(s.Id)).Count);
         }
 
-        Assert.Equal(2, tab.Http.Requests.Count); // cached: no further queries
+        Assert.Equal(3 + 4, tab.Http.Requests.Count); // cached: no further queries
+        Assert.DoesNotContain("other", tab.StoreDump(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -62,6 +80,11 @@ public sealed class ChatEfficiencyTests(LocalStackFixture fixture)
         }
 
         await using var tab = await ChatTab.OpenAsync(fixture.Stack, user, new MessageStoreOptions { MaxCachedSessions = 1 });
+        foreach (var id in ids)
+        {
+            await tab.Store.LoadMessagesAsync(id);
+        }
+
         Assert.Equal(1, tab.Store.Current.Stats.CachedSessionCount);
         var evicted = ids.First(id => !tab.Store.GetSessionById(id)!.MessagesLoaded);
         var before = tab.Http.Requests.Count;

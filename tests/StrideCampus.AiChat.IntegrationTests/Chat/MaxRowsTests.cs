@@ -37,11 +37,25 @@ public sealed class MaxRowsTests(LocalStackFixture fixture)
         Assert.Equal(System.Net.HttpStatusCode.PartialContent, response.StatusCode);
         Assert.Equal("0-999/1500", response.Content.Headers.GetValues("Content-Range").Single());
 
-        // The store pages past the cap: every session and every message, in order, none of the other user's.
-        await using var tab = await ChatTab.OpenAsync(fixture.Stack, user);
+        // The store pages past the cap, each request under it (the largest pages it allows): every session and every
+        // message, in order, none of the other user's.
+        await using var tab = await ChatTab.OpenAsync(fixture.Stack, user, new MessageStoreOptions { SessionPageSize = 999, MessagePageSize = 999 });
+        Assert.Equal(999, tab.Store.Current.Sessions.Count);
+        Assert.True(tab.Store.Current.HasMoreSessions);
+        while (tab.Store.Current.HasMoreSessions)
+        {
+            await tab.Store.LoadMoreSessionsAsync();
+        }
+
         Assert.Equal(1_206, tab.Store.Current.Sessions.Count);
         var messages = await tab.Store.LoadMessagesAsync(session);
+        Assert.Equal(999, messages.Count);
+        messages = await tab.Store.LoadOlderMessagesAsync(session);
+        Assert.False(tab.Store.GetSessionById(session)!.HasOlderMessages);
         Assert.Equal(1_500, messages.Count);
+        Assert.All(
+            tab.Http.Requests.Select(r => System.Text.RegularExpressions.Regex.Match(r, "[?&]limit=([0-9]+)")).Where(m => m.Success),
+            m => Assert.InRange(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 1000));
         Assert.Equal(Enumerable.Range(1, 1500).Select(i => "m" + i), messages.Select(m => m.Content));
         Assert.DoesNotContain(tab.Store.Current.Sessions, s => s.Id == otherSession);
     }
@@ -53,12 +67,13 @@ public sealed class MaxRowsTests(LocalStackFixture fixture)
     /// every client, at open and after every reconnect.
     /// </summary>
     [Fact]
-    public async Task A_session_longer_than_max_rows_survives_open_refresh_and_reconnect_whole()
+    public async Task A_session_longer_than_max_rows_paged_in_whole_survives_refresh_and_reconnect()
     {
         var user = await RealtimeTestData.CreateUserAsync(fixture.Stack);
         var other = await RealtimeTestData.CreateUserAsync(fixture.Stack);
         var session = await RealtimeTestData.CreateSessionAsync(fixture.Stack, user, "long history");
         var otherSession = await RealtimeTestData.CreateSessionAsync(fixture.Stack, other, "someone else");
+        await RealtimeTestData.ExecuteAsync(fixture.Stack, "update ai_chat_sessions set is_active = true where id = $1", session);
         await RealtimeTestData.ExecuteAsync(fixture.Stack,
             "insert into ai_chat_messages (session_id, user_id, content, created_at) " +
             "select $1, $2, 'm' || g, now() + g * interval '1 millisecond' from generate_series(1, 1500) g", session, user);
@@ -73,9 +88,16 @@ public sealed class MaxRowsTests(LocalStackFixture fixture)
             .Select("*,ai_chat_messages(*)").Eq("id", session.ToString()).GetAsync();
         Assert.Equal(1_000, Assert.Single(embedded).AiChatMessages!.Count);
 
-        // Open: every message, in order, without asking for the session's messages.
+        // Open: the active session's newest page; older pages on demand, until every message is held, in order.
         var state = tab.Store.Current.Sessions.Single(s => s.Id == session);
         Assert.True(state.MessagesLoaded);
+        Assert.True(state.HasOlderMessages);
+        Assert.Equal(expected[^50..], Held(tab));
+        while (tab.Store.GetSessionById(session)!.HasOlderMessages)
+        {
+            await tab.Store.LoadOlderMessagesAsync(session);
+        }
+
         Assert.Equal(expected, Held(tab));
         Assert.DoesNotContain(tab.Store.Current.Sessions, s => s.Id == otherSession);
 
@@ -93,6 +115,11 @@ public sealed class MaxRowsTests(LocalStackFixture fixture)
 
         // The other user, over REST and in a store of their own, sees none of it.
         await using var otherTab = await ChatTab.OpenAsync(fixture.Stack, other);
+        while (otherTab.Store.GetSessionById(otherSession)!.HasOlderMessages || !otherTab.Store.GetSessionById(otherSession)!.MessagesLoaded)
+        {
+            await otherTab.Store.LoadOlderMessagesAsync(otherSession);
+        }
+
         Assert.Equal(1_200, otherTab.Store.Current.Sessions.Single(s => s.Id == otherSession).Messages.Count);
         Assert.DoesNotContain(otherTab.Store.Current.Sessions, s => s.Id == session);
         Assert.Empty(await otherTab.Rest.From<ChatMessage>("ai_chat_messages", ChatJsonContext.Default.ChatMessage).Eq("session_id", session.ToString()).GetAsync());

@@ -15,6 +15,11 @@ internal sealed class FakeChatDatabase : IChatDataSource
     private readonly Dictionary<Guid, ChatSession> _sessions = [];
     private readonly Dictionary<Guid, ChatMessage> _messages = [];
     private DateTimeOffset _clock = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    // The transaction ids of ai_chat_sync_point() and sync_xid: every write is one transaction, done under the lock.
+    private readonly Dictionary<Guid, long> _rowXids = [];
+    private readonly List<(long Xid, ChatDeletion Deletion)> _deletions = [];
+    private long _xid = 100;
     private int _inFlightWrites;
 
     public FakeChatDatabase(Guid userId, FakeChangeFeed? feed = null)
@@ -45,6 +50,17 @@ internal sealed class FakeChatDatabase : IChatDataSource
 
     // ---------------------------------------------------------------- direct manipulation (another client, no events)
 
+    /// <summary>Records a write of the row in a new transaction (call under the lock).</summary>
+    private void Stamp(Guid id) => _rowXids[id] = ++_xid;
+
+    /// <summary>Logs a deletion as the database trigger does (call under the lock).</summary>
+    private void LogDeletion(bool session, Guid rowId, Guid sessionId)
+    {
+        _rowXids.Remove(rowId);
+        var xid = ++_xid;
+        _deletions.Add((xid, new ChatDeletion(xid, session ? "ai_chat_sessions" : "ai_chat_messages", rowId, sessionId)));
+    }
+
     public DateTimeOffset Tick()
     {
         lock (_lock)
@@ -61,6 +77,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
         lock (_lock)
         {
             _sessions[s.Id] = s;
+            Stamp(s.Id);
         }
 
         return s;
@@ -73,6 +90,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
         lock (_lock)
         {
             _messages[m.Id] = m;
+            Stamp(m.Id);
         }
 
         return m;
@@ -84,6 +102,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
         {
             var s = _sessions[id] with { Title = title, UpdatedAt = Tick() };
             _sessions[id] = s;
+            Stamp(id);
             return s;
         }
     }
@@ -94,6 +113,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
         {
             var m = _messages[id] with { Content = content, UpdatedAt = Tick() };
             _messages[id] = m;
+            Stamp(id);
             return m;
         }
     }
@@ -102,7 +122,10 @@ internal sealed class FakeChatDatabase : IChatDataSource
     {
         lock (_lock)
         {
-            _messages.Remove(id);
+            if (_messages.Remove(id, out var m))
+            {
+                LogDeletion(false, id, m.SessionId);
+            }
         }
     }
 
@@ -110,10 +133,15 @@ internal sealed class FakeChatDatabase : IChatDataSource
     {
         lock (_lock)
         {
-            _sessions.Remove(id);
+            if (_sessions.Remove(id))
+            {
+                LogDeletion(true, id, id);
+            }
+
             foreach (var m in _messages.Values.Where(m => m.SessionId == id).ToList())
             {
                 _messages.Remove(m.Id);
+                _rowXids.Remove(m.Id);
             }
         }
     }
@@ -184,6 +212,60 @@ internal sealed class FakeChatDatabase : IChatDataSource
         }
     }
 
+    public async Task<long> GetSyncPointAsync(CancellationToken cancellationToken)
+    {
+        await Enter(nameof(GetSyncPointAsync));
+        lock (_lock)
+        {
+            return _xid + 1;
+        }
+    }
+
+    public async Task<IReadOnlyList<ChatSession>> LoadSessionPageAsync(ChatPageKey? before, int limit, CancellationToken cancellationToken)
+    {
+        await Enter(nameof(LoadSessionPageAsync));
+        lock (_lock)
+        {
+            return _sessions.Values.Where(s => s.UserId == UserId && (before is not { } b || ChatPageKey.Of(s).IsOlderThan(b)))
+                .OrderByDescending(ChatPageKey.Of, PageKeyOrder).Take(limit + 1).ToList();
+        }
+    }
+
+    public async Task<ChatSession?> LoadActiveSessionAsync(CancellationToken cancellationToken)
+    {
+        await Enter(nameof(LoadActiveSessionAsync));
+        lock (_lock)
+        {
+            return _sessions.Values.FirstOrDefault(s => s.UserId == UserId && s.IsActive);
+        }
+    }
+
+    public async Task<IReadOnlyList<ChatMessage>> LoadMessagePageAsync(Guid sessionId, ChatPageKey? before, int limit, CancellationToken cancellationToken)
+    {
+        await Enter(nameof(LoadMessagePageAsync));
+        lock (_lock)
+        {
+            return _messages.Values.Where(m => m.SessionId == sessionId && (before is not { } b || ChatPageKey.Of(m).IsOlderThan(b)))
+                .OrderByDescending(ChatPageKey.Of, PageKeyOrder).Take(limit + 1).ToList();
+        }
+    }
+
+    public async Task<ChatChangesSince> LoadChangesSinceAsync(long syncPoint, CancellationToken cancellationToken)
+    {
+        await Enter(nameof(LoadChangesSinceAsync));
+        lock (_lock)
+        {
+            bool Since(Guid id) => _rowXids.TryGetValue(id, out var xid) && xid >= syncPoint;
+            return new ChatChangesSince(
+                _sessions.Values.Where(s => s.UserId == UserId && Since(s.Id)).ToList(),
+                _messages.Values.Where(m => m.UserId == UserId && Since(m.Id)).ToList(),
+                _deletions.Where(d => d.Xid >= syncPoint).Select(d => d.Deletion).ToList());
+        }
+    }
+
+    private static readonly IComparer<ChatPageKey> PageKeyOrder =
+        Comparer<ChatPageKey>.Create(static (a, b) => a == b ? 0 : a.IsOlderThan(b) ? -1 : 1);
+
     public async Task<ChatSession> UpsertSessionAsync(ChatSession session, CancellationToken cancellationToken)
     {
         await EnterWrite(nameof(UpsertSessionAsync));
@@ -199,6 +281,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
                     ? session with { UserId = UserId, CreatedAt = now, UpdatedAt = now }
                     : existing! with { Title = session.Title, IsActive = session.IsActive, UpdatedAt = now };
                 _sessions[row.Id] = row;
+                Stamp(row.Id);
             }
 
             Publish(created ? ChatChange.Created(row) : ChatChange.Updated(row));
@@ -231,6 +314,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
                     UpdatedAt = Tick(),
                 };
                 _sessions[sessionId] = row;
+                Stamp(sessionId);
             }
 
             Publish(ChatChange.Updated(row));
@@ -279,10 +363,12 @@ internal sealed class FakeChatDatabase : IChatDataSource
             foreach (var s in _sessions.Values.Where(predicate).ToList())
             {
                 _sessions.Remove(s.Id);
+                LogDeletion(true, s.Id, s.Id);
                 events.Add(ChatChange.SessionRemoved(s.Id));
                 foreach (var m in _messages.Values.Where(m => m.SessionId == s.Id).ToList())
                 {
                     _messages.Remove(m.Id);
+                    _rowXids.Remove(m.Id);
                     events.Add(ChatChange.MessageRemoved(m.Id));
                 }
             }
@@ -311,6 +397,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
                     ? message with { UserId = UserId, CreatedAt = now, UpdatedAt = now, Metadata = message.Metadata ?? [] }
                     : existing! with { Content = message.Content, Status = message.Status, IsUser = message.IsUser, UpdatedAt = now };
                 _messages[row.Id] = row;
+                Stamp(row.Id);
                 MessageWrites.Add(row.Content);
             }
 
@@ -355,6 +442,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
                     UpdatedAt = Tick(),
                 };
                 _messages[messageId] = row;
+                Stamp(messageId);
                 MessageWrites.Add(row.Content);
             }
 
@@ -376,7 +464,11 @@ internal sealed class FakeChatDatabase : IChatDataSource
             bool removed;
             lock (_lock)
             {
-                removed = _messages.Remove(messageId);
+                removed = _messages.Remove(messageId, out var gone);
+                if (removed)
+                {
+                    LogDeletion(false, messageId, gone!.SessionId);
+                }
             }
 
             if (removed)
@@ -411,6 +503,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
                 {
                     var off = s with { IsActive = false, UpdatedAt = now };
                     _sessions[s.Id] = off;
+                    Stamp(s.Id);
                     events.Add(ChatChange.Updated(off));
                 }
 
@@ -421,6 +514,7 @@ internal sealed class FakeChatDatabase : IChatDataSource
                     {
                         t = t with { IsActive = true, UpdatedAt = now };
                         _sessions[id] = t;
+                        Stamp(id);
                         events.Add(ChatChange.Updated(t));
                     }
 

@@ -25,7 +25,12 @@ internal sealed class StoreHarness : IAsyncDisposable
     /// <summary>Everything <see cref="MessageStore.Changes"/> emitted.</summary>
     public List<ChatChange> Changes { get; }
 
-    public static async Task<StoreHarness> StartAsync(Action<FakeChatDatabase>? seed = null, MessageStoreOptions? options = null, IStreamRelay? relay = null)
+    /// <summary>
+    /// A store opened over the seeded database. With <paramref name="openAll"/> (the default) every session's messages
+    /// are then loaded as an app opening each would (the store itself loads only the active one's), and the call counts
+    /// start from zero after that.
+    /// </summary>
+    public static async Task<StoreHarness> StartAsync(Action<FakeChatDatabase>? seed = null, MessageStoreOptions? options = null, IStreamRelay? relay = null, bool openAll = true)
     {
         var feed = new FakeChangeFeed();
         var db = new FakeChatDatabase(User, feed);
@@ -42,6 +47,16 @@ internal sealed class StoreHarness : IAsyncDisposable
             }
         });
         await store.InitializeAsync(CancellationToken.None);
+        if (openAll)
+        {
+            foreach (var session in store.Current.Sessions)
+            {
+                await store.LoadMessagesAsync(session.Id);
+            }
+
+            db.Calls.Clear();
+        }
+
         return new StoreHarness(store, db, feed, changes);
     }
 
