@@ -120,7 +120,13 @@ public sealed class FaultTests(LocalStackFixture fixture, ITestOutputHelper outp
             catch (Exception)
             {
                 var bad = tabs.First(t => t.Dump() != database);
-                Assert.Equal(database, bad.Dump() + $"\n(tab {bad.Index}, reconciliations {bad.Store.Current.Stats.Reconciliations})");
+                var held = bad.Dump();
+                // Say what differs, not only where: rows missing, rows extra, or the same rows in another order.
+                var want = database.Split('\n');
+                var have = held.Split('\n');
+                Assert.Fail($"tab {bad.Index} (reconciliations {bad.Store.Current.Stats.Reconciliations}) differs from the database:\n" +
+                    $"missing: {string.Join(" / ", want.Except(have))}\nextra: {string.Join(" / ", have.Except(want))}\n" +
+                    $"same rows, other order: {want.Order().SequenceEqual(have.Order())}\n--- database\n{database}\n--- store\n{held}");
             }
 
             // Every write landed exactly once, or failed typed and landed at most once; streams exact.

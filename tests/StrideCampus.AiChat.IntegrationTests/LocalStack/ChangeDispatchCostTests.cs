@@ -159,9 +159,11 @@ public sealed class ChangeDispatchCostTests(LocalStackFixture fixture)
             Assert.Equal(7, queue.Shed - shedBefore);
             Assert.Equal(3, queue.Count);
             release.Set();
+            // Only once the three queued changes are out is there room again: inserted sooner, "after" is shed too.
+            await Eventually.TrueAsync(() => queue.Count == 0, "the queued changes are dispatched", TimeSpan.FromSeconds(30));
 
             await RealtimeTestData.ExecuteAsync(stack, Insert, aliceSession, alice, "after");
-            await aliceSocket.WaitForAsync(m => Content(m) == "after");
+            await aliceSocket.WaitForAsync(m => Content(m) == "after", TimeSpan.FromSeconds(30));
             var seen = aliceSocket.Received.Where(m => Content(m) is not null || IsSubscribed(m))
                 .Select(m => Content(m) ?? "SUBSCRIBED").SkipWhile(s => s != "hold").ToList();
             // The queued three, then the gap told as a new "Subscribed to PostgreSQL" (clients resync on it), then what
