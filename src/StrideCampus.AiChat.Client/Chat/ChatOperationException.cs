@@ -5,7 +5,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// before this was thrown; <see cref="Exception.InnerException"/> is the cause (a
 /// <c>PostgrestException</c> for a refusal by the server).
 /// </summary>
-public sealed class ChatOperationException : Exception
+public sealed class ChatOperationException : AiChatException
 {
     /// <summary>Creates an exception.</summary>
     public ChatOperationException()
@@ -32,7 +32,7 @@ public sealed class ChatOperationException : Exception
     /// <param name="entityId">The session or message concerned.</param>
     /// <param name="innerException">The cause.</param>
     public ChatOperationException(ChatOperation operation, Guid? entityId, Exception? innerException)
-        : base(FormatMessage(operation, entityId, innerException), innerException)
+        : base(FormatMessage(operation, entityId, innerException), (innerException as AiChatException)?.Status ?? 0, (innerException as AiChatException)?.ErrorCode, innerException)
     {
         Operation = operation;
         EntityId = entityId;

@@ -1,7 +1,7 @@
 namespace StrideCampus.AiChat.Client.Realtime;
 
 /// <summary>A realtime operation failed: a join or push was refused or timed out, or the channel is unusable.</summary>
-public sealed class RealtimeException : Exception
+public sealed class RealtimeException : AiChatException
 {
     /// <summary>Creates the exception.</summary>
     public RealtimeException()
@@ -24,7 +24,7 @@ public sealed class RealtimeException : Exception
     }
 
     /// <summary>The subscribe status the failure corresponds to, when it comes from a join.</summary>
-    public SubscribeStatus? Status { get; init; }
+    public SubscribeStatus? SubscribeStatus { get; init; }
 
     /// <summary>
     /// Whether the server refused this user the channel for good (Realtime Authorization refused or revoked read

@@ -181,7 +181,7 @@ public class PostgrestClient
                     }
                 }
 
-                _logger.Failed(method, path, status, error.Code, error.Message);
+                _logger.Failed(method, path, status, error.ErrorCode, error.Message);
                 throw error;
             }
         }

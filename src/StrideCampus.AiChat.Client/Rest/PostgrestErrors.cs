@@ -56,7 +56,7 @@ internal static class PostgrestErrors
             return false;
         }
 
-        return exception.Code is "PGRST301" or "PGRST303"
+        return exception.ErrorCode is "PGRST301" or "PGRST303"
             || (exception.Message.Contains("JWT", StringComparison.OrdinalIgnoreCase)
                 && exception.Message.Contains("expired", StringComparison.OrdinalIgnoreCase));
     }

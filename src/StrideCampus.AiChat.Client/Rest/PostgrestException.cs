@@ -5,7 +5,7 @@ namespace StrideCampus.AiChat.Client.Rest;
 /// example <c>42501</c> (row-level security), <c>23505</c> (unique violation), <c>PGRST116</c>
 /// (not exactly one row), <c>PGRST301</c> (bad JWT).
 /// </summary>
-public sealed class PostgrestException : Exception
+public sealed class PostgrestException : AiChatException
 {
     /// <summary>Creates an exception without details.</summary>
     public PostgrestException()
@@ -34,19 +34,11 @@ public sealed class PostgrestException : Exception
     /// <param name="details">PostgREST's details.</param>
     /// <param name="hint">PostgREST's hint.</param>
     public PostgrestException(int status, string? code, string message, string? details = null, string? hint = null)
-        : base(message)
+        : base(message, status, code)
     {
-        Status = status;
-        Code = code;
         Details = details;
         Hint = hint;
     }
-
-    /// <summary>The HTTP status of the response.</summary>
-    public int Status { get; }
-
-    /// <summary>The error code: a PostgreSQL SQLSTATE (for example <c>42501</c>) or a PostgREST code (<c>PGRSTxxx</c>).</summary>
-    public string? Code { get; }
 
     /// <summary>PostgREST's <c>details</c>.</summary>
     public string? Details { get; }

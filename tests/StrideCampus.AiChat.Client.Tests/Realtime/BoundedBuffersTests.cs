@@ -27,7 +27,7 @@ public sealed class BoundedBuffersTests : RealtimeTestBase
 
         var failure = await Assert.ThrowsAsync<RealtimeException>(() => channel.SubscribeAsync().WaitAsync(TimeSpan.FromSeconds(20)));
 
-        Assert.Equal(SubscribeStatus.TimedOut, failure.Status);
+        Assert.Equal(SubscribeStatus.TimedOut, failure.SubscribeStatus);
         Assert.Contains("did not connect", failure.Message, StringComparison.Ordinal);
     }
 

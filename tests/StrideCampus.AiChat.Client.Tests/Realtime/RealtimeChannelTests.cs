@@ -103,7 +103,7 @@ public class RealtimeChannelTests : RealtimeTestBase
         await connection.ReplyAsync(join, "ok", JoinResponse((1, "*", "other_table", null)));
 
         var ex = await Assert.ThrowsAsync<RealtimeException>(() => subscribe);
-        Assert.Equal(SubscribeStatus.ChannelError, ex.Status);
+        Assert.Equal(SubscribeStatus.ChannelError, ex.SubscribeStatus);
         Assert.Contains("mismatch", ex.Message, StringComparison.Ordinal);
         var leave = await connection.ExpectAsync("phx_leave");
         Assert.Equal(join.Ref, leave.JoinRef);
@@ -148,7 +148,7 @@ public class RealtimeChannelTests : RealtimeTestBase
         await connection.ReplyAsync(join, "error", "{\"reason\":\"" + reason + "\"}");
 
         var ex = await Assert.ThrowsAsync<RealtimeException>(() => subscribe);
-        Assert.Equal(SubscribeStatus.ChannelError, ex.Status);
+        Assert.Equal(SubscribeStatus.ChannelError, ex.SubscribeStatus);
         Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
         var status = Assert.Single(statuses.Items);
         Assert.Equal(SubscribeStatus.ChannelError, status.Status);
@@ -178,7 +178,7 @@ public class RealtimeChannelTests : RealtimeTestBase
         var join = await connection.ExpectAsync("phx_join");
 
         var ex = await Assert.ThrowsAsync<RealtimeException>(() => subscribe);
-        Assert.Equal(SubscribeStatus.TimedOut, ex.Status);
+        Assert.Equal(SubscribeStatus.TimedOut, ex.SubscribeStatus);
         var leave = await connection.ReceiveAsync();
         Assert.Equal("phx_leave", leave.Event);
         Assert.Equal(join.Ref, leave.JoinRef);

@@ -137,7 +137,7 @@ public sealed class PostgrestClientTests : IDisposable
         Assert.Equal("application/vnd.pgrst.object+json", _handler.Requests[0].Header("Accept"));
         var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client()).Eq("id", "8").SingleAsync());
         Assert.Equal(406, ex.Status);
-        Assert.Equal("PGRST116", ex.Code);
+        Assert.Equal("PGRST116", ex.ErrorCode);
         Assert.Equal("The result contains 0 rows", ex.Details);
     }
 
@@ -148,7 +148,7 @@ public sealed class PostgrestClientTests : IDisposable
         Assert.Null(await Items(Client()).MaybeSingleAsync());
         Assert.Equal(1, (await Items(Client()).MaybeSingleAsync())!.Id);
         var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client()).MaybeSingleAsync());
-        Assert.Equal("PGRST116", ex.Code);
+        Assert.Equal("PGRST116", ex.ErrorCode);
     }
 
     // ---- writes ----
@@ -252,7 +252,7 @@ public sealed class PostgrestClientTests : IDisposable
             """{"code":"42501","details":"row detail","hint":"try this","message":"new row violates row-level security policy for table \"items\""}""");
         var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client()).InsertAsync(new TestRow(1, "a")));
         Assert.Equal(403, ex.Status);
-        Assert.Equal("42501", ex.Code);
+        Assert.Equal("42501", ex.ErrorCode);
         Assert.Equal("new row violates row-level security policy for table \"items\"", ex.Message);
         Assert.Equal("row detail", ex.Details);
         Assert.Equal("try this", ex.Hint);
@@ -264,10 +264,10 @@ public sealed class PostgrestClientTests : IDisposable
         _handler.RespondJson(HttpStatusCode.Conflict, """{"code":"23505","details":"Key (id)=(1) already exists.","hint":null,"message":"duplicate key value violates unique constraint \"items_pkey\""}""")
             .RespondJson(HttpStatusCode.BadRequest, """{"code":"PGRST100","details":"unexpected \"x\" expecting \"(\"","hint":null,"message":"\"failed to parse filter (x)\" (line 1, column 4)"}""");
         var dup = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client()).InsertAsync(new TestRow(1, "a")));
-        Assert.Equal((409, "23505"), (dup.Status, dup.Code));
+        Assert.Equal((409, "23505"), (dup.Status, dup.ErrorCode));
         Assert.Null(dup.Hint);
         var bad = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client()).Filter("id", "in", "x").GetAsync());
-        Assert.Equal((400, "PGRST100"), (bad.Status, bad.Code));
+        Assert.Equal((400, "PGRST100"), (bad.Status, bad.ErrorCode));
     }
 
     [Fact]
@@ -276,7 +276,7 @@ public sealed class PostgrestClientTests : IDisposable
         _handler.RespondText(HttpStatusCode.BadGateway, "<html><body>Bad gateway from the proxy</body></html>");
         var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client()).InsertAsync(new TestRow(1, "a")));
         Assert.Equal(502, ex.Status);
-        Assert.Null(ex.Code);
+        Assert.Null(ex.ErrorCode);
         Assert.Contains("502", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Bad gateway from the proxy", ex.Message, StringComparison.Ordinal);
     }
@@ -352,7 +352,7 @@ public sealed class PostgrestClientTests : IDisposable
         }
 
         var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client(maxRetries: 2)).GetAsync());
-        Assert.Equal((503, "PGRST000"), (ex.Status, ex.Code));
+        Assert.Equal((503, "PGRST000"), (ex.Status, ex.ErrorCode));
         Assert.Equal(3, _handler.Requests.Count);
     }
 
@@ -446,7 +446,7 @@ public sealed class PostgrestClientTests : IDisposable
         const string expired = """{"code":"PGRST303","message":"JWT expired"}""";
         _handler.RespondJson(HttpStatusCode.Unauthorized, expired).RespondJson(HttpStatusCode.Unauthorized, expired);
         var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client(tokens.Object)).GetAsync());
-        Assert.Equal((401, "PGRST303"), (ex.Status, ex.Code));
+        Assert.Equal((401, "PGRST303"), (ex.Status, ex.ErrorCode));
         Assert.Equal(2, _handler.Requests.Count);
         tokens.Verify(t => t.RefreshAccessTokenAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Once);
     }
@@ -458,7 +458,7 @@ public sealed class PostgrestClientTests : IDisposable
         tokens.Setup(t => t.GetAccessTokenAsync(It.IsAny<CancellationToken>())).ReturnsAsync("t1");
         _handler.RespondJson(HttpStatusCode.Unauthorized, """{"code":"PGRST303","message":"JWT issued at future"}""");
         var ex = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client(tokens.Object)).GetAsync());
-        Assert.Equal("PGRST303", ex.Code);
+        Assert.Equal("PGRST303", ex.ErrorCode);
         Assert.Single(_handler.Requests);
         tokens.Verify(t => t.RefreshAccessTokenAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
     }
@@ -470,10 +470,10 @@ public sealed class PostgrestClientTests : IDisposable
             .RespondJson(HttpStatusCode.Unauthorized, """{"code":"PGRST303","message":"JWT expired"}""");
         var tokens = new StaticAccessTokenProvider(UserToken);
         var denied = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client(tokens)).GetAsync());
-        Assert.Equal("42501", denied.Code);
+        Assert.Equal("42501", denied.ErrorCode);
         // A plain provider that still returns the same token: nothing to retry with.
         var expired = await Assert.ThrowsAsync<PostgrestException>(() => Items(Client(tokens)).GetAsync());
-        Assert.Equal("PGRST303", expired.Code);
+        Assert.Equal("PGRST303", expired.ErrorCode);
         Assert.Equal(2, _handler.Requests.Count);
     }
 

@@ -55,7 +55,7 @@ public sealed class PrivateChannelTests(LocalStackFixture fixture) : IAsyncLifet
         var watch = Stopwatch.StartNew();
         var refusal = await Assert.ThrowsAsync<RealtimeException>(() => intruder.SubscribeAsync());
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"refused after {watch.Elapsed}");
-        Assert.Equal(SubscribeStatus.ChannelError, refusal.Status);
+        Assert.Equal(SubscribeStatus.ChannelError, refusal.SubscribeStatus);
         Assert.Contains(Unauthorized + StreamTopic(alice), refusal.Message, StringComparison.Ordinal);
         Assert.Contains(statuses.Items, s => s.Status == SubscribeStatus.ChannelError && s.Reason == Unauthorized + StreamTopic(alice));
         await Task.Delay(1500); // three times the test's rejoin delay

@@ -338,25 +338,25 @@ public sealed class SupabaseClientsTests(LocalStackFixture fixture) : IAsyncLife
         var session = await a.CreateSessionAsync("errors");
 
         var none = await Assert.ThrowsAsync<PostgrestException>(() => a.Sessions.Eq("id", Guid.NewGuid().ToString()).SingleAsync());
-        Assert.Equal((406, "PGRST116"), (none.Status, none.Code));
+        Assert.Equal((406, "PGRST116"), (none.Status, none.ErrorCode));
 
         var duplicate = await Assert.ThrowsAsync<PostgrestException>(() => a.Sessions.InsertAsync(session with { Title = "again" }));
-        Assert.Equal((409, "23505"), (duplicate.Status, duplicate.Code));
+        Assert.Equal((409, "23505"), (duplicate.Status, duplicate.ErrorCode));
 
         var check = await Assert.ThrowsAsync<PostgrestException>(() => a.Messages.InsertAsync(new TestMessage { Id = Guid.NewGuid(), SessionId = session.Id, Status = "bogus" }));
-        Assert.Equal((400, "23514"), (check.Status, check.Code));
+        Assert.Equal((400, "23514"), (check.Status, check.ErrorCode));
 
         var missingTable = await Assert.ThrowsAsync<PostgrestException>(() => a.Rest.From("no_such_table", ClientTestJsonContext.Default.TestSession).GetAsync());
         Assert.Equal(404, missingTable.Status);
-        Assert.StartsWith("PGRST", missingTable.Code, StringComparison.Ordinal);
+        Assert.StartsWith("PGRST", missingTable.ErrorCode, StringComparison.Ordinal);
 
         var badFilter = await Assert.ThrowsAsync<PostgrestException>(() => a.Sessions.Filter("id", "nope", "1").GetAsync());
         Assert.Equal(400, badFilter.Status);
-        Assert.NotNull(badFilter.Code);
+        Assert.NotNull(badFilter.ErrorCode);
 
         var anonymous = await Assert.ThrowsAsync<PostgrestException>(() =>
             AnonymousRest().From("ai_chat_sessions", ClientTestJsonContext.Default.TestSession).InsertAsync(new TestSession { Id = Guid.NewGuid(), Title = "anon" }));
-        Assert.Equal((401, "42501"), (anonymous.Status, anonymous.Code));
+        Assert.Equal((401, "42501"), (anonymous.Status, anonymous.ErrorCode));
     }
 
     // ---- RLS isolation ----
@@ -383,16 +383,16 @@ public sealed class SupabaseClientsTests(LocalStackFixture fixture) : IAsyncLife
 
         var intoA = await Assert.ThrowsAsync<PostgrestException>(() =>
             b.Messages.InsertAsync(new TestMessage { Id = Guid.NewGuid(), SessionId = session.Id, Content = "intruder" }));
-        Assert.Equal("42501", intoA.Code);
+        Assert.Equal("42501", intoA.ErrorCode);
         Assert.Equal(403, intoA.Status);
 
         var sessionAsA = await Assert.ThrowsAsync<PostgrestException>(() =>
             b.Sessions.InsertAsync(new TestSession { Id = Guid.NewGuid(), UserId = a.Id, Title = "forged owner" }));
-        Assert.Equal("42501", sessionAsA.Code);
+        Assert.Equal("42501", sessionAsA.ErrorCode);
 
         var rpc = await Assert.ThrowsAsync<PostgrestException>(() => b.Rest.RpcAsync(
             "ai_chat_set_active_session", new JsonObject { ["p_session_id"] = id }, ClientTestJsonContext.Default.ListTestSession));
-        Assert.Equal("P0002", rpc.Code);
+        Assert.Equal("P0002", rpc.ErrorCode);
 
         // A still sees everything unchanged.
         var mine = await a.Sessions.Select("*,ai_chat_messages(*)").Eq("id", id).SingleAsync();

@@ -81,7 +81,7 @@ public sealed class BadTokenTests(LocalStackFixture fixture, ITestOutputHelper o
         {
             var rest = new PostgrestClient(http, new PostgrestClientOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey }, new StaticAccessTokenProvider(token));
             var e = await Assert.ThrowsAsync<PostgrestException>(() => rest.From("ai_chat_sessions", ClientTestJsonContext.Default.TestSession).Eq("id", session.ToString()).GetAsync());
-            Assert.True(e.Status == 401 && e.Code == (name == "expired" ? "PGRST303" : "PGRST301"), $"SDK with {name}: {e.Status} {e.Code}");
+            Assert.True(e.Status == 401 && e.ErrorCode == (name == "expired" ? "PGRST303" : "PGRST301"), $"SDK with {name}: {e.Status} {e.ErrorCode}");
             Count("SDK read with " + name);
             e = await Assert.ThrowsAsync<PostgrestException>(() => rest.From("ai_chat_sessions", ClientTestJsonContext.Default.TestSession).Eq("id", session.ToString()).DeleteAsync());
             Assert.Equal(401, e.Status);

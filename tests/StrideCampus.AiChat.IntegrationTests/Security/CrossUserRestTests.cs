@@ -63,7 +63,7 @@ public sealed class CrossUserRestTests(LocalStackFixture fixture, ITestOutputHel
         await RlsViolationAsync(() => b.Sessions.Eq("id", bSession.Id.ToString()).UpdateAsync(new JsonObject { ["user_id"] = a.Id.ToString() }), "give B's session to A");
         var rpc = await Assert.ThrowsAsync<PostgrestException>(() =>
             b.Rest.RpcAsync("ai_chat_set_active_session", new JsonObject { ["p_session_id"] = aSession.Id.ToString() }, ClientTestJsonContext.Default.ListTestSession));
-        Assert.Equal("P0002", rpc.Code);
+        Assert.Equal("P0002", rpc.ErrorCode);
         Count("rpc activating A's session");
 
         // ---------------------------------------------------------------- raw HTTP with B's token
@@ -110,7 +110,7 @@ public sealed class CrossUserRestTests(LocalStackFixture fixture, ITestOutputHel
     private async Task RlsViolationAsync(Func<Task> attempt, string what)
     {
         var e = await Assert.ThrowsAsync<PostgrestException>(attempt);
-        Assert.True(e.Status == 403 && e.Code == "42501", $"{what}: {e.Status} {e.Code} {e.Message}");
+        Assert.True(e.Status == 403 && e.ErrorCode == "42501", $"{what}: {e.Status} {e.ErrorCode} {e.Message}");
         Count(what);
     }
 

@@ -103,7 +103,7 @@ public sealed class RealtimeSecurityTests(LocalStackFixture fixture, ITestOutput
             await using var channel = client.Channel("sec-bad-" + Guid.NewGuid().ToString("N")[..8]);
             channel.OnPostgresChanges(new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", "ai_chat_messages")).Subscribe(_ => Assert.Fail("event on a refused channel"));
             var e = await Assert.ThrowsAsync<RealtimeException>(() => channel.SubscribeAsync());
-            Assert.Equal(SubscribeStatus.ChannelError, e.Status);
+            Assert.Equal(SubscribeStatus.ChannelError, e.SubscribeStatus);
             output.WriteLine($"{name}: {e.Message}");
             refused++;
         }

@@ -130,7 +130,7 @@ internal sealed partial class ChannelEngine
             _statuses.OnNext(new ChannelStatusChange(
                 SubscribeStatus.ChannelError,
                 message ?? "system error",
-                new RealtimeException(message ?? "system error") { Status = SubscribeStatus.ChannelError }));
+                new RealtimeException(message ?? "system error") { SubscribeStatus = SubscribeStatus.ChannelError }));
             return;
         }
 
@@ -250,7 +250,7 @@ internal sealed partial class ChannelEngine
             {
                 var failure = new RealtimeException(reason is null ? $"Channel {Topic} was closed by the server." : $"Channel {Topic} was closed by the server: {reason}")
                 {
-                    Status = SubscribeStatus.Closed,
+                    SubscribeStatus = SubscribeStatus.Closed,
                     IsPermissionRefusal = kind == ServerReasonKind.PermissionRefused,
                     IsAuthorizationRefusal = kind == ServerReasonKind.PermissionRefused && !ServerReasons.IsPrivateOnly(reason),
                 };
@@ -264,7 +264,7 @@ internal sealed partial class ChannelEngine
                 status = new ChannelStatusChange(
                     SubscribeStatus.ChannelError,
                     text,
-                    new RealtimeException($"Channel {Topic} was closed by the server ({text}); rejoining.") { Status = SubscribeStatus.ChannelError });
+                    new RealtimeException($"Channel {Topic} was closed by the server ({text}); rejoining.") { SubscribeStatus = SubscribeStatus.ChannelError });
             }
         }
 

@@ -107,7 +107,7 @@ internal sealed partial class ChannelEngine
     {
         RealtimeLog.BindingMismatch(_logger, Topic);
         EnqueueLocked(PhoenixEvents.Leave, _connector.MakeRef(), ChannelPayloads.EmptyObject, Always);
-        var failure = new RealtimeException(MismatchReason) { Status = SubscribeStatus.ChannelError };
+        var failure = new RealtimeException(MismatchReason) { SubscribeStatus = SubscribeStatus.ChannelError };
         StopLocked(failure); // no rejoin: the same bindings would mismatch again
         return (new ChannelStatusChange(SubscribeStatus.ChannelError, MismatchReason, failure), failure, null);
     }
@@ -116,7 +116,7 @@ internal sealed partial class ChannelEngine
     {
         RealtimeLog.ChannelJoinTimedOut(_logger, Topic);
         EnqueueLocked(PhoenixEvents.Leave, _connector.MakeRef(), ChannelPayloads.EmptyObject, Always);
-        var failure = new RealtimeException($"Join of {Topic} timed out.") { Status = SubscribeStatus.TimedOut };
+        var failure = new RealtimeException($"Join of {Topic} timed out.") { SubscribeStatus = SubscribeStatus.TimedOut };
         ScheduleRejoinLocked();
         return (new ChannelStatusChange(SubscribeStatus.TimedOut, "join timed out", failure), failure, null);
     }
@@ -134,7 +134,7 @@ internal sealed partial class ChannelEngine
         var privateOnly = ServerReasons.IsPrivateOnly(reply.Reason);
         var failure = new RealtimeException($"Join of {Topic} refused: {reply.Reason}")
         {
-            Status = SubscribeStatus.ChannelError,
+            SubscribeStatus = SubscribeStatus.ChannelError,
             IsPermissionRefusal = refused,
             IsAuthorizationRefusal = refused && !privateOnly,
             IsPrivateOnlyRefusal = privateOnly,

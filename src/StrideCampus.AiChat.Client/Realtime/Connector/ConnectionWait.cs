@@ -28,7 +28,7 @@ internal static class ConnectionWait
         {
             throw new RealtimeException($"The realtime socket did not connect within {client.Options.Timeout}; it keeps trying in the background.", ex)
             {
-                Status = SubscribeStatus.TimedOut,
+                SubscribeStatus = SubscribeStatus.TimedOut,
             };
         }
     }
