@@ -18,7 +18,7 @@ namespace StrideCampus.AiChat.IntegrationTests.Hygiene;
 /// their own sockets): afterwards no socket to the stack is left open, managed memory, threads and timers are
 /// back near their baseline, and LocalStack holds no channel. AICHAT_SOAK=1 runs 10,000.
 /// </summary>
-[Collection(LocalStackCollection.Name)]
+[Collection(ProcessMeasureCollection.Name)]
 public sealed class ResourceHygieneTests(LocalStackFixture fixture, ITestOutputHelper output)
 {
     // In the hosted-like mode every subscription waits a second for "Subscribed to PostgreSQL": fewer instances there.
@@ -136,7 +136,8 @@ public sealed class ResourceHygieneTests(LocalStackFixture fixture, ITestOutputH
 
     private static bool Settled(Snapshot before, Snapshot after) =>
         after.Sockets <= before.Sockets && after.ServerChannels <= before.ServerChannels &&
-        after.Timers <= before.Timers + 8 && after.Threads <= before.Threads + 16;
+        after.Timers <= before.Timers + 8 && after.Threads <= before.Threads + 16 &&
+        after.ManagedBytes - before.ManagedBytes < 8 * 1024 * 1024;
 
     private static async Task SettleAsync()
     {

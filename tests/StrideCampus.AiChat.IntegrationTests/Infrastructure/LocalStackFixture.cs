@@ -45,3 +45,13 @@ public sealed class LocalStackCollection : ICollectionFixture<LocalStackFixture>
 {
     public const string Name = "localstack";
 }
+
+/// <summary>
+/// Tests that measure the whole process (managed memory, timers, threads, sockets): they run alone, after the
+/// parallel classes, on a LocalStack of their own, so another test's work never counts against them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessMeasureCollection : ICollectionFixture<LocalStackFixture>
+{
+    public const string Name = "process-measure";
+}

@@ -13,10 +13,11 @@ namespace StrideCampus.AiChat.IntegrationTests.LocalStack;
 /// <summary>
 /// Hosted Supabase's realtime limits (supabase/realtime <c>config/runtime.exs</c>, <c>realtime_channel.ex</c>,
 /// <c>broadcast_handler.ex</c>), and the bounds that keep one client that does not read from exhausting LocalStack.
-/// On a stack of their own: the join limit counts every join of the service, and a join another test makes in the
-/// same second must not decide whether these pass.
+/// Alone, on a stack of their own: the join limit counts every join of the service, and a join or an allocation
+/// another test makes meanwhile must not decide whether these pass.
 /// </summary>
-public sealed class RealtimeLimitsTests(OwnLocalStackFixture fixture) : IClassFixture<OwnLocalStackFixture>
+[Collection(ProcessMeasureCollection.Name)]
+public sealed class RealtimeLimitsTests(LocalStackFixture fixture)
 {
     private RealtimeService Realtime => fixture.Stack.Services.GetRequiredService<RealtimeService>();
 
