@@ -21,6 +21,15 @@ public sealed class Recorder<T> : IObserver<T>
 
     public void OnCompleted() => Completed = true;
 
+    /// <summary>Forgets the items recorded so far.</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _items.Clear();
+        }
+    }
+
     public void OnError(Exception error) => throw new InvalidOperationException("OnError must never be called", error);
 
     public void OnNext(T value)

@@ -53,7 +53,7 @@ public class ChatLoggingTests
         var feed2 = new FakeChangeFeed();
         var db = new FakeChatDatabase(StoreHarness.User, feed2);
         var s = db.SeedSession("s");
-        await using var store = new MessageStore(db, feed2, StoreHarness.User, new MessageStoreOptions { Scheduler = System.Reactive.Concurrency.ImmediateScheduler.Instance }, log);
+        await using var store = new MessageStore(db, feed2, StoreHarness.User, new MessageStoreOptions(), log);
         await store.InitializeAsync(CancellationToken.None);
         db.EmitChanges = true;
         await store.AddMessageAsync(s.Id, "secret content");

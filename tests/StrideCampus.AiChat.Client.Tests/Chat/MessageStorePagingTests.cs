@@ -39,7 +39,7 @@ public class MessageStorePagingTests
         Assert.Equal(Enumerable.Reverse(ids), h.Store.Current.Sessions.Select(s => s.Id));
         Assert.Equal(h.Store.Current.Sessions, await h.Store.LoadMoreSessionsAsync()); // nothing more: no request
         Assert.Equal(3, h.Db.CallCount(nameof(IChatDataSource.LoadSessionPageAsync)));
-        Assert.Empty(h.Changes); // loading is state, not changes
+        Assert.Empty(await h.SettledChangesAsync()); // loading is state, not changes
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public class MessageStoreTests
         Assert.False(state.HasMoreSessions);
         Assert.False(state.ActiveSession.HasOlderMessages);
         Assert.False(h.Session(older.Id).MessagesLoaded); // loads when opened
-        Assert.Empty(h.Changes); // the initial load is state, not changes
+        Assert.Empty(await h.SettledChangesAsync()); // the initial load is state, not changes
     }
 
     [Fact]
@@ -102,10 +102,10 @@ public class MessageStoreTests
         h.Feed.Emit(ChatChange.Updated(v3));
         h.Feed.Emit(ChatChange.Updated(v2));
         Assert.Equal("v3", Assert.Single(h.Session(s.Id).Messages).Content);
-        Assert.Single(h.Changes);
         h.Feed.SetStatus(ChatConnectionState.Connecting);
         Assert.Equal(1, h.Store.Current.Stats.RealtimeEventsIgnored);
         Assert.Equal(1, h.Store.Current.Stats.RealtimeEventsApplied);
+        Assert.Equal("v3", Assert.Single(await h.SettledChangesAsync()).Message!.Content);
     }
 
     // ------------------------------------------------------------ optimistic writes, echoes, rollback
@@ -134,9 +134,9 @@ public class MessageStoreTests
 
         h.Feed.Emit(ChatChange.Created(row)); // a second, late echo
         Assert.Single(h.Session(s.Id).Messages);
-        var created = Assert.Single(h.Changes);
-        Assert.Equal(ChatChangeKind.MessageCreated, created.Kind);
         Assert.Equal(h.DumpDb(), h.Dump());
+        var created = Assert.Single(await h.SettledChangesAsync());
+        Assert.Equal(ChatChangeKind.MessageCreated, created.Kind);
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public class MessageStoreTests
         var before = h.Store.Current;
         h.Feed.Emit(ChatChange.Created(row));
         Assert.Same(before.Sessions, h.Store.Current.Sessions);
-        Assert.Single(h.Changes);
+        Assert.Single(await h.SettledChangesAsync());
     }
 
     [Fact]
@@ -159,16 +159,17 @@ public class MessageStoreTests
         await using var h = await StoreHarness.StartAsync(db => s = db.SeedSession("s"));
         var refusal = new FakeServerException("new row violates row-level security policy");
         h.Db.BeforeCall = name => name == nameof(IChatDataSource.UpsertMessageAsync) ? Task.FromException(refusal) : Task.CompletedTask;
-        var states = new List<MessageStoreState>();
-        using var sub = h.Store.StateChanges.Subscribe(states.Add);
+        var states = h.Store.StateChanges.Record(out var sub);
+        using var _ = sub;
 
         var ex = await Assert.ThrowsAsync<ChatOperationException>(() => h.Store.AddMessageAsync(s.Id, "nope"));
         Assert.Same(refusal, ex.InnerException);
         Assert.Equal(ChatOperation.AddMessage, ex.Operation);
         Assert.Empty(h.Session(s.Id).Messages);
-        Assert.Contains(states, st => st.Sessions[0].Messages.Count == 1); // it was shown at once
+        await states.FirstAsync(st => st.Sessions[0].Messages.Count == 1, "the message shown at once");
+        await states.FirstAsync(st => st.Sessions[0].Messages.Count == 0 && st.Stats.PendingWriteCount == 0, "the rollback");
         Assert.Equal(0, h.Store.Current.Stats.PendingWriteCount);
-        Assert.Empty(h.Changes);
+        Assert.Empty(await h.SettledChangesAsync());
     }
 
     [Fact]
@@ -247,21 +248,10 @@ public class MessageStoreTests
         h.Db.SeedMessage(missed.Id, "first");
         var activated = h.Db.RenameDirect(missed.Id, "renamed");
         h.Feed.Emit(ChatChange.Updated(activated));
-        await Task.Delay(50);
-        await Eventually(() => h.Store.Current.Sessions.SingleOrDefault()?.MessagesLoaded == true);
+        await Eventually.TrueAsync(() => h.Store.Current.Sessions.SingleOrDefault()?.MessagesLoaded == true, "the missed session's messages");
         Assert.Equal(["first"], h.Session(missed.Id).Messages.Select(m => m.Content));
         h.Feed.Emit(ChatChange.Created(h.Db.SeedMessage(missed.Id, "second")));
         Assert.Equal(["first", "second"], h.Session(missed.Id).Messages.Select(m => m.Content));
-    }
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        for (var i = 0; i < 200 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition());
     }
 
     [Fact]
@@ -273,9 +263,9 @@ public class MessageStoreTests
         h.Feed.Emit(ChatChange.SessionRemoved(Guid.NewGuid()));
         h.Feed.Emit(ChatChange.MessageRemoved(Guid.NewGuid()));
         Assert.Same(before, h.Store.Current);
-        Assert.Empty(h.Changes);
         h.Feed.Emit(ChatChange.Created(Msg(s.Id, "x", DateTimeOffset.UtcNow) with { UserId = Guid.NewGuid() })); // another user's row
         Assert.Single(h.Session(s.Id).Messages);
+        Assert.Empty(await h.SettledChangesAsync());
     }
 
     [Fact]
@@ -292,15 +282,15 @@ public class MessageStoreTests
         h.Feed.Emit(ChatChange.MessageRemoved(m.Id));
         h.Feed.Emit(ChatChange.MessageRemoved(m.Id));
         h.Feed.Emit(ChatChange.SessionRemoved(other.Id));
-        Assert.Equal(
-            [ChatChangeKind.SessionUpdated, ChatChangeKind.SessionCreated, ChatChangeKind.MessageDeleted, ChatChangeKind.SessionDeleted],
-            h.Changes.Select(c => c.Kind));
         Assert.Equal("renamed", h.Session(s.Id).Title);
         Assert.Empty(h.Session(s.Id).Messages);
         Assert.Single(h.Store.GetSessions());
         // a late update of a deleted row does not bring it back
         h.Feed.Emit(ChatChange.Updated(other with { Title = "zombie", UpdatedAt = other.UpdatedAt.AddSeconds(1) }));
         Assert.Single(h.Store.GetSessions());
+        Assert.Equal(
+            [ChatChangeKind.SessionUpdated, ChatChangeKind.SessionCreated, ChatChangeKind.MessageDeleted, ChatChangeKind.SessionDeleted],
+            (await h.SettledChangesAsync()).Select(c => c.Kind));
     }
 
     // ------------------------------------------------------------ sessions and the active session
@@ -347,7 +337,7 @@ public class MessageStoreTests
         await h.Store.ClearAllSessionsAsync();
         Assert.Empty(h.Store.GetSessions());
         Assert.Empty(h.Db.Snapshot());
-        Assert.Equal(2, h.Changes.Count(c => c.Kind == ChatChangeKind.SessionDeleted));
+        Assert.Equal(2, (await h.SettledChangesAsync()).Count(c => c.Kind == ChatChangeKind.SessionDeleted));
     }
 
     // ------------------------------------------------------------ reconcile after reconnect
@@ -396,15 +386,16 @@ public class MessageStoreTests
             (ChatChangeKind.SessionCreated, added.Id),
             (ChatChangeKind.MessageCreated, newInKeep.Id),
         };
-        Assert.Equal(expected.Count, h.Changes.Count);
-        Assert.Equal(expected, h.Changes.Select(c => (c.Kind, c.Id)).ToHashSet());
         Assert.Equal(1, h.Store.Current.Stats.Reconciliations);
+        var changes = await h.SettledChangesAsync();
+        Assert.Equal(expected.Count, changes.Count);
+        Assert.Equal(expected, changes.Select(c => (c.Kind, c.Id)).ToHashSet());
 
-        // a second reconnect with nothing missed emits nothing
-        h.Changes.Clear();
+        // a second reconnect with nothing missed emits nothing (the marker arrived live, so it is not missed either)
+        h.ClearChanges();
         h.Feed.Reconnect();
         await h.Store.WhenReconciledAsync();
-        Assert.Empty(h.Changes);
+        Assert.Empty(await h.SettledChangesAsync());
     }
 
     [Fact]
@@ -418,7 +409,7 @@ public class MessageStoreTests
         ChatChangesSince? old = null;
         var capturing = 0;
         var data = new SnapshotOverride(h.Db, _ => old);
-        await using var store = new MessageStore(data, h.Feed, StoreHarness.User, new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance });
+        await using var store = new MessageStore(data, h.Feed, StoreHarness.User);
         await store.InitializeAsync(CancellationToken.None);
         await store.LoadMessagesAsync(s.Id);
         var before = await h.Db.GetSyncPointAsync(CancellationToken.None);
@@ -485,7 +476,7 @@ public class MessageStoreTests
         var feed = new FakeChangeFeed { StartError = new InvalidOperationException("join timed out") };
         var db = new FakeChatDatabase(StoreHarness.User, feed);
         db.SeedSession("s");
-        await using var store = new MessageStore(db, feed, StoreHarness.User, new MessageStoreOptions { Scheduler = ImmediateScheduler.Instance });
+        await using var store = new MessageStore(db, feed, StoreHarness.User);
         await store.InitializeAsync(CancellationToken.None);
         Assert.True(store.Current.IsInitialized);
         Assert.False(store.IsRealtimeConnected);
@@ -653,7 +644,7 @@ public class MessageStoreTests
         Assert.Equal(200, h.Store.Current.Stats.MessageCount);
         Assert.Equal(0, h.Store.Current.Stats.PendingWriteCount);
         Assert.Equal(h.DumpDb(), h.Dump());
-        Assert.Equal(200, h.Changes.Count(c => c.Kind == ChatChangeKind.MessageCreated));
+        Assert.Equal(200, (await h.SettledChangesAsync()).Count(c => c.Kind == ChatChangeKind.MessageCreated));
     }
 
     [Fact]

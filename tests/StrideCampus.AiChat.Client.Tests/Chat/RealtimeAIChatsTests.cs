@@ -1,3 +1,4 @@
+using System.Reactive.Concurrency;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Tests.Chat.Fakes;
 
@@ -117,36 +118,33 @@ public class RealtimeAIChatsTests
     public async Task Active_session_changed_reports_a_switch_once_and_null_when_nothing_is_active()
     {
         ChatSession a = null!, b = null!;
+        // Virtual time: the settle timer and the reports run on a scheduler the test moves, so a report that is due
+        // has been made and a duplicate would show, with no waiting.
+        var clock = new HistoricalScheduler();
         var (chats, feed, db) = await StartAsync(
             db => { a = db.SeedSession("a", active: true); b = db.SeedSession("b"); },
-            new RealtimeAIChatsOptions { ActiveSessionSettleDelay = TimeSpan.FromMilliseconds(100) });
+            new RealtimeAIChatsOptions { ActiveSessionSettleDelay = TimeSpan.FromMilliseconds(100), Scheduler = clock });
         await using var _ = chats;
         Assert.Equal(a.Id, chats.ActiveSessionId);
         var seen = new List<Guid?>();
-        using var sub = chats.ActiveSessionChanged.Subscribe(id => { lock (seen) { seen.Add(id); } });
-
-        // Waits until the settled reports reach a count (the settle timer may run late on a loaded machine),
-        // then a little longer, so a duplicate report would show.
-        async Task ExpectAsync(params Guid?[] expected)
-        {
-            await Eventually.TrueAsync(
-                () => { lock (seen) { return seen.Count >= expected.Length; } }, $"{expected.Length} reports");
-            await Task.Delay(250);
-            lock (seen)
-            {
-                Assert.Equal(expected, seen);
-            }
-        }
+        using var sub = chats.ActiveSessionChanged.Subscribe(seen.Add);
 
         await db.SetActiveSessionAsync(b.Id, default); // a deactivated, then b activated, in one transaction
-        await ExpectAsync(b.Id);
+        Settled(clock, seen, b.Id);
 
         await db.SetActiveSessionAsync(null, default);
-        await ExpectAsync(b.Id, null);
+        Settled(clock, seen, b.Id, null);
 
         await db.SetActiveSessionAsync(a.Id, default);
         await db.DeleteSessionAsync(a.Id, default); // deleting the active one
-        await ExpectAsync(b.Id, null, a.Id, null);
+        Settled(clock, seen, b.Id, null, a.Id, null);
+    }
+
+    /// <summary>Moves the clock past the settle delay; then exactly <paramref name="expected"/> has been reported.</summary>
+    private static void Settled(HistoricalScheduler clock, List<Guid?> seen, params Guid?[] expected)
+    {
+        clock.AdvanceBy(TimeSpan.FromSeconds(1));
+        Assert.Equal(expected, seen);
     }
 
     [Fact]

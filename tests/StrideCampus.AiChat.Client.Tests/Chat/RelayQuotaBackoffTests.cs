@@ -62,21 +62,27 @@ public class RelayQuotaBackoffTests
     [Fact]
     public async Task After_one_signal_the_relay_sends_four_times_less_often()
     {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
         var relay = new FakeStreamRelay();
         ChatSession session = null!;
         await using var h = await StoreHarness.StartAsync(
             db => session = db.SeedSession("s", active: true),
-            new MessageStoreOptions { MaxStreamRelaysPerSecond = 20, QuotaBackoffPeriod = TimeSpan.FromHours(1) },
+            new MessageStoreOptions { MaxStreamRelaysPerSecond = 20, QuotaBackoffPeriod = TimeSpan.FromHours(1), TimeProvider = time },
             relay);
         relay.QuotaSignals.OnNext(TooMany);
 
         var tokens = Enumerable.Range(0, 40).Select(i => $"t{i} ").ToList();
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        var row = await h.Store.StreamAssistantReplyAsync(session.Id, TokenStream.Paced(tokens, TimeSpan.FromMilliseconds(10)));
-        var seconds = started.Elapsed.TotalSeconds;
+        var held = new HeldStreamWrites(h.Db, relay, string.Concat(tokens).Length);
+        var started = time.GetTimestamp();
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var streaming = h.Store.StreamAssistantReplyAsync(session.Id, TokenStream.OnVirtualClock(
+            tokens, time, TimeSpan.FromMilliseconds(50), i => i == 1 ? held.InsertStarted : Task.CompletedTask, ended));
+        await ended.Task.WaitAsync(Eventually.DefaultTimeout);
+        var seconds = time.GetElapsedTime(started).TotalSeconds; // 2 virtual seconds, a token every 50 ms
+        var row = await TokenStream.FinishOnVirtualClockAsync(streaming, ended.Task, time);
 
-        // 20 a second configured: 5 a second now (plus the first and the tail).
-        Assert.InRange(relay.Published.Count, 1, (int)(seconds * 5) + 2);
+        // 20 a second configured would relay every token (40); 5 a second now: the first, every 4th after it, the tail.
+        Assert.InRange(relay.Published.Count, (int)(seconds * 5) - 1, (int)(seconds * 5) + 2);
         Assert.Equal(row.Content.Length, relay.Published[^1].Offset + relay.Published[^1].Text.Length);
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Tests.Chat.Fakes;
 using ChatMessage = StrideCampus.AiChat.Client.Chat.ChatMessage;
@@ -19,7 +20,7 @@ public class StreamRelayTests
 
         public ChatSession Session => session;
 
-        public List<ChatChange> Changes => harness.Changes;
+        public StoreHarness Harness => harness;
 
         public string? Shown(Guid id) => Store.GetSessionById(Session.Id)?.Messages.SingleOrDefault(m => m.Id == id)?.Content;
 
@@ -56,12 +57,13 @@ public class StreamRelayTests
         tab.Relay.Emit(Delta(first, 3, "lo"));
         tab.Relay.Emit(Delta(first, 5, " wor"));
         Assert.Equal("Hello wor", tab.Shown(first.Id));
-        Assert.Equal(["Hello", "Hello wor"], tab.Changes.Where(c => c.Kind == ChatChangeKind.MessageUpdated).Select(c => c.Message!.Content));
 
         // A database write that is behind the relay neither shrinks the text nor reports a change.
         tab.Feed.Emit(ChatChange.Updated(first with { Content = "Hello", UpdatedAt = first.UpdatedAt.AddSeconds(1) }));
         Assert.Equal("Hello wor", tab.Shown(first.Id));
-        Assert.Equal(2, tab.Changes.Count(c => c.Kind == ChatChangeKind.MessageUpdated));
+        Assert.Equal(
+            ["Hello", "Hello wor"],
+            (await tab.Harness.SettledChangesAsync()).Where(c => c.Kind == ChatChangeKind.MessageUpdated).Select(c => c.Message!.Content));
 
         // The final write wins, whatever the relay said (here it lost the last token).
         var final = first with { Content = "Hello world", Status = MessageStatus.Complete, UpdatedAt = first.UpdatedAt.AddSeconds(2) };
@@ -141,13 +143,26 @@ public class StreamRelayTests
         Assert.Equal("Help", tab.Shown(m.Id));
     }
 
+    // Was timing-dependent (expected 153, got 126 on a loaded machine): when the database had confirmed the whole text
+    // before the last token was relayed, nothing was left to relay, which is right, but the test wanted a last delta
+    // reaching the end. Now the clock is virtual and the database holds the later writes until the relay has sent the
+    // whole text, so the writes and the relay interleave the same way on every run.
     [Fact]
     public async Task A_streamed_reply_relays_everything_since_the_last_database_write_and_ignores_its_own_echo()
     {
-        await using var tab = await OpenAsync();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 10, 0, 0, TimeSpan.Zero));
+        await using var tab = await OpenAsync(time);
         var tokens = Enumerable.Range(0, 40).Select(i => $"w{i} ").Append("\uD83D").Append("\uDE00!").ToList();
         var expected = string.Concat(tokens);
-        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, TokenStream.Paced(tokens, TimeSpan.FromMilliseconds(3)));
+        var held = new HeldStreamWrites(tab.Db, tab.Relay, expected.Length);
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The insert holds the first token only; after the second, move the clock until the writer (waiting its interval
+        // on it) starts its next write: it confirmed the insert to the relayer by then, so every later delta starts past 0.
+        var streaming = tab.Store.StreamAssistantReplyAsync(tab.Session.Id, TokenStream.OnVirtualClock(
+            tokens, time, TimeSpan.FromMilliseconds(20),
+            i => i switch { 1 => held.InsertStarted, 2 => Moving(time, held.UpdateStarted), _ => Task.CompletedTask },
+            ended));
+        var row = await TokenStream.FinishOnVirtualClockAsync(streaming, ended.Task, time);
 
         Assert.Equal(expected, row.Content);
         var published = tab.Relay.Published;
@@ -162,7 +177,17 @@ public class StreamRelayTests
         Assert.All(published, d => Assert.Equal((row.Id, tab.Session.Id), (d.MessageId, d.SessionId)));
         Assert.Equal(expected, tab.Shown(row.Id));
         Assert.Equal(MessageStatus.Complete, tab.Db.GetMessage(row.Id)!.Status);
+        Assert.InRange(published.Count, 3, tokens.Count - 1); // rate-limited: 15 a second at 20 ms a token, plus the flush
     }
+
+    /// <summary>Moves the clock until <paramref name="condition"/> completes.</summary>
+    private static Task Moving(FakeTimeProvider time, Task condition) => Eventually.TrueAsync(
+        () =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            return condition.IsCompleted;
+        },
+        "the writer's second write");
 
     [Fact]
     public async Task A_client_that_missed_a_delta_is_repaired_by_the_next_one()
@@ -179,15 +204,22 @@ public class StreamRelayTests
     [Fact]
     public async Task The_relay_is_rate_limited_and_the_tail_is_sent_when_the_stream_ends()
     {
-        await using var tab = await OpenAsync(relaysPerSecond: 2);
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 10, 0, 0, TimeSpan.Zero));
+        await using var tab = await OpenAsync(time, relaysPerSecond: 2);
         var relay = tab.Relay;
         var tokens = Enumerable.Range(0, 30).Select(i => $"t{i} ").ToList();
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        var row = await tab.Store.StreamAssistantReplyAsync(tab.Session.Id, TokenStream.Paced(tokens, TimeSpan.FromMilliseconds(10)));
-        var seconds = started.Elapsed.TotalSeconds;
+        var held = new HeldStreamWrites(tab.Db, relay, string.Concat(tokens).Length);
+        var started = time.GetTimestamp();
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Before the second token the insert has started, holding the first token only: the relay carries the rest.
+        var streaming = tab.Store.StreamAssistantReplyAsync(tab.Session.Id, TokenStream.OnVirtualClock(
+            tokens, time, TimeSpan.FromMilliseconds(50), i => i == 1 ? held.InsertStarted : Task.CompletedTask, ended));
+        await ended.Task.WaitAsync(Eventually.DefaultTimeout);
+        var seconds = time.GetElapsedTime(started).TotalSeconds; // 1.5 virtual seconds
+        var row = await TokenStream.FinishOnVirtualClockAsync(streaming, ended.Task, time);
 
-        // At most 2 a second (plus the first and the final one), and the final one reaches the end of the text.
-        Assert.InRange(relay.Published.Count, 2, (int)(seconds * 2) + 2);
+        // At most 2 a second (the first token, then every 500 ms), plus the tail, which reaches the end of the text.
+        Assert.InRange(relay.Published.Count, 3, (int)(seconds * 2) + 2);
         Assert.Equal(row.Content.Length, relay.Published[^1].Offset + relay.Published[^1].Text.Length);
     }
 
@@ -210,8 +242,8 @@ public class StreamRelayTests
         time.Advance(TimeSpan.FromSeconds(2));
         tab.Store.ExpireRelayedText();
         Assert.Equal("Hel", tab.Shown(m.Id));
-        Assert.Equal("Hel", tab.Changes.Last(c => c.Kind == ChatChangeKind.MessageUpdated).Message!.Content);
         Assert.Equal(tab.Db.Snapshot().Count, tab.Store.Current.Sessions.Count);
+        Assert.Equal("Hel", (await tab.Harness.SettledChangesAsync()).Last(c => c.Kind == ChatChangeKind.MessageUpdated).Message!.Content);
     }
 
     [Fact]

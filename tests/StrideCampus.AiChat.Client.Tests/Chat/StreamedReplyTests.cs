@@ -1,3 +1,4 @@
+using System.Reactive.Linq;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using StrideCampus.AiChat.Client.Chat;
@@ -42,16 +43,15 @@ public class StreamedReplyTests
     {
         ChatSession s = null!;
         await using var h = await StoreHarness.StartAsync(db => s = db.SeedSession("s"), new MessageStoreOptions { MaxStreamWritesPerSecond = 1 });
-        var seen = new List<(string Content, MessageStatus Status)>();
-        using var sub = h.Store.StateChanges.Subscribe(st =>
-        {
-            var m = st.Sessions.SingleOrDefault(x => x.Id == s.Id)?.Messages.SingleOrDefault();
-            if (m is not null)
-            {
-                seen.Add((m.Content, m.Status));
-            }
-        });
+        var states = h.Store.StateChanges
+            .Select(st => st.Sessions.SingleOrDefault(x => x.Id == s.Id)?.Messages.SingleOrDefault())
+            .Where(m => m is not null)
+            .Select(m => (m!.Content, m.Status))
+            .Record(out var sub);
+        using var _ = sub;
         var row = await h.Store.StreamAssistantReplyAsync(s.Id, TokenStream.Paced(["a", "b", "c"], TimeSpan.Zero));
+        await states.FirstAsync(x => x == ("abc", MessageStatus.Complete), "the completed message's state");
+        var seen = states.Items;
         Assert.Contains(("", MessageStatus.Streaming), seen);
         Assert.Contains(("a", MessageStatus.Streaming), seen);
         Assert.Contains(("ab", MessageStatus.Streaming), seen);

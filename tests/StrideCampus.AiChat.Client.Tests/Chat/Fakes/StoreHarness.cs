@@ -1,17 +1,23 @@
-using System.Reactive.Concurrency;
 using StrideCampus.AiChat.Client.Chat;
+using StrideCampus.AiChat.Testing;
 
 namespace StrideCampus.AiChat.Client.Tests.Chat.Fakes;
 
-/// <summary>A store over a fake database and feed, notifying synchronously (ImmediateScheduler).</summary>
+/// <summary>
+/// A store over a fake database and feed, on the production default scheduler unless the options name one: its
+/// <see cref="MessageStore.Changes"/> arrive on the task pool, so tests wait for them (<see cref="WaitForChangesAsync"/>)
+/// and prove an absence with <see cref="SettledChangesAsync"/>, never by reading at once.
+/// </summary>
 internal sealed class StoreHarness : IAsyncDisposable
 {
-    private StoreHarness(MessageStore store, FakeChatDatabase db, FakeChangeFeed feed, List<ChatChange> changes)
+    private readonly Recorder<ChatChange> _changes;
+
+    private StoreHarness(MessageStore store, FakeChatDatabase db, FakeChangeFeed feed, Recorder<ChatChange> changes)
     {
         Store = store;
         Db = db;
         Feed = feed;
-        Changes = changes;
+        _changes = changes;
     }
 
     public static Guid User { get; } = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
@@ -22,8 +28,31 @@ internal sealed class StoreHarness : IAsyncDisposable
 
     public FakeChangeFeed Feed { get; }
 
-    /// <summary>Everything <see cref="MessageStore.Changes"/> emitted.</summary>
-    public List<ChatChange> Changes { get; }
+    /// <summary>What <see cref="MessageStore.Changes"/> delivered so far (a copy; more may be on the way).</summary>
+    public IReadOnlyList<ChatChange> Changes => _changes.Items;
+
+    /// <summary>Forgets the changes delivered so far.</summary>
+    public void ClearChanges() => _changes.Clear();
+
+    /// <summary>Waits until the delivered changes satisfy <paramref name="condition"/>; returns them.</summary>
+    public async Task<IReadOnlyList<ChatChange>> WaitForChangesAsync(Func<IReadOnlyList<ChatChange>, bool> condition, string what)
+    {
+        await _changes.WaitForAsync(condition, what);
+        return _changes.Items;
+    }
+
+    /// <summary>
+    /// The changes delivered before now, once every one of them has arrived: another client creates a session (a
+    /// marker) and the marker's change is awaited; <see cref="MessageStore.Changes"/> keeps order, so whatever the
+    /// store emitted earlier came first. The marker stays in the store: call this last, or count it.
+    /// </summary>
+    public async Task<IReadOnlyList<ChatChange>> SettledChangesAsync()
+    {
+        var marker = Db.SeedSession("marker");
+        Feed.Emit(ChatChange.Created(marker));
+        var all = await WaitForChangesAsync(c => c.Any(x => x.Id == marker.Id), "the marker's change");
+        return [.. all.TakeWhile(c => c.Id != marker.Id)];
+    }
 
     /// <summary>
     /// A store opened over the seeded database. With <paramref name="openAll"/> (the default) every session's messages
@@ -35,17 +64,8 @@ internal sealed class StoreHarness : IAsyncDisposable
         var feed = new FakeChangeFeed();
         var db = new FakeChatDatabase(User, feed);
         seed?.Invoke(db);
-        options ??= new MessageStoreOptions();
-        options.Scheduler ??= ImmediateScheduler.Instance;
-        var store = new MessageStore(db, feed, User, options, relay: relay);
-        var changes = new List<ChatChange>();
-        store.Changes.Subscribe(c =>
-        {
-            lock (changes)
-            {
-                changes.Add(c);
-            }
-        });
+        var store = new MessageStore(db, feed, User, options ?? new MessageStoreOptions(), relay: relay);
+        var changes = store.Changes.Record();
         await store.InitializeAsync(CancellationToken.None);
         if (openAll)
         {
