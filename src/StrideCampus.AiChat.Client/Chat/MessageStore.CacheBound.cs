@@ -12,7 +12,7 @@ public sealed partial class MessageStore
             return;
         }
 
-        lock (_gate)
+        using (EnterGate())
         {
             EvictLocked(protect: null);
             PublishLocked();

@@ -43,7 +43,7 @@ public sealed partial class MessageStore
         var now = _time.GetUtcNow();
         var optimistic = new ChatMessage(id, sessionId, UserId, content, isUser, status, now, now, metadata);
         long token;
-        lock (_gate)
+        using (EnterGate())
         {
             token = _core.NewToken();
             if (!_core.PushMessage(token, sessionId, id, _core.GetVisibleMessage(id) is { } existing ? existing : optimistic))
@@ -57,7 +57,7 @@ public sealed partial class MessageStore
         try
         {
             var row = await _data.UpsertMessageAsync(optimistic, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 _core.ServerMessage(row);
                 _core.PopMessage(token, id);
@@ -117,7 +117,7 @@ public sealed partial class MessageStore
         }
 
         long token;
-        lock (_gate)
+        using (EnterGate())
         {
             token = _core.NewToken();
             if (_core.GetVisibleMessage(messageId) is { } current)
@@ -136,7 +136,7 @@ public sealed partial class MessageStore
         {
             var row = await _data.UpdateMessageAsync(messageId, patch, cancellationToken).ConfigureAwait(false)
                 ?? throw new KeyNotFoundException($"Message {messageId} no longer exists.");
-            lock (_gate)
+            using (EnterGate())
             {
                 _core.ServerMessage(row);
                 _core.PopMessage(token, messageId);
@@ -161,7 +161,7 @@ public sealed partial class MessageStore
     {
         ThrowIfDisposed();
         long token;
-        lock (_gate)
+        using (EnterGate())
         {
             token = _core.NewToken();
             if (_core.GetVisibleMessage(messageId) is { } current)
@@ -174,7 +174,7 @@ public sealed partial class MessageStore
         try
         {
             await _data.DeleteMessageAsync(messageId, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 _core.ServerMessageDeleted(messageId);
                 _core.PopMessage(token, messageId);
@@ -189,7 +189,7 @@ public sealed partial class MessageStore
 
     private async Task EnsureMessagesLoadedAsync(Guid sessionId, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        using (EnterGate())
         {
             RequireSession(sessionId);
             if (_core.AreMessagesLoaded(sessionId))

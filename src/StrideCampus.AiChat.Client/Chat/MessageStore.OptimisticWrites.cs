@@ -13,7 +13,7 @@ public sealed partial class MessageStore
 
     private Exception RollBackSessions(ChatOperation operation, Guid? id, long token, List<Guid> ids, Exception cause)
     {
-        lock (_gate)
+        using (EnterGate())
         {
             PopSessions(token, ids);
             PublishLocked();
@@ -24,7 +24,7 @@ public sealed partial class MessageStore
 
     private Exception RollBackMessage(ChatOperation operation, Guid id, long token, Exception cause)
     {
-        lock (_gate)
+        using (EnterGate())
         {
             _core.PopMessage(token, id);
             PublishLocked();

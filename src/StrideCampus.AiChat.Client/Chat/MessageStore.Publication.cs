@@ -1,6 +1,3 @@
-using System.Reactive.Concurrency;
-using System.Reactive.Disposables;
-
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>Notifications and state publication: the changes and the snapshots on <see cref="Changes"/> and <see cref="StateChanges"/>.</summary>
@@ -8,8 +5,8 @@ public sealed partial class MessageStore
 {
     // ================================================================ state publication
 
-    /// <summary>Publishes the changes and the new state (if anything changed). Call under the lock.</summary>
-    /// <returns>The number of changes published.</returns>
+    /// <summary>Queues the changes and the new state (if anything changed) for delivery when the lock is left. Call under the lock.</summary>
+    /// <returns>The number of changes queued.</returns>
     private int PublishLocked()
     {
         if (!_core.IsDirty && !_metaDirty && !_core.HasChanges && !_stale)
@@ -19,13 +16,13 @@ public sealed partial class MessageStore
 
         // The state first, so observers of a change that read Current see it; then the changes, then the state.
         var snapshot = BuildLocked();
-        var count = _core.EmitChanges(_changes, static (subject, change) => subject.OnNext(change));
-        _state.OnNext(snapshot);
+        var count = _core.EmitChanges(this, static (store, change) => store.Enqueue(change));
+        Enqueue(snapshot);
         return count;
     }
 
     /// <summary>
-    /// The realtime path: publishes every change at once, and the state at most once per <see cref="StateInterval"/>
+    /// The realtime path: queues every change at once, and the state at most once per <see cref="StateInterval"/>
     /// during a burst. With an asynchronous scheduler the snapshot is built when the scheduler gets to it (or
     /// <see cref="Current"/> is read), so changes arriving meanwhile share it; nobody observing, it is built only
     /// when read. Call under the lock.
@@ -38,7 +35,7 @@ public sealed partial class MessageStore
             return;
         }
 
-        var count = _core.EmitChanges(_changes, static (subject, change) => subject.OnNext(change));
+        var count = _core.EmitChanges(this, static (store, change) => store.Enqueue(change));
         if (!_core.IsDirty && !_metaDirty && count == 0)
         {
             return;
@@ -50,17 +47,13 @@ public sealed partial class MessageStore
             // The first change after a quiet moment goes out at once; a burst gets a state a display frame.
             _refreshScheduled = true;
             var since = _time.GetElapsedTime(_lastRefresh);
-            _scheduler.Schedule(this, since >= StateInterval ? TimeSpan.Zero : StateInterval - since, static (_, store) =>
-            {
-                store.RefreshScheduled();
-                return Disposable.Empty;
-            });
+            EnqueueRefresh(since >= StateInterval ? TimeSpan.Zero : StateInterval - since);
         }
     }
 
     private void RefreshScheduled()
     {
-        lock (_gate)
+        using (EnterGate())
         {
             _refreshScheduled = false;
             if (_stale)
@@ -75,7 +68,7 @@ public sealed partial class MessageStore
     {
         if (Volatile.Read(ref _stale))
         {
-            lock (_gate)
+            using (EnterGate())
             {
                 if (_stale)
                 {
@@ -85,7 +78,7 @@ public sealed partial class MessageStore
         }
     }
 
-    private void RefreshLocked() => _state.OnNext(BuildLocked());
+    private void RefreshLocked() => Enqueue(BuildLocked());
 
     private MessageStoreState BuildLocked()
     {

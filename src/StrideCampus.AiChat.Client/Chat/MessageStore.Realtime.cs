@@ -8,7 +8,7 @@ public sealed partial class MessageStore
     private void OnFeedChange(ChatChange change)
     {
         var loadMissed = false;
-        lock (_gate)
+        using (EnterGate())
         {
             var unknownSession = change.Kind == ChatChangeKind.SessionUpdated && _core.GetServerSession(change.Id) is null;
             if (_core.ApplyFeedChange(change))
@@ -53,7 +53,7 @@ public sealed partial class MessageStore
 
     private void OnRelayDelta(StreamDelta delta)
     {
-        lock (_gate)
+        using (EnterGate())
         {
             if (_core.ApplyRelayDelta(delta))
             {
@@ -78,7 +78,7 @@ public sealed partial class MessageStore
     /// <summary>Drops relayed text that stopped growing without the database catching up (timer; tests call it directly).</summary>
     internal void ExpireRelayedText()
     {
-        lock (_gate)
+        using (EnterGate())
         {
             if (Volatile.Read(ref _disposed) == 0 && _core.HasTentatives && _core.ExpireTentatives(Now, RelayedTextLifetime.Ticks))
             {
@@ -95,7 +95,7 @@ public sealed partial class MessageStore
 
     private void OnFeedStatus(ChatConnectionStatus status)
     {
-        lock (_gate)
+        using (EnterGate())
         {
             if (_isConnected != status.IsConnected)
             {
@@ -114,7 +114,7 @@ public sealed partial class MessageStore
 
     private void RequestReconcile()
     {
-        lock (_gate)
+        using (EnterGate())
         {
             if (Volatile.Read(ref _disposed) != 0)
             {
@@ -132,7 +132,7 @@ public sealed partial class MessageStore
     /// <summary>Completes when no refetch is running or requested (for tests).</summary>
     internal Task WhenReconciledAsync()
     {
-        lock (_gate)
+        using (EnterGate())
         {
             return _reconcileLoop;
         }
@@ -142,7 +142,7 @@ public sealed partial class MessageStore
     {
         while (true)
         {
-            lock (_gate)
+            using (EnterGate())
             {
                 if (!_reconcileRequested || _lifetime.IsCancellationRequested)
                 {

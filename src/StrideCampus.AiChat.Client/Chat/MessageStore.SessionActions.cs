@@ -26,7 +26,7 @@ public sealed partial class MessageStore
         var optimistic = new ChatSession(id, UserId, title, activate, now, now);
         long token;
         var touched = new List<Guid> { id };
-        lock (_gate)
+        using (EnterGate())
         {
             token = _core.NewToken();
             _core.PushSession(token, id, optimistic);
@@ -43,7 +43,7 @@ public sealed partial class MessageStore
         {
             var row = await _data.UpsertSessionAsync(
                 optimistic with { IsActive = false, CreatedAt = default, UpdatedAt = default }, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 _core.ServerSession(row, isNew: true);
                 PublishLocked();
@@ -52,13 +52,13 @@ public sealed partial class MessageStore
             if (activate)
             {
                 var rows = await _data.SetActiveSessionAsync(id, cancellationToken).ConfigureAwait(false);
-                lock (_gate)
+                using (EnterGate())
                 {
                     ApplyActivationLocked(rows, id);
                 }
             }
 
-            lock (_gate)
+            using (EnterGate())
             {
                 PopSessions(token, touched);
                 PublishLocked();
@@ -86,7 +86,7 @@ public sealed partial class MessageStore
         ValidateTitle(title);
         long token;
         var touched = new List<Guid> { sessionId };
-        lock (_gate)
+        using (EnterGate())
         {
             var current = RequireSession(sessionId);
             token = _core.NewToken();
@@ -98,7 +98,7 @@ public sealed partial class MessageStore
         {
             var row = await _data.UpdateSessionAsync(sessionId, new JsonObject { ["title"] = title }, cancellationToken).ConfigureAwait(false)
                 ?? throw new KeyNotFoundException($"Session {sessionId} no longer exists.");
-            lock (_gate)
+            using (EnterGate())
             {
                 _core.ServerSession(row, isNew: false);
                 PopSessions(token, touched);
@@ -128,7 +128,7 @@ public sealed partial class MessageStore
         ThrowIfDisposed();
         long token;
         var touched = new List<Guid> { sessionId };
-        lock (_gate)
+        using (EnterGate())
         {
             var current = RequireSession(sessionId);
             token = _core.NewToken();
@@ -142,14 +142,14 @@ public sealed partial class MessageStore
         {
             var load = LoadMessagesAsync(sessionId, cancellationToken);
             var rows = await _data.SetActiveSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 ApplyActivationLocked(rows, sessionId);
                 PublishLocked();
             }
 
             await load.ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 PopSessions(token, touched);
                 PublishLocked();
@@ -176,7 +176,7 @@ public sealed partial class MessageStore
         ThrowIfDisposed();
         long token;
         var touched = new List<Guid> { sessionId };
-        lock (_gate)
+        using (EnterGate())
         {
             RequireSession(sessionId);
             token = _core.NewToken();
@@ -187,7 +187,7 @@ public sealed partial class MessageStore
         try
         {
             await _data.DeleteSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 _core.ServerSessionDeleted(sessionId);
                 PopSessions(token, touched);
@@ -211,7 +211,7 @@ public sealed partial class MessageStore
         ThrowIfDisposed();
         long token;
         List<Guid> touched;
-        lock (_gate)
+        using (EnterGate())
         {
             token = _core.NewToken();
             touched = [.. _core.VisibleSessions().Select(s => s.Id)];
@@ -226,7 +226,7 @@ public sealed partial class MessageStore
         try
         {
             await _data.DeleteAllSessionsAsync(UserId, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 foreach (var id in touched)
                 {

@@ -37,7 +37,7 @@ public sealed partial class MessageStore
         var now = _time.GetUtcNow();
         var message = new ChatMessage(id, sessionId, UserId, string.Empty, false, MessageStatus.Streaming, now, now, null);
         long token;
-        lock (_gate)
+        using (EnterGate())
         {
             token = _core.NewToken();
             if (!_core.PushMessage(token, sessionId, id, message))
@@ -71,7 +71,7 @@ public sealed partial class MessageStore
                 text.Append(fragment);
                 count++;
                 var content = text.ToString();
-                lock (_gate)
+                using (EnterGate())
                 {
                     _core.ReplaceMessage(token, id, (_core.GetVisibleMessage(id) ?? message) with { Content = content });
                     PublishLocked();
@@ -92,7 +92,7 @@ public sealed partial class MessageStore
         relayer.Flush(final);
 
         var finalStatus = streamError is null ? MessageStatus.Complete : MessageStatus.Error;
-        lock (_gate)
+        using (EnterGate())
         {
             _core.ReplaceMessage(token, id, (_core.GetVisibleMessage(id) ?? message) with { Content = final, Status = finalStatus });
             PublishLocked();
@@ -116,7 +116,7 @@ public sealed partial class MessageStore
             throw failure;
         }
 
-        lock (_gate)
+        using (EnterGate())
         {
             _core.PopMessage(token, id);
             PublishLocked();
@@ -190,7 +190,7 @@ public sealed partial class MessageStore
 
     private void OnStreamRowConfirmed(ChatMessage row)
     {
-        lock (_gate)
+        using (EnterGate())
         {
             _core.ServerMessage(row);
             PublishLocked();

@@ -88,7 +88,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MessageStore>();
         UserId = userId;
         _core = new MessageStoreCore(userId, options.MaxCachedSessions, options.CacheExpiry, () => _time.GetUtcNow().UtcTicks);
-        // With an inline scheduler observers run under the lock, so the state is kept fresh there (see PublishChangesLocked).
+        // With an inline scheduler observers run as each lock scope ends, so the state is kept fresh there (see PublishChangesLocked).
         _eagerState = _scheduler is ImmediateScheduler or CurrentThreadScheduler;
         _current = _core.Snapshot(false, false, false, _counters);
         _state = new BehaviorSubject<MessageStoreState>(_current);
@@ -192,7 +192,7 @@ public sealed partial class MessageStore : IAsyncDisposable
 
         await _lifetime.CancelAsync().ConfigureAwait(false);
         Task loop;
-        lock (_gate)
+        using (EnterGate())
         {
             loop = _reconcileLoop;
         }
@@ -230,10 +230,9 @@ public sealed partial class MessageStore : IAsyncDisposable
             await _owned.DisposeAsync().ConfigureAwait(false);
         }
 
-        lock (_gate)
+        using (EnterGate())
         {
-            _state.OnCompleted();
-            _changes.OnCompleted();
+            EnqueueCompletion(); // after every publication queued before it
         }
 
         _lifetime.Dispose();
@@ -252,7 +251,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         {
             if (s.Id == sessionId)
             {
-                lock (_gate)
+                using (EnterGate())
                 {
                     _core.Touch(sessionId, Now);
                     if (s.MessagesLoaded)
