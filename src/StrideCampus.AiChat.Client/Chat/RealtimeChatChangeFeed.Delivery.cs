@@ -36,7 +36,7 @@ internal sealed partial class RealtimeChatChangeFeed
             else if (f.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
             {
                 // A change happened but its row did not arrive whole: ask the consumers to refetch, as after a rejoin.
-                _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
+                SignalResubscribed();
             }
 
             return;
@@ -87,7 +87,7 @@ internal sealed partial class RealtimeChatChangeFeed
             {
                 // Not read: fall back to a refetch, as for any change that did not arrive whole.
                 ChatLog.RealtimePayloadDropped(_logger, isSession ? PostgrestChatDataSource.SessionsTable : PostgrestChatDataSource.MessagesTable, ex.Message);
-                _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
+                SignalResubscribed();
             }
 
             return;

@@ -48,10 +48,11 @@ internal sealed partial class RealtimeChatChangeFeed
 
             if (resubscribed > 0)
             {
-                _resubscribed.OnNext(resubscribed);
+                _signals.Enqueue(new Signal(null, resubscribed));
             }
         }
 
+        DeliverSignals();
         if (goPrivate)
         {
             _ = RejoinPrivateAsync(channel);
@@ -72,6 +73,8 @@ internal sealed partial class RealtimeChatChangeFeed
                 PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, "socket " + change.Reason, change.Error));
             }
         }
+
+        DeliverSignals();
     }
 
     private void Publish(ChatConnectionStatus status)
@@ -83,11 +86,14 @@ internal sealed partial class RealtimeChatChangeFeed
                 PublishLocked(status);
             }
         }
+
+        DeliverSignals();
     }
 
+    /// <summary>Queues a status for delivery when the lock is left (<see cref="DeliverSignals"/>). Call under the lock.</summary>
     private void PublishLocked(ChatConnectionStatus status)
     {
-        var current = _status.Value;
+        var current = _lastStatus;
         if (current.State == status.State && current.Reason == status.Reason)
         {
             return;
@@ -98,6 +104,46 @@ internal sealed partial class RealtimeChatChangeFeed
             ChatLog.SubscriptionStatus(_logger, status.State, status.Reason);
         }
 
-        _status.OnNext(status);
+        _lastStatus = status;
+        _signals.Enqueue(new Signal(status, 0));
     }
+
+    /// <summary>Asks the consumers to refetch (a change that did not arrive whole), in order with the statuses.</summary>
+    private void SignalResubscribed()
+    {
+        _signals.Enqueue(new Signal(null, Interlocked.Read(ref _subscribedCount)));
+        DeliverSignals();
+    }
+
+    /// <summary>
+    /// Delivers the queued statuses and resubscription signals, one thread at a time, in the order they were queued
+    /// (under the lock): the feed's observers never run while it holds its lock.
+    /// </summary>
+    private void DeliverSignals()
+    {
+        while (!_signals.IsEmpty && Interlocked.CompareExchange(ref _signalling, 1, 0) == 0)
+        {
+            try
+            {
+                while (_signals.TryDequeue(out var next))
+                {
+                    if (next.Status is { } status)
+                    {
+                        _status.OnNext(status);
+                    }
+                    else
+                    {
+                        _resubscribed.OnNext(next.Resubscribed);
+                    }
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _signalling, 0);
+            }
+        }
+    }
+
+    /// <summary>A status to publish, or (status null) a resubscription count to signal.</summary>
+    private readonly record struct Signal(ChatConnectionStatus? Status, long Resubscribed);
 }

@@ -28,6 +28,10 @@ internal sealed partial class RealtimeChatChangeFeed : IChatChangeFeed
     private int _delivering;
     private readonly BehaviorSubject<ChatConnectionStatus> _status = new(ChatConnectionStatus.Initial);
     private readonly Subject<long> _resubscribed = new();
+    // Statuses and resubscription signals: decided under the lock, delivered after it (DeliverSignals).
+    private readonly ConcurrentQueue<Signal> _signals = new();
+    private int _signalling;
+    private ChatConnectionStatus _lastStatus = ChatConnectionStatus.Initial;
     private readonly CompositeDisposable _subscriptions = [];
     private readonly SerialDisposable _channelStatus = new();
     private readonly CancellationTokenSource _lifetime = new();
@@ -183,7 +187,7 @@ internal sealed partial class RealtimeChatChangeFeed : IChatChangeFeed
 
     public async ValueTask DisposeAsync()
     {
-        // No lock here: an observer running on the realtime thread (under the gate) may be waiting for this disposal.
+        // No lock held while awaiting: an observer running on the realtime thread may be waiting for this disposal.
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
@@ -199,7 +203,13 @@ internal sealed partial class RealtimeChatChangeFeed : IChatChangeFeed
 
         // Disposing the channel sends phx_leave, so the server drops the subscription at once.
         await channel.DisposeAsync().ConfigureAwait(false);
-        _status.OnNext(new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed"));
+        lock (_gate)
+        {
+            _lastStatus = new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed");
+            _signals.Enqueue(new Signal(_lastStatus, 0));
+        }
+
+        DeliverSignals();
         _changes.OnCompleted();
         _status.OnCompleted();
         _resubscribed.OnCompleted();
