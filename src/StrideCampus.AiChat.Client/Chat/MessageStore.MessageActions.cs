@@ -42,33 +42,21 @@ public sealed partial class MessageStore
         var id = messageId ?? Guid.NewGuid();
         var now = _time.GetUtcNow();
         var optimistic = new ChatMessage(id, sessionId, UserId, content, isUser, status, now, now, metadata);
-        long token;
-        using (EnterGate())
+        return await WriteAsync(new OptimisticWrite<ChatMessage, ChatMessage>
         {
-            token = _core.NewToken();
-            if (!_core.PushMessage(token, sessionId, id, _core.GetVisibleMessage(id) is { } existing ? existing : optimistic))
+            Operation = ChatOperation.AddMessage,
+            Id = id,
+            Show = change =>
             {
-                throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
-            }
-
-            PublishLocked();
-        }
-
-        try
-        {
-            var row = await _data.UpsertMessageAsync(optimistic, cancellationToken).ConfigureAwait(false);
-            using (EnterGate())
-            {
-                _core.ServerMessage(row);
-                _core.PopMessage(token, id);
-                PublishLocked();
-                return row;
-            }
-        }
-        catch (Exception ex)
-        {
-            throw RollBackMessage(ChatOperation.AddMessage, id, token, ex);
-        }
+                if (!change.ShowMessage(sessionId, id, _core.GetVisibleMessage(id) is { } existing ? existing : optimistic))
+                {
+                    throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
+                }
+            },
+            Call = ct => _data.UpsertMessageAsync(optimistic, ct),
+            Apply = row => _core.ServerMessage(row),
+            Result = row => row,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Changes a message (optimistically). Arguments left null keep their value.</summary>
@@ -116,38 +104,28 @@ public sealed partial class MessageStore
             patch["metadata"] = metadata.DeepClone();
         }
 
-        long token;
-        using (EnterGate())
+        return await WriteAsync(new OptimisticWrite<ChatMessage, ChatMessage>
         {
-            token = _core.NewToken();
-            if (_core.GetVisibleMessage(messageId) is { } current)
+            Operation = ChatOperation.UpdateMessage,
+            Id = messageId,
+            Show = change =>
             {
-                _core.PushMessage(token, current.SessionId, messageId, current with
+                change.Track(messageId);
+                if (_core.GetVisibleMessage(messageId) is { } current)
                 {
-                    Content = content ?? current.Content,
-                    Status = status ?? current.Status,
-                    Metadata = metadata ?? current.Metadata,
-                });
-                PublishLocked();
-            }
-        }
-
-        try
-        {
-            var row = await _data.UpdateMessageAsync(messageId, patch, cancellationToken).ConfigureAwait(false)
-                ?? throw new KeyNotFoundException($"Message {messageId} no longer exists.");
-            using (EnterGate())
-            {
-                _core.ServerMessage(row);
-                _core.PopMessage(token, messageId);
-                PublishLocked();
-                return row;
-            }
-        }
-        catch (Exception ex)
-        {
-            throw RollBackMessage(ChatOperation.UpdateMessage, messageId, token, ex);
-        }
+                    change.ShowMessage(current.SessionId, messageId, current with
+                    {
+                        Content = content ?? current.Content,
+                        Status = status ?? current.Status,
+                        Metadata = metadata ?? current.Metadata,
+                    });
+                }
+            },
+            Call = async ct => await _data.UpdateMessageAsync(messageId, patch, ct).ConfigureAwait(false)
+                ?? throw new KeyNotFoundException($"Message {messageId} no longer exists."),
+            Apply = row => _core.ServerMessage(row),
+            Result = row => row,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a message (optimistically: it disappears at once).</summary>
@@ -160,31 +138,26 @@ public sealed partial class MessageStore
     public async Task DeleteMessageAsync(Guid messageId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        long token;
-        using (EnterGate())
+        await WriteAsync(new OptimisticWrite<bool, bool>
         {
-            token = _core.NewToken();
-            if (_core.GetVisibleMessage(messageId) is { } current)
+            Operation = ChatOperation.DeleteMessage,
+            Id = messageId,
+            Show = change =>
             {
-                _core.PushMessage(token, current.SessionId, messageId, null);
-                PublishLocked();
-            }
-        }
-
-        try
-        {
-            await _data.DeleteMessageAsync(messageId, cancellationToken).ConfigureAwait(false);
-            using (EnterGate())
+                change.Track(messageId);
+                if (_core.GetVisibleMessage(messageId) is { } current)
+                {
+                    change.ShowMessage(current.SessionId, messageId, null);
+                }
+            },
+            Call = async ct =>
             {
-                _core.ServerMessageDeleted(messageId);
-                _core.PopMessage(token, messageId);
-                PublishLocked();
-            }
-        }
-        catch (Exception ex)
-        {
-            throw RollBackMessage(ChatOperation.DeleteMessage, messageId, token, ex);
-        }
+                await _data.DeleteMessageAsync(messageId, ct).ConfigureAwait(false);
+                return true;
+            },
+            Apply = _ => _core.ServerMessageDeleted(messageId),
+            Result = _ => true,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task EnsureMessagesLoadedAsync(Guid sessionId, CancellationToken cancellationToken)

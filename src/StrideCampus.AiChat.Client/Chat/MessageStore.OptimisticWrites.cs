@@ -1,25 +1,47 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
-/// <summary>What every optimistic write shares: ending its pending change, rolling it back, and the typed error.</summary>
+/// <summary>
+/// What every optimistic write shares: an action describes its write (<see cref="OptimisticWrite{TRow, TResult}"/>) and
+/// <see cref="WriteAsync"/> runs it; rolling back and the typed error are the same for all.
+/// </summary>
 public sealed partial class MessageStore
 {
-    private void PopSessions(long token, List<Guid> ids)
+    /// <summary>
+    /// Runs an optimistic write: shows its pending values at once, makes the server call, applies the answer and ends
+    /// the pending values; when the call fails, removes them (the rollback is the same for every write) and throws the
+    /// typed error.
+    /// </summary>
+    private async Task<TResult> WriteAsync<TRow, TResult>(OptimisticWrite<TRow, TResult> write, CancellationToken cancellationToken)
     {
-        foreach (var id in ids)
-        {
-            _core.PopSession(token, id);
-        }
-    }
-
-    private Exception RollBackSessions(ChatOperation operation, Guid? id, long token, List<Guid> ids, Exception cause)
-    {
+        PendingChange change;
         using (EnterGate())
         {
-            PopSessions(token, ids);
+            change = new PendingChange(_core, _core.NewToken());
+            write.Show(change); // throws (nothing shown) on bad input
             PublishLocked();
         }
 
-        return Fail(operation, id, cause);
+        try
+        {
+            var row = await write.Call(cancellationToken).ConfigureAwait(false);
+            using (EnterGate())
+            {
+                write.Apply?.Invoke(row);
+                change.End();
+                PublishLocked();
+                return write.Result(row);
+            }
+        }
+        catch (Exception ex)
+        {
+            using (EnterGate())
+            {
+                change.End();
+                PublishLocked();
+            }
+
+            throw Fail(write.Operation, write.Id, ex);
+        }
     }
 
     private Exception RollBackMessage(ChatOperation operation, Guid id, long token, Exception cause)
@@ -50,4 +72,61 @@ public sealed partial class MessageStore
 
     private ChatSession RequireSession(Guid sessionId) =>
         _core.GetVisibleSession(sessionId) ?? throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
+
+    /// <summary>
+    /// An optimistic write, described: what to show at once, the server call, how to apply its answer, and what the
+    /// action returns once its pending values ended. <see cref="Show"/>, <see cref="Apply"/> and <see cref="Result"/>
+    /// run under the lock; <see cref="Call"/> runs without it.
+    /// </summary>
+    private sealed class OptimisticWrite<TRow, TResult>
+    {
+        public required ChatOperation Operation { get; init; }
+
+        /// <summary>The row the error names (null: several).</summary>
+        public Guid? Id { get; init; }
+
+        public required Action<PendingChange> Show { get; init; }
+
+        public required Func<CancellationToken, Task<TRow>> Call { get; init; }
+
+        public Action<TRow>? Apply { get; init; }
+
+        public required Func<TRow, TResult> Result { get; init; }
+    }
+
+    /// <summary>The pending values one write shows, under one token; <see cref="End"/> removes them (confirmed or rolled back).</summary>
+    private sealed class PendingChange(MessageStoreCore core, long token)
+    {
+        private readonly List<Guid> _sessions = [];
+        private Guid? _message;
+
+        public void ShowSession(Guid id, ChatSession? value)
+        {
+            core.PushSession(token, id, value);
+            _sessions.Add(id);
+        }
+
+        /// <summary>Shows a pending message value; false when the store holds no such session.</summary>
+        public bool ShowMessage(Guid sessionId, Guid id, ChatMessage? value)
+        {
+            _message = id;
+            return core.PushMessage(token, sessionId, id, value);
+        }
+
+        /// <summary>The message this write ends, whether or not it showed a value for it.</summary>
+        public void Track(Guid messageId) => _message = messageId;
+
+        public void End()
+        {
+            foreach (var id in _sessions)
+            {
+                core.PopSession(token, id);
+            }
+
+            if (_message is { } message)
+            {
+                core.PopMessage(token, message);
+            }
+        }
+    }
 }

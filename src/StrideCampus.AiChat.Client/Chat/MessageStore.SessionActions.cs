@@ -24,51 +24,43 @@ public sealed partial class MessageStore
         var id = Guid.NewGuid();
         var now = _time.GetUtcNow();
         var optimistic = new ChatSession(id, UserId, title, activate, now, now);
-        long token;
-        var touched = new List<Guid> { id };
-        using (EnterGate())
+        return await WriteAsync(new OptimisticWrite<ChatSession, ChatSession>
         {
-            token = _core.NewToken();
-            _core.PushSession(token, id, optimistic);
-            if (activate)
+            Operation = ChatOperation.CreateSession,
+            Id = id,
+            Show = change =>
             {
-                PushDeactivations(token, id, touched);
-            }
+                change.ShowSession(id, optimistic);
+                if (activate)
+                {
+                    ShowDeactivations(change, id);
+                }
 
-            _core.Touch(id, Now);
-            PublishLocked();
-        }
-
-        try
-        {
-            var row = await _data.UpsertSessionAsync(
-                optimistic with { IsActive = false, CreatedAt = default, UpdatedAt = default }, cancellationToken).ConfigureAwait(false);
-            using (EnterGate())
+                _core.Touch(id, Now);
+            },
+            Call = async ct =>
             {
-                _core.ServerSession(row, isNew: true);
-                PublishLocked();
-            }
-
-            if (activate)
-            {
-                var rows = await _data.SetActiveSessionAsync(id, cancellationToken).ConfigureAwait(false);
+                var row = await _data.UpsertSessionAsync(
+                    optimistic with { IsActive = false, CreatedAt = default, UpdatedAt = default }, ct).ConfigureAwait(false);
                 using (EnterGate())
                 {
-                    ApplyActivationLocked(rows, id);
+                    _core.ServerSession(row, isNew: true);
+                    PublishLocked();
                 }
-            }
 
-            using (EnterGate())
-            {
-                PopSessions(token, touched);
-                PublishLocked();
-                return _core.GetVisibleSession(id) ?? row;
-            }
-        }
-        catch (Exception ex)
-        {
-            throw RollBackSessions(ChatOperation.CreateSession, id, token, touched, ex);
-        }
+                if (activate)
+                {
+                    var rows = await _data.SetActiveSessionAsync(id, ct).ConfigureAwait(false);
+                    using (EnterGate())
+                    {
+                        ApplyActivationLocked(rows, id);
+                    }
+                }
+
+                return row;
+            },
+            Result = row => _core.GetVisibleSession(id) ?? row,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Renames a session (optimistically).</summary>
@@ -84,32 +76,16 @@ public sealed partial class MessageStore
     {
         ThrowIfDisposed();
         ValidateTitle(title);
-        long token;
-        var touched = new List<Guid> { sessionId };
-        using (EnterGate())
+        return await WriteAsync(new OptimisticWrite<ChatSession, ChatSession>
         {
-            var current = RequireSession(sessionId);
-            token = _core.NewToken();
-            _core.PushSession(token, sessionId, current with { Title = title });
-            PublishLocked();
-        }
-
-        try
-        {
-            var row = await _data.UpdateSessionAsync(sessionId, new JsonObject { ["title"] = title }, cancellationToken).ConfigureAwait(false)
-                ?? throw new KeyNotFoundException($"Session {sessionId} no longer exists.");
-            using (EnterGate())
-            {
-                _core.ServerSession(row, isNew: false);
-                PopSessions(token, touched);
-                PublishLocked();
-                return _core.GetVisibleSession(sessionId) ?? row;
-            }
-        }
-        catch (Exception ex)
-        {
-            throw RollBackSessions(ChatOperation.UpdateSession, sessionId, token, touched, ex);
-        }
+            Operation = ChatOperation.UpdateSession,
+            Id = sessionId,
+            Show = change => change.ShowSession(sessionId, RequireSession(sessionId) with { Title = title }),
+            Call = async ct => await _data.UpdateSessionAsync(sessionId, new JsonObject { ["title"] = title }, ct).ConfigureAwait(false)
+                ?? throw new KeyNotFoundException($"Session {sessionId} no longer exists."),
+            Apply = row => _core.ServerSession(row, isNew: false),
+            Result = row => _core.GetVisibleSession(sessionId) ?? row,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -126,41 +102,31 @@ public sealed partial class MessageStore
     public async Task<ChatSessionState> SwitchToSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        long token;
-        var touched = new List<Guid> { sessionId };
-        using (EnterGate())
+        return await WriteAsync(new OptimisticWrite<bool, ChatSessionState>
         {
-            var current = RequireSession(sessionId);
-            token = _core.NewToken();
-            _core.PushSession(token, sessionId, current with { IsActive = true });
-            PushDeactivations(token, sessionId, touched);
-            _core.Touch(sessionId, Now);
-            PublishLocked();
-        }
-
-        try
-        {
-            var load = LoadMessagesAsync(sessionId, cancellationToken);
-            var rows = await _data.SetActiveSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-            using (EnterGate())
+            Operation = ChatOperation.SwitchSession,
+            Id = sessionId,
+            Show = change =>
             {
-                ApplyActivationLocked(rows, sessionId);
-                PublishLocked();
-            }
-
-            await load.ConfigureAwait(false);
-            using (EnterGate())
+                change.ShowSession(sessionId, RequireSession(sessionId) with { IsActive = true });
+                ShowDeactivations(change, sessionId);
+                _core.Touch(sessionId, Now);
+            },
+            Call = async ct =>
             {
-                PopSessions(token, touched);
-                PublishLocked();
-            }
+                var load = LoadMessagesAsync(sessionId, ct);
+                var rows = await _data.SetActiveSessionAsync(sessionId, ct).ConfigureAwait(false);
+                using (EnterGate())
+                {
+                    ApplyActivationLocked(rows, sessionId);
+                    PublishLocked();
+                }
 
-            return GetSessionById(sessionId) ?? throw new KeyNotFoundException($"Session {sessionId} was deleted meanwhile.");
-        }
-        catch (Exception ex)
-        {
-            throw RollBackSessions(ChatOperation.SwitchSession, sessionId, token, touched, ex);
-        }
+                await load.ConfigureAwait(false);
+                return true;
+            },
+            Result = _ => GetSessionById(sessionId) ?? throw new KeyNotFoundException($"Session {sessionId} was deleted meanwhile."),
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a session and its messages (optimistically: it disappears at once).</summary>
@@ -174,30 +140,23 @@ public sealed partial class MessageStore
     public async Task DeleteSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        long token;
-        var touched = new List<Guid> { sessionId };
-        using (EnterGate())
+        await WriteAsync(new OptimisticWrite<bool, bool>
         {
-            RequireSession(sessionId);
-            token = _core.NewToken();
-            _core.PushSession(token, sessionId, null);
-            PublishLocked();
-        }
-
-        try
-        {
-            await _data.DeleteSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-            using (EnterGate())
+            Operation = ChatOperation.DeleteSession,
+            Id = sessionId,
+            Show = change =>
             {
-                _core.ServerSessionDeleted(sessionId);
-                PopSessions(token, touched);
-                PublishLocked();
-            }
-        }
-        catch (Exception ex)
-        {
-            throw RollBackSessions(ChatOperation.DeleteSession, sessionId, token, touched, ex);
-        }
+                RequireSession(sessionId);
+                change.ShowSession(sessionId, null);
+            },
+            Call = async ct =>
+            {
+                await _data.DeleteSessionAsync(sessionId, ct).ConfigureAwait(false);
+                return true;
+            },
+            Apply = _ => _core.ServerSessionDeleted(sessionId),
+            Result = _ => true,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes every session of the user (optimistically: they disappear at once).</summary>
@@ -209,46 +168,39 @@ public sealed partial class MessageStore
     public async Task ClearAllSessionsAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        long token;
-        List<Guid> touched;
-        using (EnterGate())
+        var deleted = new List<Guid>();
+        await WriteAsync(new OptimisticWrite<bool, bool>
         {
-            token = _core.NewToken();
-            touched = [.. _core.VisibleSessions().Select(s => s.Id)];
-            foreach (var id in touched)
+            Operation = ChatOperation.ClearAllSessions,
+            Show = change =>
             {
-                _core.PushSession(token, id, null);
-            }
-
-            PublishLocked();
-        }
-
-        try
-        {
-            await _data.DeleteAllSessionsAsync(UserId, cancellationToken).ConfigureAwait(false);
-            using (EnterGate())
+                deleted.AddRange(_core.VisibleSessions().Select(s => s.Id));
+                foreach (var id in deleted)
+                {
+                    change.ShowSession(id, null);
+                }
+            },
+            Call = async ct =>
             {
-                foreach (var id in touched)
+                await _data.DeleteAllSessionsAsync(UserId, ct).ConfigureAwait(false);
+                return true;
+            },
+            Apply = _ =>
+            {
+                foreach (var id in deleted)
                 {
                     _core.ServerSessionDeleted(id);
                 }
-
-                PopSessions(token, touched);
-                PublishLocked();
-            }
-        }
-        catch (Exception ex)
-        {
-            throw RollBackSessions(ChatOperation.ClearAllSessions, null, token, touched, ex);
-        }
+            },
+            Result = _ => true,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    private void PushDeactivations(long token, Guid keep, List<Guid> touched)
+    private void ShowDeactivations(PendingChange change, Guid keep)
     {
         foreach (var session in _core.VisibleSessions().Where(s => s.IsActive && s.Id != keep).ToList())
         {
-            _core.PushSession(token, session.Id, session with { IsActive = false });
-            touched.Add(session.Id);
+            change.ShowSession(session.Id, session with { IsActive = false });
         }
     }
 
