@@ -68,7 +68,7 @@ public sealed partial class MessageStore
         try
         {
             var row = await source.StopReplyAsync(messageId, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 _core.ServerMessage(row);
                 PublishLocked();
@@ -106,7 +106,7 @@ public sealed partial class MessageStore
         try
         {
             var row = await source.RegenerateReplyAsync(sessionId, id, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 if (row.Metadata?[RegeneratedFromKey]?.GetValue<string>() is { } replaced && Guid.TryParse(replaced, out var replacedId))
                 {
@@ -134,7 +134,7 @@ public sealed partial class MessageStore
         var id = Guid.NewGuid();
         var now = _time.GetUtcNow();
         var optimistic = new ChatMessage(id, sessionId, UserId, string.Empty, false, MessageStatus.Pending, now, now, null);
-        lock (_gate)
+        using (EnterGate())
         {
             var token = _core.NewToken();
             if (!_core.PushMessage(token, sessionId, id, optimistic))
@@ -149,7 +149,7 @@ public sealed partial class MessageStore
 
     private void ConfirmReply(long token, ChatMessage row)
     {
-        lock (_gate)
+        using (EnterGate())
         {
             _core.ServerMessage(row);
             _core.PopMessage(token, row.Id);

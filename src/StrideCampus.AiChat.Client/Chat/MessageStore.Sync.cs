@@ -25,7 +25,7 @@ public sealed partial class MessageStore
     {
         ThrowIfDisposed();
         Task<IReadOnlyList<ChatMessage>> load;
-        lock (_gate)
+        using (EnterGate())
         {
             if (_core.GetVisibleSession(sessionId) is null)
             {
@@ -65,7 +65,7 @@ public sealed partial class MessageStore
         {
             Task<IReadOnlyList<ChatMessage>> load;
             var older = false;
-            lock (_gate)
+            using (EnterGate())
             {
                 if (_core.GetVisibleSession(sessionId) is null)
                 {
@@ -120,7 +120,7 @@ public sealed partial class MessageStore
     {
         ThrowIfDisposed();
         Task<IReadOnlyList<ChatSessionState>> load;
-        lock (_gate)
+        using (EnterGate())
         {
             if (_sessionPageLoad is { } running)
             {
@@ -145,7 +145,7 @@ public sealed partial class MessageStore
         try
         {
             var rows = await _data.LoadSessionPageAsync(cursor, _options.SessionPageSize, _lifetime.Token).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 _counters.DatabaseQueries++;
                 _core.ApplySessionPage(cursor, rows, _options.SessionPageSize);
@@ -160,7 +160,7 @@ public sealed partial class MessageStore
         }
         finally
         {
-            lock (_gate)
+            using (EnterGate())
             {
                 _sessionPageLoad = null;
             }
@@ -184,7 +184,7 @@ public sealed partial class MessageStore
 
     private async Task<IReadOnlyList<ChatMessage>> LoadMessagePageAsync(Guid sessionId, ChatPageKey? from)
     {
-        lock (_gate)
+        using (EnterGate())
         {
             _core.BeginMessageLoad(sessionId);
         }
@@ -192,7 +192,7 @@ public sealed partial class MessageStore
         try
         {
             var rows = await _data.LoadMessagePageAsync(sessionId, from, _options.MessagePageSize, _lifetime.Token).ConfigureAwait(false);
-            lock (_gate)
+            using (EnterGate())
             {
                 _counters.DatabaseQueries++;
                 _core.CompleteMessageLoad(sessionId, from, rows, _options.MessagePageSize, Now);
@@ -204,7 +204,7 @@ public sealed partial class MessageStore
         }
         catch (Exception ex)
         {
-            lock (_gate)
+            using (EnterGate())
             {
                 _core.AbortMessageLoad(sessionId);
             }
@@ -213,7 +213,7 @@ public sealed partial class MessageStore
         }
         finally
         {
-            lock (_gate)
+            using (EnterGate())
             {
                 (from is null ? _loads : _olderLoads).Remove(sessionId);
             }
@@ -227,7 +227,7 @@ public sealed partial class MessageStore
         try
         {
             long? since;
-            lock (_gate)
+            using (EnterGate())
             {
                 since = _syncPoint;
                 _core.BeginReconcile();
@@ -243,7 +243,7 @@ public sealed partial class MessageStore
             }
             catch (Exception ex)
             {
-                lock (_gate)
+                using (EnterGate())
                 {
                     _core.AbortReconcile();
                     _isLoading = false;
@@ -268,7 +268,7 @@ public sealed partial class MessageStore
             {
                 // The active session's newest page is part of opening: the store is initialized once it is held.
                 Task<IReadOnlyList<ChatMessage>> load;
-                lock (_gate)
+                using (EnterGate())
                 {
                     load = StartNewestPageLocked(activeId);
                 }
@@ -283,7 +283,7 @@ public sealed partial class MessageStore
                 }
             }
 
-            lock (_gate)
+            using (EnterGate())
             {
                 _isInitialized = true;
                 _isLoading = false;
@@ -314,7 +314,7 @@ public sealed partial class MessageStore
             queries++;
         }
 
-        lock (_gate)
+        using (EnterGate())
         {
             _counters.DatabaseQueries += queries;
             _core.ApplySessionPage(null, sessions, pageSize);
@@ -342,7 +342,7 @@ public sealed partial class MessageStore
     {
         var next = await _data.GetSyncPointAsync(cancellationToken).ConfigureAwait(false);
         var changes = await _data.LoadChangesSinceAsync(since, cancellationToken).ConfigureAwait(false);
-        lock (_gate)
+        using (EnterGate())
         {
             _counters.DatabaseQueries += 4;
             _core.ApplyChangesSince(changes, Now);

@@ -30,12 +30,14 @@ public sealed partial class RealtimeAIChats
                 SetActiveLocked(active.Id);
                 if (!initial)
                 {
-                    _pendingNull.Disposable = null;
+                    EnqueueSettle(schedule: false);
                     ChatLog.ActiveSessionChanged(_logger, active.Id);
-                    _active.OnNext(active.Id);
+                    EnqueueActive(active.Id);
                 }
             }
         }
+
+        DeliverNotices();
     }
 
     /// <summary>Changes may have been missed: read the active session again, in the background.</summary>

@@ -33,7 +33,8 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     private readonly HashSet<Guid> _messageIds = [];
     private readonly SerialDisposable _pendingNull = new();
     private Guid? _activeId;
-    private object? _activeBoxed; // _activeId for lock-free reads (observers may run under the gate)
+    private object? _activeBoxed; // _activeId for lock-free reads
+    private ChatConnectionState _lastState = ChatConnectionStatus.Initial.State; // of the last status queued (under the gate)
     private bool _started;
     private int _disposed;
 
@@ -193,10 +194,9 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
             await _owned.DisposeAsync().ConfigureAwait(false);
         }
 
-        // No lock here: an observer running under the gate may be waiting for this disposal.
-        _changes.OnCompleted();
-        _active.OnCompleted();
-        _status.OnCompleted();
+        // After every notice queued before; no lock held while observers run.
+        EnqueueCompletion();
+        DeliverNotices();
     }
 
     private void SetActiveLocked(Guid? id)
@@ -212,14 +212,15 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_disposed != 0 || _status.Value.State == status.State)
+            if (_disposed == 0 && _lastState != status.State)
             {
-                return;
+                ChatLog.SubscriptionStatus(_logger, status.State, status.Reason);
+                _lastState = status.State;
+                Enqueue(status);
             }
-
-            ChatLog.SubscriptionStatus(_logger, status.State, status.Reason);
-            _status.OnNext(status);
         }
+
+        DeliverNotices();
     }
 
     private void OnChange(ChatChange change)
@@ -238,9 +239,11 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
             }
 
             ChatLog.RealtimeChange(_logger, change.Kind, change.Id);
-            _changes.OnNext(change);
+            Enqueue(change);
             TrackActive(change);
         }
+
+        DeliverNotices();
     }
 
     /// <summary>Whether a change concerns a row of this user (and session), updating the known ids.</summary>
@@ -284,17 +287,17 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
             case ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated when change.Session!.IsActive:
                 if (_activeId != change.Id)
                 {
-                    _pendingNull.Disposable = null;
+                    EnqueueSettle(schedule: false);
                     SetActiveLocked(change.Id);
                     ChatLog.ActiveSessionChanged(_logger, change.Id);
-                    _active.OnNext(change.Id);
+                    EnqueueActive(change.Id);
                 }
 
                 break;
             case ChatChangeKind.SessionUpdated or ChatChangeKind.SessionDeleted when _activeId == change.Id:
                 // A switch is a deactivation followed by an activation: report null only if none follows.
                 SetActiveLocked(null);
-                _pendingNull.Disposable = _timer.Schedule(_options.ActiveSessionSettleDelay, ReportNoActiveSession);
+                EnqueueSettle(schedule: true);
                 break;
         }
     }
@@ -306,9 +309,11 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
             if (_disposed == 0 && _activeId is null)
             {
                 ChatLog.ActiveSessionChanged(_logger, null);
-                _active.OnNext(null);
+                EnqueueActive(null);
             }
         }
+
+        DeliverNotices();
     }
 
     private void WireCallbacks(RealtimeAIChatsCallbacks callbacks)

@@ -2,11 +2,9 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reactive.Disposables;
 using System.Reactive.Subjects;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StrideCampus.AiChat.Client.Realtime;
-using StrideCampus.AiChat.Client.Rest;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
@@ -16,7 +14,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// <see cref="ChatConnectionStatus"/> and signals every subscription after the first (a rejoin), when
 /// changes may have been missed.
 /// </summary>
-internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
+internal sealed partial class RealtimeChatChangeFeed : IChatChangeFeed
 {
     private readonly Lock _gate = new();
     private readonly RealtimeClient _client;
@@ -30,6 +28,10 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     private int _delivering;
     private readonly BehaviorSubject<ChatConnectionStatus> _status = new(ChatConnectionStatus.Initial);
     private readonly Subject<long> _resubscribed = new();
+    // Statuses and resubscription signals: decided under the lock, delivered after it (DeliverSignals).
+    private readonly ConcurrentQueue<Signal> _signals = new();
+    private int _signalling;
+    private ChatConnectionStatus _lastStatus = ChatConnectionStatus.Initial;
     private readonly CompositeDisposable _subscriptions = [];
     private readonly SerialDisposable _channelStatus = new();
     private readonly CancellationTokenSource _lifetime = new();
@@ -185,7 +187,7 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
 
     public async ValueTask DisposeAsync()
     {
-        // No lock here: an observer running on the realtime thread (under the gate) may be waiting for this disposal.
+        // No lock held while awaiting: an observer running on the realtime thread may be waiting for this disposal.
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
@@ -201,7 +203,13 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
 
         // Disposing the channel sends phx_leave, so the server drops the subscription at once.
         await channel.DisposeAsync().ConfigureAwait(false);
-        _status.OnNext(new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed"));
+        lock (_gate)
+        {
+            _lastStatus = new ChatConnectionStatus(ChatConnectionState.Disconnected, "disposed");
+            _signals.Enqueue(new Signal(_lastStatus, 0));
+        }
+
+        DeliverSignals();
         _changes.OnCompleted();
         _status.OnCompleted();
         _resubscribed.OnCompleted();
@@ -209,335 +217,4 @@ internal sealed class RealtimeChatChangeFeed : IChatChangeFeed
     }
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
-
-    private void OnChannelStatus(RealtimeChannel channel, ChannelStatusChange change)
-    {
-        long resubscribed = 0;
-        var goPrivate = false;
-        lock (_gate)
-        {
-            if (IsDisposed || !ReferenceEquals(channel, _channel))
-            {
-                return; // a channel the feed moved away from
-            }
-
-            switch (change.Status)
-            {
-                case SubscribeStatus.Subscribed:
-                    var n = ++_subscribedCount;
-                    if (n > 1 || _startFailed)
-                    {
-                        resubscribed = n;
-                    }
-
-                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connected, change.Reason ?? "subscribed"));
-                    break;
-                case SubscribeStatus.Closed:
-                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Disconnected, change.Reason ?? "closed", change.Error));
-                    break;
-                case SubscribeStatus.ChannelError when change.Error is RealtimeException { IsPrivateOnlyRefusal: true } && _subscribedCount > 0:
-                    // Joined before, refused now: the project switched to private channels only.
-                    goPrivate = true;
-                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, change.Reason ?? "private channels only", change.Error));
-                    break;
-                case SubscribeStatus.ChannelError when change.Error is RealtimeException { IsPermissionRefusal: true, IsPrivateOnlyRefusal: false }:
-                    // Refused for good (no Realtime Authorization policy for the feed's topic): the channel stops, so say so.
-                    ChatLog.SubscriptionFailed(_logger, change.Error);
-                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Disconnected, change.Reason ?? "refused", change.Error));
-                    break;
-                default: // timed out or errored: the channel rejoins by itself
-                    ChatLog.SubscriptionFailed(_logger, change.Error ?? new RealtimeException(change.Reason ?? change.Status.ToString()));
-                    PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, change.Reason ?? change.Status.ToString(), change.Error));
-                    break;
-            }
-
-            if (resubscribed > 0)
-            {
-                _resubscribed.OnNext(resubscribed);
-            }
-        }
-
-        if (goPrivate)
-        {
-            _ = RejoinPrivateAsync(channel);
-        }
-    }
-
-    private void OnSocketState(ConnectionStateChange change)
-    {
-        lock (_gate)
-        {
-            if (IsDisposed || _subscribedCount == 0 && !_startFailed)
-            {
-                return; // before the first join the channel status says it all
-            }
-
-            if (change.State != ConnectionState.Connected)
-            {
-                PublishLocked(new ChatConnectionStatus(ChatConnectionState.Connecting, "socket " + change.Reason, change.Error));
-            }
-        }
-    }
-
-    private void OnChange(PostgresChangeFrame f, bool isSession)
-    {
-        if (IsDisposed)
-        {
-            return;
-        }
-
-        ChatChange? change;
-        try
-        {
-            change = Map(f, isSession);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException or NotSupportedException)
-        {
-            ChatLog.RealtimePayloadDropped(_logger, f.Table, ex.Message);
-            return;
-        }
-
-        if (change is null)
-        {
-            ChatLog.RealtimePayloadDropped(_logger, f.Table, f.Errors.Count > 0 ? string.Join("; ", f.Errors) : "no row in the payload");
-            if (RowFetcher is { } fetcher && f.Type is PostgresChangeType.Insert or PostgresChangeType.Update
-                && f.New.IsPresent && f.New.IsObject && f.New.TryFind("id"u8, out var idColumn) && f.New.TryGetGuid(idColumn, out var id))
-            {
-                // Supabase keeps the short values (the id among them) of a change over its record limit: read that row alone.
-                _ = CompleteRowAsync(fetcher, isSession, id, f.Type == PostgresChangeType.Insert);
-            }
-            else if (f.Type is PostgresChangeType.Insert or PostgresChangeType.Update)
-            {
-                // A change happened but its row did not arrive whole: ask the consumers to refetch, as after a rejoin.
-                _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
-            }
-
-            return;
-        }
-
-        Deliver(change);
-    }
-
-    private void OnDeletion(PostgresChangeFrame f)
-    {
-        if (IsDisposed)
-        {
-            return;
-        }
-
-        ChatChange? change;
-        try
-        {
-            change = MapDeletion(f);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
-        {
-            ChatLog.RealtimePayloadDropped(_logger, f.Table, ex.Message);
-            return;
-        }
-
-        if (change is null)
-        {
-            ChatLog.RealtimePayloadDropped(_logger, f.Table, f.Errors.Count > 0 ? string.Join("; ", f.Errors) : "no deletion in the payload");
-            return;
-        }
-
-        Deliver(change);
-    }
-
-    /// <summary>Maps an insert into the deletion log to the delete of the session or message it records.</summary>
-    internal static ChatChange? MapDeletion(PostgresChangeFrame f)
-    {
-        if (!string.Equals(f.Table, PostgrestChatDataSource.DeletionsTable, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"a change of table '{f.Table}' arrived on the {PostgrestChatDataSource.DeletionsTable} subscription");
-        }
-
-        if (f.Type != PostgresChangeType.Insert || f.Errors.Count > 0 || !f.New.IsPresent || !f.New.IsObject ||
-            !f.New.TryFind("row_id"u8, out var rowColumn) || !f.New.TryGetGuid(rowColumn, out var rowId) ||
-            !f.New.TryFind("table_name"u8, out var tableColumn))
-        {
-            return null;
-        }
-
-        Guid? sessionId = f.New.TryFind("session_id"u8, out var sessionColumn) && f.New.TryGetGuid(sessionColumn, out var sid) ? sid : null;
-        return f.New.GetString(tableColumn) switch
-        {
-            PostgrestChatDataSource.SessionsTable => ChatChange.SessionRemoved(rowId) with { LoggedSessionId = sessionId ?? rowId },
-            PostgrestChatDataSource.MessagesTable => ChatChange.MessageRemoved(rowId) with { LoggedSessionId = sessionId },
-            var other => throw new InvalidOperationException($"the deletion log names an unknown table '{other}'"),
-        };
-    }
-
-    private async Task CompleteRowAsync(ChatRowFetcher fetcher, bool isSession, Guid id, bool insert)
-    {
-        ChatChange? change;
-        try
-        {
-            change = await fetcher.FetchAsync(isSession, id, insert, _lifetime.Token).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Whatever failed, the change must not be lost: fall back to a refetch.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            if (!IsDisposed)
-            {
-                // Not read: fall back to a refetch, as for any change that did not arrive whole.
-                ChatLog.RealtimePayloadDropped(_logger, isSession ? PostgrestChatDataSource.SessionsTable : PostgrestChatDataSource.MessagesTable, ex.Message);
-                _resubscribed.OnNext(Interlocked.Read(ref _subscribedCount));
-            }
-
-            return;
-        }
-
-        // Null: deleted or no longer visible meanwhile; its delete arrives on its own.
-        if (change is not null && !IsDisposed)
-        {
-            Deliver(change);
-        }
-    }
-
-    private void Deliver(ChatChange change)
-    {
-        _pending.Enqueue(change);
-        while (Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
-        {
-            while (_pending.TryDequeue(out var next))
-            {
-                _changes.OnNext(next);
-            }
-
-            Volatile.Write(ref _delivering, 0);
-            if (_pending.IsEmpty)
-            {
-                break;
-            }
-        }
-    }
-
-    /// <summary>Maps a change as parsed in place (the receive loop's path).</summary>
-    internal static ChatChange? Map(PostgresChangeFrame f, bool isSession)
-    {
-        CheckTable(f.Table, isSession);
-        switch (f.Type)
-        {
-            case PostgresChangeType.Insert or PostgresChangeType.Update:
-                // With errors (Supabase's "Error 413: Payload Too Large"), the record lacks every long value: not a row.
-                if (f.Errors.Count > 0 || !f.New.IsPresent || !f.New.IsObject)
-                {
-                    return null;
-                }
-
-                var insert = f.Type == PostgresChangeType.Insert;
-                if (isSession)
-                {
-                    return SessionChange(JsonSerializer.Deserialize(f.New.Utf8, ChatJsonContext.Default.ChatSession), insert);
-                }
-
-                if (!ChatMessageReader.TryRead(f.New, out var message))
-                {
-                    message = JsonSerializer.Deserialize(f.New.Utf8, ChatJsonContext.Default.ChatMessage);
-                }
-
-                return MessageChange(message, insert);
-            case PostgresChangeType.Delete:
-                if (!f.Old.IsPresent || !f.Old.IsObject || !f.Old.TryFind("id"u8, out var idColumn) || !f.Old.TryGetGuid(idColumn, out var id))
-                {
-                    return null;
-                }
-
-                return isSession ? ChatChange.SessionRemoved(id) : ChatChange.MessageRemoved(id);
-            default:
-                return null;
-        }
-    }
-
-    /// <summary>Maps a self-contained event (one built by hand, or copied out of a frame) the way a frame is mapped.</summary>
-    internal static ChatChange? Map(PostgresChangeEvent e, bool isSession) => Map(ToFrame(e), isSession);
-
-    /// <summary>Maps a self-contained deletion log event the way a frame is mapped.</summary>
-    internal static ChatChange? MapDeletion(PostgresChangeEvent e) => MapDeletion(ToFrame(e));
-
-    private static PostgresChangeFrame ToFrame(PostgresChangeEvent e)
-    {
-        var frame = new PostgresChangeFrame { Type = e.Type, Schema = e.Schema, Table = e.Table, CommitTimestamp = e.CommitTimestamp, Errors = e.Errors };
-        Locate(e.New, frame.New);
-        Locate(e.Old, frame.Old);
-        return frame;
-
-        static void Locate(JsonElement? image, RowColumns row)
-        {
-            if (image is { ValueKind: not JsonValueKind.Undefined } value)
-            {
-                PostgresChangeParser.ReadRowImage(System.Text.Encoding.UTF8.GetBytes(value.GetRawText()), row);
-            }
-        }
-    }
-
-    private static void CheckTable(string table, bool isSession)
-    {
-        // A change routed to the wrong binding (a hostile or buggy server) must not be read as the other table's row.
-        var expected = isSession ? PostgrestChatDataSource.SessionsTable : PostgrestChatDataSource.MessagesTable;
-        if (!string.Equals(table, expected, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"a change of table '{table}' arrived on the {expected} subscription");
-        }
-    }
-
-    private static ChatChange? SessionChange(ChatSession? session, bool insert)
-    {
-        if (session is null || session.Title is null)
-        {
-            return null;
-        }
-
-        if (session.Id == Guid.Empty || session.UserId == Guid.Empty)
-        {
-            throw new InvalidOperationException("the session row lacks its id or user_id");
-        }
-
-        return insert ? ChatChange.Created(session) : ChatChange.Updated(session);
-    }
-
-    private static ChatChange? MessageChange(ChatMessage? message, bool insert)
-    {
-        if (message is null || message.Content is null)
-        {
-            return null;
-        }
-
-        if (message.Id == Guid.Empty || message.SessionId == Guid.Empty)
-        {
-            throw new InvalidOperationException("the message row lacks its id or session_id");
-        }
-
-        return insert ? ChatChange.Created(message) : ChatChange.Updated(message);
-    }
-
-    private void Publish(ChatConnectionStatus status)
-    {
-        lock (_gate)
-        {
-            if (!IsDisposed)
-            {
-                PublishLocked(status);
-            }
-        }
-    }
-
-    private void PublishLocked(ChatConnectionStatus status)
-    {
-        var current = _status.Value;
-        if (current.State == status.State && current.Reason == status.Reason)
-        {
-            return;
-        }
-
-        if (current.State != status.State)
-        {
-            ChatLog.SubscriptionStatus(_logger, status.State, status.Reason);
-        }
-
-        _status.OnNext(status);
-    }
 }

@@ -1,0 +1,36 @@
+namespace StrideCampus.AiChat.Client.Chat;
+
+/// <summary>The message cache bound: the periodic sweep and the eviction after a change.</summary>
+public sealed partial class MessageStore
+{
+    // ================================================================ cache
+
+    internal void SweepCache()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        using (EnterGate())
+        {
+            EvictLocked(protect: null);
+            PublishLocked();
+        }
+    }
+
+    private void EvictLocked(Guid? protect)
+    {
+        var now = Now;
+        if (protect is { } id)
+        {
+            _core.Touch(id, now);
+        }
+
+        var evicted = _core.EnforceCacheBound(now);
+        if (evicted > 0)
+        {
+            ChatLog.CacheEvicted(_logger, evicted);
+        }
+    }
+}

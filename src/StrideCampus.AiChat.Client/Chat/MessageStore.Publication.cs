@@ -1,0 +1,92 @@
+namespace StrideCampus.AiChat.Client.Chat;
+
+/// <summary>Notifications and state publication: the changes and the snapshots on <see cref="Changes"/> and <see cref="StateChanges"/>.</summary>
+public sealed partial class MessageStore
+{
+    // ================================================================ state publication
+
+    /// <summary>Queues the changes and the new state (if anything changed) for delivery when the lock is left. Call under the lock.</summary>
+    /// <returns>The number of changes queued.</returns>
+    private int PublishLocked()
+    {
+        if (!_core.IsDirty && !_metaDirty && !_core.HasChanges && !_stale)
+        {
+            return 0;
+        }
+
+        // The state first, so observers of a change that read Current see it; then the changes, then the state.
+        var snapshot = BuildLocked();
+        var count = _core.EmitChanges(this, static (store, change) => store.Enqueue(change));
+        Enqueue(snapshot);
+        return count;
+    }
+
+    /// <summary>
+    /// The realtime path: queues every change at once, and the state at most once per <see cref="StateInterval"/>
+    /// during a burst. With an asynchronous scheduler the snapshot is built when the scheduler gets to it (or
+    /// <see cref="Current"/> is read), so changes arriving meanwhile share it; nobody observing, it is built only
+    /// when read. Call under the lock.
+    /// </summary>
+    private void PublishChangesLocked()
+    {
+        if (_eagerState)
+        {
+            PublishLocked();
+            return;
+        }
+
+        var count = _core.EmitChanges(this, static (store, change) => store.Enqueue(change));
+        if (!_core.IsDirty && !_metaDirty && count == 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _stale, true);
+        if (!_refreshScheduled && _state.HasObservers)
+        {
+            // The first change after a quiet moment goes out at once; a burst gets a state a display frame.
+            _refreshScheduled = true;
+            var since = _time.GetElapsedTime(_lastRefresh);
+            EnqueueRefresh(since >= StateInterval ? TimeSpan.Zero : StateInterval - since);
+        }
+    }
+
+    private void RefreshScheduled()
+    {
+        using (EnterGate())
+        {
+            _refreshScheduled = false;
+            if (_stale)
+            {
+                RefreshLocked();
+            }
+        }
+    }
+
+    /// <summary>Builds the state a realtime burst left unbuilt; takes the lock only then.</summary>
+    private void RefreshIfStale()
+    {
+        if (Volatile.Read(ref _stale))
+        {
+            using (EnterGate())
+            {
+                if (_stale)
+                {
+                    RefreshLocked();
+                }
+            }
+        }
+    }
+
+    private void RefreshLocked() => Enqueue(BuildLocked());
+
+    private MessageStoreState BuildLocked()
+    {
+        _metaDirty = false;
+        var snapshot = _core.Snapshot(_isLoading, _isInitialized, _isConnected, _counters);
+        Volatile.Write(ref _current, snapshot);
+        Volatile.Write(ref _stale, false);
+        _lastRefresh = _time.GetTimestamp();
+        return snapshot;
+    }
+}
