@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 
@@ -11,8 +10,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// </summary>
 public sealed partial class MessageStore
 {
-    private readonly ConcurrentQueue<Publication> _outbox = new();
-    private int _delivering;
+    private readonly SerialDelivery<Publication> _outbox = new();
 
     /// <summary>How deep the current owner of <see cref="_gate"/> holds it (changed only while holding it).</summary>
     private int _gateDepth;
@@ -34,24 +32,7 @@ public sealed partial class MessageStore
     private void EnqueueCompletion() => _outbox.Enqueue(new Publication(PublicationKind.Completion, null, null, default));
 
     /// <summary>Delivers the outbox unless another thread (or an outer frame of this one) is delivering it.</summary>
-    private void DeliverOutbox()
-    {
-        while (!_outbox.IsEmpty && Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
-        {
-            try
-            {
-                while (_outbox.TryDequeue(out var next))
-                {
-                    Deliver(next);
-                }
-            }
-            finally
-            {
-                // An observer that throws must not stop later deliveries.
-                Volatile.Write(ref _delivering, 0);
-            }
-        }
-    }
+    private void DeliverOutbox() => _outbox.DeliverAll(this, static (store, next) => store.Deliver(next));
 
     private void Deliver(Publication publication)
     {

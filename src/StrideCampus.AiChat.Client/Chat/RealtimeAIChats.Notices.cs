@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Reactive.Concurrency;
 
 namespace StrideCampus.AiChat.Client.Chat;
@@ -9,8 +8,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// </summary>
 public sealed partial class RealtimeAIChats
 {
-    private readonly ConcurrentQueue<Notice> _notices = new();
-    private int _delivering;
+    private readonly SerialDelivery<Notice> _notices = new();
 
     private void Enqueue(ChatChange change) => _notices.Enqueue(new Notice(NoticeKind.Change, change, null, null));
 
@@ -25,24 +23,7 @@ public sealed partial class RealtimeAIChats
     private void EnqueueCompletion() => _notices.Enqueue(new Notice(NoticeKind.Completion, null, null, null));
 
     /// <summary>Delivers the queued notices unless another thread (or an outer frame of this one) is delivering them.</summary>
-    private void DeliverNotices()
-    {
-        while (!_notices.IsEmpty && Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
-        {
-            try
-            {
-                while (_notices.TryDequeue(out var next))
-                {
-                    Deliver(next);
-                }
-            }
-            finally
-            {
-                // A callback that throws must not stop later deliveries.
-                Volatile.Write(ref _delivering, 0);
-            }
-        }
-    }
+    private void DeliverNotices() => _notices.DeliverAll(this, static (chats, next) => chats.Deliver(next));
 
     private void Deliver(Notice notice)
     {

@@ -103,18 +103,6 @@ internal sealed partial class RealtimeChatChangeFeed
     private void Deliver(ChatChange change)
     {
         _pending.Enqueue(change);
-        while (Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
-        {
-            while (_pending.TryDequeue(out var next))
-            {
-                _changes.OnNext(next);
-            }
-
-            Volatile.Write(ref _delivering, 0);
-            if (_pending.IsEmpty)
-            {
-                break;
-            }
-        }
+        _pending.DeliverAll(_changes, static (changes, next) => changes.OnNext(next));
     }
 }

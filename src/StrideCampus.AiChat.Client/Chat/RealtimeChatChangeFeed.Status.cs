@@ -119,30 +119,17 @@ internal sealed partial class RealtimeChatChangeFeed
     /// Delivers the queued statuses and resubscription signals, one thread at a time, in the order they were queued
     /// (under the lock): the feed's observers never run while it holds its lock.
     /// </summary>
-    private void DeliverSignals()
+    private void DeliverSignals() => _signals.DeliverAll(this, static (feed, next) =>
     {
-        while (!_signals.IsEmpty && Interlocked.CompareExchange(ref _signalling, 1, 0) == 0)
+        if (next.Status is { } status)
         {
-            try
-            {
-                while (_signals.TryDequeue(out var next))
-                {
-                    if (next.Status is { } status)
-                    {
-                        _status.OnNext(status);
-                    }
-                    else
-                    {
-                        _resubscribed.OnNext(next.Resubscribed);
-                    }
-                }
-            }
-            finally
-            {
-                Volatile.Write(ref _signalling, 0);
-            }
+            feed._status.OnNext(status);
         }
-    }
+        else
+        {
+            feed._resubscribed.OnNext(next.Resubscribed);
+        }
+    });
 
     /// <summary>A status to publish, or (status null) a resubscription count to signal.</summary>
     private readonly record struct Signal(ChatConnectionStatus? Status, long Resubscribed);

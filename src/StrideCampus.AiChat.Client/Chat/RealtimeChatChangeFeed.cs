@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reactive.Disposables;
 using System.Reactive.Subjects;
@@ -24,13 +23,11 @@ internal sealed partial class RealtimeChatChangeFeed : IChatChangeFeed
     private readonly Subject<ChatChange> _changes = new();
     // Changes come from the receive loop and, for rows completed by id, from a fetch: queued, and delivered one at
     // a time by whichever thread finds no delivery running (no lock held while observers run).
-    private readonly ConcurrentQueue<ChatChange> _pending = new();
-    private int _delivering;
+    private readonly SerialDelivery<ChatChange> _pending = new();
     private readonly BehaviorSubject<ChatConnectionStatus> _status = new(ChatConnectionStatus.Initial);
     private readonly Subject<long> _resubscribed = new();
     // Statuses and resubscription signals: decided under the lock, delivered after it (DeliverSignals).
-    private readonly ConcurrentQueue<Signal> _signals = new();
-    private int _signalling;
+    private readonly SerialDelivery<Signal> _signals = new();
     private ChatConnectionStatus _lastStatus = ChatConnectionStatus.Initial;
     private readonly CompositeDisposable _subscriptions = [];
     private readonly SerialDisposable _channelStatus = new();
