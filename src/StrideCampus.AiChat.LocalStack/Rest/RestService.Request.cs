@@ -259,4 +259,15 @@ internal sealed partial class RestService
             http.Response.Headers["Preference-Applied"] = string.Join(", ", applied);
         }
     }
+
+    /// <summary>What PostgREST answers for a failed table or RPC request: its own errors as they are, PostgreSQL's
+    /// mapped to status codes, a lost connection as 503, a refused body as 4xx, anything else as 500.</summary>
+    private static PostgrestError Failure(Exception e, RequestIdentity? identity) => e switch
+    {
+        PostgrestError error => error,
+        PostgresException postgres => PostgrestError.FromPostgres(postgres, identity?.IsAnonymous ?? true),
+        NpgsqlException npgsql => new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", npgsql.Message, null),
+        BadHttpRequestException bad => RequestBody.Refused(bad),
+        _ => new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null),
+    };
 }

@@ -84,25 +84,9 @@ internal sealed partial class RestService
             var (json, _) = await RunAsync(identity, readOnly, tx => tx.QueryJsonAsync(sql, scalarBuilder.Parameters, ct), ct).ConfigureAwait(false);
             return HttpMethods.IsHead(http.Request.Method) ? Results.Ok() : Results.Content(json, "application/json; charset=utf-8");
         }
-        catch (PostgrestError e)
-        {
-            return e.ToResult(http);
-        }
-        catch (PostgresException e)
-        {
-            return PostgrestError.FromPostgres(e, identity?.IsAnonymous ?? true).ToResult(http);
-        }
-        catch (NpgsqlException e)
-        {
-            return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return RequestBody.Refused(e).ToResult(http);
-        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
+            return Failure(e, identity).ToResult(http);
         }
     }
 

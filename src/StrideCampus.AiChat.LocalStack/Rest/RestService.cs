@@ -68,25 +68,9 @@ internal sealed partial class RestService : IAsyncDisposable
             }
             return await DeleteAsync(http, identity, schema, table, query, prefer, ct).ConfigureAwait(false);
         }
-        catch (PostgrestError e)
-        {
-            return e.ToResult(http);
-        }
-        catch (PostgresException e)
-        {
-            return PostgrestError.FromPostgres(e, identity?.IsAnonymous ?? true).ToResult(http);
-        }
-        catch (NpgsqlException e)
-        {
-            return new PostgrestError(503, "PGRST000", "Database client error. Retrying the connection.", e.Message, null).ToResult(http);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return RequestBody.Refused(e).ToResult(http);
-        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new PostgrestError(500, "PGRSTX00", "Internal error", e.GetType().Name, null).ToResult(http);
+            return Failure(e, identity).ToResult(http);
         }
     }
 
