@@ -10,24 +10,19 @@ public sealed partial class MessageStore
         var loadMissed = false;
         using (EnterGate())
         {
-            var unknownSession = change.Kind == ChatChangeKind.SessionUpdated && _core.GetServerSession(change.Id) is null;
+            var unknownSession = change.Kind is ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated && _core.GetServerSession(change.Id) is null;
             if (_core.ApplyFeedChange(change))
             {
                 ChatLog.RealtimeChange(_logger, change.Kind, change.Id);
-                if (change.Kind == ChatChangeKind.SessionCreated)
-                {
-                    // A session created elsewhere arrives with its (empty) messages in memory: keep the cache
-                    // bound now rather than at the next sweep, or a burst of new sessions overshoots it.
-                    EvictLocked(protect: null);
-                }
             }
             else
             {
                 ChatLog.RealtimeChangeIgnored(_logger, change.Kind, change.Id, "echo, stale or not held");
             }
 
-            // An update of a session never seen: its insert was missed (realtime does not guarantee
-            // delivery), so its messages are unknown. Load them now rather than on first use.
+            // A session never seen: an update means its insert was missed (realtime does not guarantee delivery),
+            // and an insert may come late, after messages were added (see MessageStoreCore.ApplyFeedChange). Its
+            // messages are unknown either way: load them now rather than on first use, so they stay live.
             loadMissed = unknownSession && _isInitialized && _core.GetVisibleSession(change.Id) is not null &&
                 !_core.AreMessagesLoaded(change.Id) && Volatile.Read(ref _disposed) == 0;
             PublishChangesLocked();

@@ -169,7 +169,9 @@ internal sealed partial class MessageStoreCore
         switch (change.Kind)
         {
             case ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated when change.Session is not null:
-                applied = ServerSession(change.Session, change.Kind == ChatChangeKind.SessionCreated);
+                // Never "new, so no messages": realtime may deliver an insert committed before this client
+                // subscribed, after the session got messages. Its messages load like any other session's.
+                applied = ServerSession(change.Session, isNew: false);
                 break;
             case ChatChangeKind.SessionDeleted:
                 applied = ServerSessionDeleted(change.Id);

@@ -122,6 +122,32 @@ public class MessageStorePagingTests
     }
 
     [Fact]
+    public async Task A_session_insert_delivered_late_does_not_hide_the_messages_the_session_already_has()
+    {
+        // Realtime matches a change to the subscriptions when it decodes the WAL, not when it commits: an insert
+        // committed just before this client subscribed can still arrive after it (supabase/realtime
+        // lib/extensions/postgres_cdc_rls/replication_poller.ex polls list_changes against the subscriptions then
+        // present). Under load LocalStack does the same. Such a session may have messages, so its insert must not
+        // stand for "a new session with no messages".
+        ChatSession old = null!;
+        await using var h = await StoreHarness.StartAsync(openAll: false, options: Pages(2, 5), seed: db =>
+        {
+            old = db.SeedSession("older than the first page");
+            db.SeedMessage(old.Id, "m0");
+            db.SeedMessage(old.Id, "m1");
+            db.SeedSession("s1");
+            db.SeedSession("s2");
+        });
+        Assert.DoesNotContain(h.Store.Current.Sessions, s => s.Id == old.Id);
+
+        h.Feed.Emit(ChatChange.Created(old));
+        await h.SettledChangesAsync();
+
+        Assert.Equal(["m0", "m1"], (await h.Store.LoadMessagesAsync(old.Id)).Select(m => m.Content));
+        Assert.Equal(["m0", "m1"], h.Session(old.Id).Messages.Select(m => m.Content));
+    }
+
+    [Fact]
     public async Task Page_sizes_must_stay_below_max_rows()
     {
         var db = new FakeChatDatabase(StoreHarness.User);
