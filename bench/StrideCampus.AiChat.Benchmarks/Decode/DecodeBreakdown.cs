@@ -40,9 +40,11 @@ internal static class DecodeBreakdown
         var parsed = new PostgresChangeFrame();
         var core = new MessageStoreCore(header.UserId, 20, TimeSpan.FromMinutes(30));
         var now = DateTimeOffset.UtcNow;
-        core.Reconcile(
-            [.. header.SessionIds.Select(id => new ChatSessionRow(id, header.UserId, "s", false, now, now, []))],
-            initial: true, now.UtcTicks);
+        foreach (var id in header.SessionIds)
+        {
+            core.Apply(new StoreEvent.SessionConfirmed(new ChatSession(id, header.UserId, "s", false, now, now), IsNew: true));
+        }
+
         var counters = new StoreCounters();
         GC.Collect();
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -67,8 +69,7 @@ internal static class DecodeBreakdown
                 continue;
             }
 
-            core.ApplyFeedChange(mapped);
-            core.EmitChanges(0, static (_, _) => { });
+            core.Apply(new StoreEvent.RealtimeChange(mapped));
             if (depth >= 5)
             {
                 core.Snapshot(false, true, true, counters);

@@ -27,17 +27,16 @@ public sealed partial class MessageStore
         ThrowIfDisposed();
         var source = ReplyRequests;
         await EnsureMessagesLoadedAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        var (id, token) = PushPendingReply(sessionId);
-        try
+        var id = Guid.NewGuid();
+        return await WriteAsync(new OptimisticWrite<ChatMessage, ChatMessage>
         {
-            var row = await source.RequestReplyAsync(sessionId, id, cancellationToken).ConfigureAwait(false);
-            ConfirmReply(token, row);
-            return row;
-        }
-        catch (Exception ex)
-        {
-            throw RollBackMessage(ChatOperation.RequestReply, id, token, ex);
-        }
+            Operation = ChatOperation.RequestReply,
+            Id = id,
+            Show = change => ShowPendingReply(change, sessionId, id),
+            Call = ct => source.RequestReplyAsync(sessionId, id, ct),
+            Apply = row => ApplyLocked(new StoreEvent.MessageConfirmed(row)),
+            Result = row => row,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -65,21 +64,15 @@ public sealed partial class MessageStore
         }
 
         var source = ReplyRequests;
-        try
+        return await WriteAsync(new OptimisticWrite<ChatMessage, ChatMessage>
         {
-            var row = await source.StopReplyAsync(messageId, cancellationToken).ConfigureAwait(false);
-            using (EnterGate())
-            {
-                _core.ServerMessage(row);
-                PublishLocked();
-            }
-
-            return row;
-        }
-        catch (Exception ex)
-        {
-            throw Fail(ChatOperation.StopReply, messageId, ex);
-        }
+            Operation = ChatOperation.StopReply,
+            Id = messageId,
+            Show = static _ => { }, // nothing to show before the worker stops: the row says what was written until then
+            Call = ct => source.StopReplyAsync(messageId, ct),
+            Apply = row => ApplyLocked(new StoreEvent.MessageConfirmed(row)),
+            Result = row => row,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -102,58 +95,37 @@ public sealed partial class MessageStore
         ThrowIfDisposed();
         var source = ReplyRequests;
         await EnsureMessagesLoadedAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        var (id, token) = PushPendingReply(sessionId);
-        try
+        var id = Guid.NewGuid();
+        return await WriteAsync(new OptimisticWrite<ChatMessage, ChatMessage>
         {
-            var row = await source.RegenerateReplyAsync(sessionId, id, cancellationToken).ConfigureAwait(false);
-            using (EnterGate())
+            Operation = ChatOperation.RegenerateReply,
+            Id = id,
+            Show = change => ShowPendingReply(change, sessionId, id),
+            Call = ct => source.RegenerateReplyAsync(sessionId, id, ct),
+            Apply = row =>
             {
                 if (row.Metadata?[RegeneratedFromKey]?.GetValue<string>() is { } replaced && Guid.TryParse(replaced, out var replacedId))
                 {
-                    _core.ServerMessageDeleted(replacedId);
+                    ApplyLocked(new StoreEvent.MessageDeleted(replacedId));
                 }
 
-                _core.ServerMessage(row);
-                _core.PopMessage(token, id);
-                PublishLocked();
-            }
-
-            return row;
-        }
-        catch (Exception ex)
-        {
-            throw RollBackMessage(ChatOperation.RegenerateReply, id, token, ex);
-        }
+                ApplyLocked(new StoreEvent.MessageConfirmed(row));
+            },
+            Result = row => row,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private IReplyRequestSource ReplyRequests => _data as IReplyRequestSource
         ?? throw new NotSupportedException("Assistant replies generated on a server need a store created over PostgREST (MessageStore.CreateAsync).");
 
-    private (Guid Id, long Token) PushPendingReply(Guid sessionId)
+    /// <summary>Shows the requested reply at once: empty and pending until a worker picks it up.</summary>
+    private void ShowPendingReply(PendingChange change, Guid sessionId, Guid id)
     {
-        var id = Guid.NewGuid();
         var now = _time.GetUtcNow();
         var optimistic = new ChatMessage(id, sessionId, UserId, string.Empty, false, MessageStatus.Pending, now, now, null);
-        using (EnterGate())
+        if (!change.ShowMessage(sessionId, id, optimistic))
         {
-            var token = _core.NewToken();
-            if (!_core.PushMessage(token, sessionId, id, optimistic))
-            {
-                throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
-            }
-
-            PublishLocked();
-            return (id, token);
-        }
-    }
-
-    private void ConfirmReply(long token, ChatMessage row)
-    {
-        using (EnterGate())
-        {
-            _core.ServerMessage(row);
-            _core.PopMessage(token, row.Id);
-            PublishLocked();
+            throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
         }
     }
 }

@@ -21,13 +21,7 @@ public sealed partial class MessageStore
 
     private void EvictLocked(Guid? protect)
     {
-        var now = Now;
-        if (protect is { } id)
-        {
-            _core.Touch(id, now);
-        }
-
-        var evicted = _core.EnforceCacheBound(now);
+        var evicted = ApplyLocked(new StoreEvent.CacheTrimmed(Now, protect)).Evicted;
         if (evicted > 0)
         {
             ChatLog.CacheEvicted(_logger, evicted);

@@ -54,7 +54,7 @@ public sealed partial class MessageStore
                 }
             },
             Call = ct => _data.UpsertMessageAsync(optimistic, ct),
-            Apply = row => _core.ServerMessage(row),
+            Apply = row => ApplyLocked(new StoreEvent.MessageConfirmed(row)),
             Result = row => row,
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -123,7 +123,7 @@ public sealed partial class MessageStore
             },
             Call = async ct => await _data.UpdateMessageAsync(messageId, patch, ct).ConfigureAwait(false)
                 ?? throw new KeyNotFoundException($"Message {messageId} no longer exists."),
-            Apply = row => _core.ServerMessage(row),
+            Apply = row => ApplyLocked(new StoreEvent.MessageConfirmed(row)),
             Result = row => row,
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -155,7 +155,7 @@ public sealed partial class MessageStore
                 await _data.DeleteMessageAsync(messageId, ct).ConfigureAwait(false);
                 return true;
             },
-            Apply = _ => _core.ServerMessageDeleted(messageId),
+            Apply = _ => ApplyLocked(new StoreEvent.MessageDeleted(messageId)),
             Result = _ => true,
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -167,7 +167,7 @@ public sealed partial class MessageStore
             RequireSession(sessionId);
             if (_core.AreMessagesLoaded(sessionId))
             {
-                _core.Touch(sessionId, Now);
+                ApplyLocked(new StoreEvent.SessionUsed(sessionId, Now));
                 return;
             }
         }

@@ -16,7 +16,7 @@ public sealed partial class MessageStore
         PendingChange change;
         using (EnterGate())
         {
-            change = new PendingChange(_core, _core.NewToken());
+            change = new PendingChange(this, NewToken());
             write.Show(change); // throws (nothing shown) on bad input
             PublishLocked();
         }
@@ -42,17 +42,6 @@ public sealed partial class MessageStore
 
             throw Fail(write.Operation, write.Id, ex);
         }
-    }
-
-    private Exception RollBackMessage(ChatOperation operation, Guid id, long token, Exception cause)
-    {
-        using (EnterGate())
-        {
-            _core.PopMessage(token, id);
-            PublishLocked();
-        }
-
-        return Fail(operation, id, cause);
     }
 
     private Exception Fail(ChatOperation operation, Guid? id, Exception cause)
@@ -95,14 +84,14 @@ public sealed partial class MessageStore
     }
 
     /// <summary>The pending values one write shows, under one token; <see cref="End"/> removes them (confirmed or rolled back).</summary>
-    private sealed class PendingChange(MessageStoreCore core, long token)
+    private sealed class PendingChange(MessageStore store, long token)
     {
         private readonly List<Guid> _sessions = [];
         private Guid? _message;
 
         public void ShowSession(Guid id, ChatSession? value)
         {
-            core.PushSession(token, id, value);
+            store.ApplyLocked(new StoreEvent.PendingSessionShown(token, id, value));
             _sessions.Add(id);
         }
 
@@ -110,23 +99,16 @@ public sealed partial class MessageStore
         public bool ShowMessage(Guid sessionId, Guid id, ChatMessage? value)
         {
             _message = id;
-            return core.PushMessage(token, sessionId, id, value);
+            return store.ApplyLocked(new StoreEvent.PendingMessageShown(token, sessionId, id, value)).Applied;
         }
+
+        /// <summary>Changes the message value this write shows (a streamed reply growing). Call under the lock.</summary>
+        public void ChangeMessage(Guid id, ChatMessage value) =>
+            store.ApplyLocked(new StoreEvent.PendingMessageChanged(token, id, value));
 
         /// <summary>The message this write ends, whether or not it showed a value for it.</summary>
         public void Track(Guid messageId) => _message = messageId;
 
-        public void End()
-        {
-            foreach (var id in _sessions)
-            {
-                core.PopSession(token, id);
-            }
-
-            if (_message is { } message)
-            {
-                core.PopMessage(token, message);
-            }
-        }
+        public void End() => store.ApplyLocked(new StoreEvent.PendingWriteEnded(token, _sessions, _message));
     }
 }

@@ -5,18 +5,47 @@ public sealed partial class MessageStore
 {
     // ================================================================ state publication
 
+    /// <summary>The changes core events made since the last publication, in order.</summary>
+    private readonly List<ChatChange> _unpublished = [];
+
+    /// <summary>The last token of an optimistic write (changed under the lock).</summary>
+    private long _lastToken;
+
+    private long NewToken() => ++_lastToken;
+
+    /// <summary>Applies an event to the core and keeps its changes for the next publication. Call under the lock.</summary>
+    private StoreChanges ApplyLocked(StoreEvent e)
+    {
+        var result = _core.Apply(e);
+        _unpublished.AddRange(result.Changes);
+        return result;
+    }
+
+    /// <summary>Queues the changes kept since the last publication. Call under the lock.</summary>
+    private int EnqueueUnpublished()
+    {
+        var count = _unpublished.Count;
+        foreach (var change in _unpublished)
+        {
+            Enqueue(change);
+        }
+
+        _unpublished.Clear();
+        return count;
+    }
+
     /// <summary>Queues the changes and the new state (if anything changed) for delivery when the lock is left. Call under the lock.</summary>
     /// <returns>The number of changes queued.</returns>
     private int PublishLocked()
     {
-        if (!_core.IsDirty && !_metaDirty && !_core.HasChanges && !_stale)
+        if (!_core.IsDirty && !_metaDirty && _unpublished.Count == 0 && !_stale)
         {
             return 0;
         }
 
         // The state first, so observers of a change that read Current see it; then the changes, then the state.
         var snapshot = BuildLocked();
-        var count = _core.EmitChanges(this, static (store, change) => store.Enqueue(change));
+        var count = EnqueueUnpublished();
         Enqueue(snapshot);
         return count;
     }
@@ -35,7 +64,7 @@ public sealed partial class MessageStore
             return;
         }
 
-        var count = _core.EmitChanges(this, static (store, change) => store.Enqueue(change));
+        var count = EnqueueUnpublished();
         if (!_core.IsDirty && !_metaDirty && count == 0)
         {
             return;

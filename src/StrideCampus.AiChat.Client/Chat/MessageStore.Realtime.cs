@@ -11,7 +11,7 @@ public sealed partial class MessageStore
         using (EnterGate())
         {
             var unknownSession = change.Kind is ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated && _core.GetServerSession(change.Id) is null;
-            if (_core.ApplyFeedChange(change))
+            if (ApplyLocked(new StoreEvent.RealtimeChange(change)).Applied)
             {
                 ChatLog.RealtimeChange(_logger, change.Kind, change.Id);
             }
@@ -50,7 +50,7 @@ public sealed partial class MessageStore
     {
         using (EnterGate())
         {
-            if (_core.ApplyRelayDelta(delta))
+            if (ApplyLocked(new StoreEvent.RelayedText(delta)).Applied)
             {
                 PublishChangesLocked();
             }
@@ -75,7 +75,7 @@ public sealed partial class MessageStore
     {
         using (EnterGate())
         {
-            if (Volatile.Read(ref _disposed) == 0 && _core.HasTentatives && _core.ExpireTentatives(Now, RelayedTextLifetime.Ticks))
+            if (Volatile.Read(ref _disposed) == 0 && _core.HasTentatives && ApplyLocked(new StoreEvent.RelayedTextExpired(Now, RelayedTextLifetime.Ticks)).Applied)
             {
                 PublishLocked();
             }

@@ -36,7 +36,7 @@ public sealed partial class MessageStore
                     ShowDeactivations(change, id);
                 }
 
-                _core.Touch(id, Now);
+                ApplyLocked(new StoreEvent.SessionUsed(id, Now));
             },
             Call = async ct =>
             {
@@ -44,7 +44,7 @@ public sealed partial class MessageStore
                     optimistic with { IsActive = false, CreatedAt = default, UpdatedAt = default }, ct).ConfigureAwait(false);
                 using (EnterGate())
                 {
-                    _core.ServerSession(row, isNew: true);
+                    ApplyLocked(new StoreEvent.SessionConfirmed(row, true));
                     PublishLocked();
                 }
 
@@ -83,7 +83,7 @@ public sealed partial class MessageStore
             Show = change => change.ShowSession(sessionId, RequireSession(sessionId) with { Title = title }),
             Call = async ct => await _data.UpdateSessionAsync(sessionId, new JsonObject { ["title"] = title }, ct).ConfigureAwait(false)
                 ?? throw new KeyNotFoundException($"Session {sessionId} no longer exists."),
-            Apply = row => _core.ServerSession(row, isNew: false),
+            Apply = row => ApplyLocked(new StoreEvent.SessionConfirmed(row, false)),
             Result = row => _core.GetVisibleSession(sessionId) ?? row,
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -110,7 +110,7 @@ public sealed partial class MessageStore
             {
                 change.ShowSession(sessionId, RequireSession(sessionId) with { IsActive = true });
                 ShowDeactivations(change, sessionId);
-                _core.Touch(sessionId, Now);
+                ApplyLocked(new StoreEvent.SessionUsed(sessionId, Now));
             },
             Call = async ct =>
             {
@@ -154,7 +154,7 @@ public sealed partial class MessageStore
                 await _data.DeleteSessionAsync(sessionId, ct).ConfigureAwait(false);
                 return true;
             },
-            Apply = _ => _core.ServerSessionDeleted(sessionId),
+            Apply = _ => ApplyLocked(new StoreEvent.SessionDeleted(sessionId)),
             Result = _ => true,
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -189,7 +189,7 @@ public sealed partial class MessageStore
             {
                 foreach (var id in deleted)
                 {
-                    _core.ServerSessionDeleted(id);
+                    ApplyLocked(new StoreEvent.SessionDeleted(id));
                 }
             },
             Result = _ => true,
@@ -210,7 +210,7 @@ public sealed partial class MessageStore
         var activatedAt = DateTimeOffset.MinValue;
         foreach (var row in rows)
         {
-            _core.ServerSession(row, isNew: false);
+            ApplyLocked(new StoreEvent.SessionConfirmed(row, false));
             if (row.Id == activated)
             {
                 activatedAt = row.UpdatedAt;
@@ -230,7 +230,7 @@ public sealed partial class MessageStore
 
         foreach (var server in others)
         {
-            _core.ServerSession(server with { IsActive = false }, isNew: false);
+            ApplyLocked(new StoreEvent.SessionConfirmed(server with { IsActive = false }, false));
         }
     }
 

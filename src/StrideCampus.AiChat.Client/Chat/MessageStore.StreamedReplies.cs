@@ -36,90 +36,82 @@ public sealed partial class MessageStore
         var id = Guid.NewGuid();
         var now = _time.GetUtcNow();
         var message = new ChatMessage(id, sessionId, UserId, string.Empty, false, MessageStatus.Streaming, now, now, null);
-        long token;
-        using (EnterGate())
-        {
-            token = _core.NewToken();
-            if (!_core.PushMessage(token, sessionId, id, message))
-            {
-                throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
-            }
-
-            PublishLocked();
-        }
-
-        ChatLog.StreamStarted(_logger, id, sessionId);
-        var interval = TimeSpan.FromSeconds(1 / _options.MaxStreamWritesPerSecond);
-        var relayer = new StreamedReplyRelayer(_relay, id, sessionId, TimeSpan.FromSeconds(1 / _options.MaxStreamRelaysPerSecond), _time, _quota);
-        var writer = new StreamedReplyWriter(_data, message, interval, _time, row =>
-        {
-            relayer.Confirmed(row.Content.Length);
-            OnStreamRowConfirmed(row);
-        }, _logger);
-        var text = new StringBuilder();
-        var count = 0;
+        PendingChange? pending = null;
+        StreamedReplyWriter? writer = null;
         Exception? streamError = null;
+        var final = string.Empty;
+        var count = 0;
+        ChatMessage row;
         try
         {
-            await foreach (var fragment in tokens.WithCancellation(cancellationToken).ConfigureAwait(false))
+            // One optimistic write from the first token to the final row: the message shows at once and grows under the
+            // same pending value (the database writes in between are throttled by StreamedReplyWriter); the final write
+            // confirms it, or its failure rolls it back.
+            row = await WriteAsync(new OptimisticWrite<ChatMessage, ChatMessage>
             {
-                if (string.IsNullOrEmpty(fragment))
+                Operation = ChatOperation.StreamReply,
+                Id = id,
+                Show = change =>
                 {
-                    continue;
-                }
+                    if (!change.ShowMessage(sessionId, id, message))
+                    {
+                        throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
+                    }
 
-                text.Append(fragment);
-                count++;
-                var content = text.ToString();
-                using (EnterGate())
+                    pending = change;
+                },
+                Call = async ct =>
                 {
-                    _core.ReplaceMessage(token, id, (_core.GetVisibleMessage(id) ?? message) with { Content = content });
-                    PublishLocked();
-                }
+                    ChatLog.StreamStarted(_logger, id, sessionId);
+                    var interval = TimeSpan.FromSeconds(1 / _options.MaxStreamWritesPerSecond);
+                    var relayer = new StreamedReplyRelayer(_relay, id, sessionId, TimeSpan.FromSeconds(1 / _options.MaxStreamRelaysPerSecond), _time, _quota);
+                    writer = new StreamedReplyWriter(_data, message, interval, _time, confirmed =>
+                    {
+                        relayer.Confirmed(confirmed.Content.Length);
+                        OnStreamRowConfirmed(confirmed);
+                    }, _logger);
+                    var text = new StringBuilder();
+                    try
+                    {
+                        await foreach (var fragment in tokens.WithCancellation(ct).ConfigureAwait(false))
+                        {
+                            if (string.IsNullOrEmpty(fragment))
+                            {
+                                continue;
+                            }
 
-                writer.Update(content);
-                relayer.Grew(content);
-            }
+                            text.Append(fragment);
+                            count++;
+                            var content = text.ToString();
+                            ShowStreamed(pending!, id, message, content, MessageStatus.Streaming);
+                            writer.Update(content);
+                            relayer.Grew(content);
+                        }
 
-            cancellationToken.ThrowIfCancellationRequested();
+                        ct.ThrowIfCancellationRequested();
+                    }
+                    catch (Exception ex)
+                    {
+                        streamError = ex;
+                    }
+
+                    final = text.ToString();
+                    relayer.Flush(final);
+                    var finalStatus = streamError is null ? MessageStatus.Complete : MessageStatus.Error;
+                    ShowStreamed(pending!, id, message, final, finalStatus);
+                    return await writer.CompleteAsync(final, finalStatus).ConfigureAwait(false)
+                        ?? throw new KeyNotFoundException($"Message {id} was deleted while streaming.");
+                },
+                Apply = confirmed => ApplyLocked(new StoreEvent.MessageConfirmed(confirmed)),
+                Result = confirmed => confirmed,
+            }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception) when (streamError is not null)
         {
-            streamError = ex;
-        }
-
-        var final = text.ToString();
-        relayer.Flush(final);
-
-        var finalStatus = streamError is null ? MessageStatus.Complete : MessageStatus.Error;
-        using (EnterGate())
-        {
-            _core.ReplaceMessage(token, id, (_core.GetVisibleMessage(id) ?? message) with { Content = final, Status = finalStatus });
-            PublishLocked();
-        }
-
-        ChatMessage? row;
-        try
-        {
-            row = await writer.CompleteAsync(final, finalStatus).ConfigureAwait(false)
-                ?? throw new KeyNotFoundException($"Message {id} was deleted while streaming.");
-        }
-        catch (Exception writeError)
-        {
-            var failure = RollBackMessage(ChatOperation.StreamReply, id, token, writeError);
-            if (streamError is not null)
-            {
-                ChatLog.StreamFailed(_logger, id, final.Length, streamError);
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(streamError);
-            }
-
-            throw failure;
-        }
-
-        using (EnterGate())
-        {
-            _core.PopMessage(token, id);
-            PublishLocked();
+            // The final write failed too (rolled back): the caller sees the stream's own exception.
+            ChatLog.StreamFailed(_logger, id, final.Length, streamError);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(streamError);
+            throw;
         }
 
         if (streamError is not null)
@@ -128,8 +120,18 @@ public sealed partial class MessageStore
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(streamError);
         }
 
-        ChatLog.StreamCompleted(_logger, id, final.Length, count, writer.Writes);
+        ChatLog.StreamCompleted(_logger, id, final.Length, count, writer!.Writes);
         return row;
+    }
+
+    /// <summary>Shows the streamed reply's text so far under its pending write (ahead of the throttled database writes).</summary>
+    private void ShowStreamed(PendingChange pending, Guid id, ChatMessage message, string content, MessageStatus status)
+    {
+        using (EnterGate())
+        {
+            pending.ChangeMessage(id, (_core.GetVisibleMessage(id) ?? message) with { Content = content, Status = status });
+            PublishLocked();
+        }
     }
 
     /// <summary>
@@ -192,7 +194,7 @@ public sealed partial class MessageStore
     {
         using (EnterGate())
         {
-            _core.ServerMessage(row);
+            ApplyLocked(new StoreEvent.MessageConfirmed(row));
             PublishLocked();
         }
     }

@@ -25,6 +25,7 @@ public sealed partial class MessageStore
     {
         ThrowIfDisposed();
         Task<IReadOnlyList<ChatMessage>> load;
+        Action? start;
         using (EnterGate())
         {
             if (_core.GetVisibleSession(sessionId) is null)
@@ -32,7 +33,7 @@ public sealed partial class MessageStore
                 throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
             }
 
-            _core.Touch(sessionId, Now);
+            ApplyLocked(new StoreEvent.SessionUsed(sessionId, Now));
             if (_core.AreMessagesLoaded(sessionId))
             {
                 _counters.CacheHits++;
@@ -40,9 +41,10 @@ public sealed partial class MessageStore
             }
 
             _counters.CacheMisses++;
-            load = StartNewestPageLocked(sessionId);
+            load = JoinMessagePageLocked(sessionId, null, out start);
         }
 
+        start?.Invoke();
         return await load.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -64,6 +66,7 @@ public sealed partial class MessageStore
         while (true)
         {
             Task<IReadOnlyList<ChatMessage>> load;
+            Action? start = null;
             var older = false;
             using (EnterGate())
             {
@@ -72,7 +75,7 @@ public sealed partial class MessageStore
                     throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));
                 }
 
-                _core.Touch(sessionId, Now);
+                ApplyLocked(new StoreEvent.SessionUsed(sessionId, Now));
                 if (_olderLoads.TryGetValue(sessionId, out var running))
                 {
                     load = running;
@@ -80,16 +83,11 @@ public sealed partial class MessageStore
                 }
                 else if (!_core.AreMessagesLoaded(sessionId))
                 {
-                    load = StartNewestPageLocked(sessionId);
+                    load = JoinMessagePageLocked(sessionId, null, out start);
                 }
                 else if (_core.GetOlderCursor(sessionId) is { } cursor)
                 {
-                    load = LoadMessagePageAsync(sessionId, cursor);
-                    if (!load.IsCompleted)
-                    {
-                        _olderLoads[sessionId] = load; // a load that completed at once has already removed itself
-                    }
-
+                    load = JoinMessagePageLocked(sessionId, cursor, out start);
                     older = true;
                 }
                 else
@@ -98,6 +96,7 @@ public sealed partial class MessageStore
                 }
             }
 
+            start?.Invoke();
             var messages = await load.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (older)
             {
@@ -120,6 +119,8 @@ public sealed partial class MessageStore
     {
         ThrowIfDisposed();
         Task<IReadOnlyList<ChatSessionState>> load;
+        TaskCompletionSource<IReadOnlyList<ChatSessionState>>? started = null;
+        ChatPageKey from = default;
         using (EnterGate())
         {
             if (_sessionPageLoad is { } running)
@@ -132,9 +133,16 @@ public sealed partial class MessageStore
             }
             else
             {
-                load = LoadSessionPageAsync(cursor.Value);
-                _sessionPageLoad = load.IsCompleted ? null : load;
+                // Registered here, started after the lock is left: the query's first synchronous part is a call out.
+                from = cursor.Value;
+                started = new TaskCompletionSource<IReadOnlyList<ChatSessionState>>(TaskCreationOptions.RunContinuationsAsynchronously);
+                load = _sessionPageLoad = started.Task;
             }
+        }
+
+        if (started is not null)
+        {
+            _ = Complete(started, LoadSessionPageAsync(from));
         }
 
         return await load.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -148,7 +156,7 @@ public sealed partial class MessageStore
             using (EnterGate())
             {
                 _counters.DatabaseQueries++;
-                _core.ApplySessionPage(cursor, rows, _options.SessionPageSize);
+                ApplyLocked(new StoreEvent.SessionPageLoaded(cursor, rows, _options.SessionPageSize));
                 _metaDirty = true;
                 PublishLocked();
                 return _current.Sessions;
@@ -167,35 +175,49 @@ public sealed partial class MessageStore
         }
     }
 
-    /// <summary>Starts (or joins) the load of a session's newest page. Call under the lock.</summary>
-    private Task<IReadOnlyList<ChatMessage>> StartNewestPageLocked(Guid sessionId)
+    /// <summary>
+    /// Joins the load of a page of a session's messages (<paramref name="from"/> null: the newest), or registers a new
+    /// one that the caller starts with <paramref name="start"/> after leaving the lock: the query's first synchronous
+    /// part calls the data source, which must not run under the lock. Call under the lock.
+    /// </summary>
+    private Task<IReadOnlyList<ChatMessage>> JoinMessagePageLocked(Guid sessionId, ChatPageKey? from, out Action? start)
     {
-        if (!_loads.TryGetValue(sessionId, out var load))
+        var loads = from is null ? _loads : _olderLoads;
+        if (loads.TryGetValue(sessionId, out var running))
         {
-            load = LoadMessagePageAsync(sessionId, null);
-            if (!load.IsCompleted)
-            {
-                _loads[sessionId] = load; // a load that completed at once has already removed itself
-            }
+            start = null;
+            return running;
         }
 
-        return load;
+        var load = new TaskCompletionSource<IReadOnlyList<ChatMessage>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        loads[sessionId] = load.Task;
+        ApplyLocked(new StoreEvent.MessageLoadStarted(sessionId)); // realtime changes of the session wait for the page
+        start = () => _ = Complete(load, LoadMessagePageAsync(sessionId, from));
+        return load.Task;
+    }
+
+    /// <summary>Completes a registered load with the outcome of the query it started.</summary>
+    private static async Task Complete<T>(TaskCompletionSource<T> registered, Task<T> query)
+    {
+        try
+        {
+            registered.TrySetResult(await query.ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            registered.TrySetException(ex);
+        }
     }
 
     private async Task<IReadOnlyList<ChatMessage>> LoadMessagePageAsync(Guid sessionId, ChatPageKey? from)
     {
-        using (EnterGate())
-        {
-            _core.BeginMessageLoad(sessionId);
-        }
-
         try
         {
             var rows = await _data.LoadMessagePageAsync(sessionId, from, _options.MessagePageSize, _lifetime.Token).ConfigureAwait(false);
             using (EnterGate())
             {
                 _counters.DatabaseQueries++;
-                _core.CompleteMessageLoad(sessionId, from, rows, _options.MessagePageSize, Now);
+                ApplyLocked(new StoreEvent.MessagePageLoaded(sessionId, from, rows, _options.MessagePageSize, Now));
                 EvictLocked(protect: sessionId);
                 ChatLog.MessagesLoaded(_logger, sessionId, rows.Count);
                 PublishLocked();
@@ -206,7 +228,7 @@ public sealed partial class MessageStore
         {
             using (EnterGate())
             {
-                _core.AbortMessageLoad(sessionId);
+                ApplyLocked(new StoreEvent.MessageLoadFailed(sessionId));
             }
 
             throw new ChatOperationException(ChatOperation.Load, sessionId, ex);
@@ -230,7 +252,7 @@ public sealed partial class MessageStore
             using (EnterGate())
             {
                 since = _syncPoint;
-                _core.BeginReconcile();
+                ApplyLocked(new StoreEvent.ResyncStarted());
                 _isLoading = true;
                 _metaDirty = true;
                 PublishLocked();
@@ -245,7 +267,7 @@ public sealed partial class MessageStore
             {
                 using (EnterGate())
                 {
-                    _core.AbortReconcile();
+                    ApplyLocked(new StoreEvent.ResyncEnded());
                     _isLoading = false;
                     _metaDirty = true;
                     PublishLocked();
@@ -268,10 +290,13 @@ public sealed partial class MessageStore
             {
                 // The active session's newest page is part of opening: the store is initialized once it is held.
                 Task<IReadOnlyList<ChatMessage>> load;
+                Action? start;
                 using (EnterGate())
                 {
-                    load = StartNewestPageLocked(activeId);
+                    load = JoinMessagePageLocked(activeId, null, out start);
                 }
+
+                start?.Invoke();
 
                 try
                 {
@@ -317,13 +342,13 @@ public sealed partial class MessageStore
         using (EnterGate())
         {
             _counters.DatabaseQueries += queries;
-            _core.ApplySessionPage(null, sessions, pageSize);
+            ApplyLocked(new StoreEvent.SessionPageLoaded(null, sessions, pageSize));
             if (active is not null)
             {
-                _core.ApplyLoadedSession(active);
+                ApplyLocked(new StoreEvent.SessionLoaded(active));
             }
 
-            _core.AbortReconcile();
+            ApplyLocked(new StoreEvent.ResyncEnded());
             _syncPoint = syncPoint;
             _counters.LastSyncedAt = _time.GetUtcNow();
             EvictLocked(protect: null);
@@ -345,7 +370,7 @@ public sealed partial class MessageStore
         using (EnterGate())
         {
             _counters.DatabaseQueries += 4;
-            _core.ApplyChangesSince(changes, Now);
+            ApplyLocked(new StoreEvent.ChangesSinceLoaded(changes, Now));
             _syncPoint = next;
             _counters.Reconciliations++;
             _counters.LastSyncedAt = _time.GetUtcNow();

@@ -253,7 +253,7 @@ public sealed partial class MessageStore : IAsyncDisposable
             {
                 using (EnterGate())
                 {
-                    _core.Touch(sessionId, Now);
+                    ApplyLocked(new StoreEvent.SessionUsed(sessionId, Now));
                     if (s.MessagesLoaded)
                     {
                         _counters.CacheHits++;

@@ -6,7 +6,7 @@ internal sealed partial class MessageStoreCore
     // ---------------------------------------------------------------- cache bound
 
     /// <summary>Marks a session's messages as just used (LRU).</summary>
-    public void Touch(Guid sessionId, long nowTicks)
+    private void Touch(Guid sessionId, long nowTicks)
     {
         if (_sessions.TryGetValue(sessionId, out var s))
         {
@@ -18,7 +18,7 @@ internal sealed partial class MessageStoreCore
     /// Drops the messages of sessions idle past the expiry, then of the least recently used beyond the bound.
     /// The active session, sessions with pending message writes and sessions being loaded keep theirs.
     /// </summary>
-    public int EnforceCacheBound(long nowTicks)
+    private int EnforceCacheBound(long nowTicks)
     {
         var active = VisibleActiveSession()?.Id;
         var loaded = 0;

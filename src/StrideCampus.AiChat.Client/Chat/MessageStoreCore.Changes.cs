@@ -7,30 +7,17 @@ internal sealed partial class MessageStoreCore
 {
     // ---------------------------------------------------------------- snapshot and changes
 
-    /// <summary>
-    /// Hands the server changes recorded since the last call to <paramref name="emit"/>, in order, without a list
-    /// per call (the realtime hot path). Changes recorded while <paramref name="emit"/> runs are handed over too.
-    /// </summary>
-    public int EmitChanges<TState>(TState state, Action<TState, ChatChange> emit)
+    /// <summary>Hands out the changes the current event recorded (none: a shared empty list, the realtime hot path allocates nothing more).</summary>
+    private IReadOnlyList<ChatChange> TakeChanges()
     {
-        ArgumentNullException.ThrowIfNull(emit);
-        var emitted = 0;
-        while (_changes.Count > 0)
+        if (_changes.Count == 0)
         {
-            var taken = _changes;
-            _changes = _spareChanges ?? [];
-            _spareChanges = null;
-            foreach (var change in taken)
-            {
-                emit(state, change);
-            }
-
-            emitted += taken.Count;
-            taken.Clear();
-            _spareChanges = taken;
+            return [];
         }
 
-        return emitted;
+        var taken = _changes.ToArray();
+        _changes.Clear();
+        return taken;
     }
 
     public MessageStoreState Snapshot(bool isLoading, bool isInitialized, bool isRealtimeConnected, StoreCounters counters)

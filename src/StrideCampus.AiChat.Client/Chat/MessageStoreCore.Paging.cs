@@ -26,7 +26,7 @@ internal sealed partial class MessageStoreCore
     /// Adds a page of sessions (newest first, up to <paramref name="pageSize"/> + 1 rows: the extra one only says there is
     /// more). A page that does not continue from <paramref name="from"/> (another page got there first) is still merged.
     /// </summary>
-    public void ApplySessionPage(ChatPageKey? from, IReadOnlyList<ChatSession> rows, int pageSize)
+    private void ApplySessionPage(ChatPageKey? from, IReadOnlyList<ChatSession> rows, int pageSize)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var take = Math.Min(rows.Count, pageSize);
@@ -54,7 +54,7 @@ internal sealed partial class MessageStoreCore
     }
 
     /// <summary>Adds a session read on its own (the active one, outside the first page).</summary>
-    public void ApplyLoadedSession(ChatSession row)
+    private void ApplyLoadedSession(ChatSession row)
     {
         ArgumentNullException.ThrowIfNull(row);
         _suppressChanges = true;
@@ -74,7 +74,7 @@ internal sealed partial class MessageStoreCore
     /// were not in memory); otherwise the page continues from there, and is dropped if the session's messages were
     /// dropped or paged meanwhile.
     /// </summary>
-    public void CompleteMessageLoad(Guid sessionId, ChatPageKey? from, IReadOnlyList<ChatMessage> rows, int pageSize, long nowTicks)
+    private void CompleteMessageLoad(Guid sessionId, ChatPageKey? from, IReadOnlyList<ChatMessage> rows, int pageSize, long nowTicks)
     {
         ArgumentNullException.ThrowIfNull(rows);
         _loadBuffers.Remove(sessionId, out var buffer);
@@ -138,11 +138,11 @@ internal sealed partial class MessageStoreCore
 
     /// <summary>
     /// Applies what changed since the last sync point, for what the store holds: deletions, then rows as read (each
-    /// the row's value when read, after the deletions were read). Rows and deletions touched by realtime changes since
-    /// <see cref="BeginReconcile"/> keep the newer value; messages of sessions being loaded go to that load's buffer.
+    /// the row's value when read, after the deletions were read), by the one merge rule. Rows and deletions touched by
+    /// realtime changes since <see cref="StoreEvent.ResyncStarted"/> keep the newer value; messages of sessions being loaded go to that load's buffer.
     /// Returns the number of rows and deletions that changed what the store mirrors.
     /// </summary>
-    public int ApplyChangesSince(ChatChangesSince changes, long nowTicks)
+    private int ApplyChangesSince(ChatChangesSince changes, long nowTicks)
     {
         ArgumentNullException.ThrowIfNull(changes);
         var touched = _touched ?? [];
@@ -184,8 +184,8 @@ internal sealed partial class MessageStoreCore
                 continue; // beyond the pages loaded: it comes with its page
             }
 
-            _deleted.Remove(session.Id);
-            ReconcileSessionRow(session, nowTicks, loadedMessages: false);
+            _deleted.Remove(session.Id); // read after the deletions: it was written again
+            MergeSession(session, isNew: false, nowTicks);
         }
 
         foreach (var message in changes.Messages)
@@ -208,7 +208,7 @@ internal sealed partial class MessageStoreCore
             }
 
             _deleted.Remove(message.Id);
-            ServerMessageAuthoritative(s, message);
+            ServerMessage(message);
         }
 
         return _changes.Count - before;

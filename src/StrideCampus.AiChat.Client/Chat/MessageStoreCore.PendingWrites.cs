@@ -5,10 +5,8 @@ internal sealed partial class MessageStoreCore
 {
     // ---------------------------------------------------------------- this client's writes
 
-    public long NewToken() => ++_nextToken;
-
     /// <summary>Shows a pending session write (<paramref name="value"/> null: a pending delete).</summary>
-    public void PushSession(long token, Guid id, ChatSession? value)
+    private void PushSession(long token, Guid id, ChatSession? value)
     {
         if (!_sessions.TryGetValue(id, out var s))
         {
@@ -23,7 +21,7 @@ internal sealed partial class MessageStoreCore
     }
 
     /// <summary>Ends a pending session write (after its confirmation was applied, or to roll it back).</summary>
-    public void PopSession(long token, Guid id)
+    private void PopSession(long token, Guid id)
     {
         if (!_sessions.TryGetValue(id, out var s))
         {
@@ -40,7 +38,7 @@ internal sealed partial class MessageStoreCore
     }
 
     /// <summary>Shows a pending message write (<paramref name="value"/> null: a pending delete).</summary>
-    public bool PushMessage(long token, Guid sessionId, Guid id, ChatMessage? value)
+    private bool PushMessage(long token, Guid sessionId, Guid id, ChatMessage? value)
     {
         if (!_sessions.TryGetValue(sessionId, out var s) || s.Messages is null)
         {
@@ -56,21 +54,24 @@ internal sealed partial class MessageStoreCore
     }
 
     /// <summary>Changes the value of a pending message write (a streamed reply growing).</summary>
-    public void ReplaceMessage(long token, Guid id, ChatMessage? value)
+    private bool ReplaceMessage(long token, Guid id, ChatMessage? value)
     {
         if (!TryGetMessage(id, out var s, out var m))
         {
-            return;
+            return false;
         }
 
         var before = m.Row.Visible;
-        if (m.Row.Replace(token, value))
+        if (!m.Row.Replace(token, value))
         {
-            AfterMessageChange(s, m, id, before);
+            return false;
         }
+
+        AfterMessageChange(s, m, id, before);
+        return true;
     }
 
-    public void PopMessage(long token, Guid id)
+    private void PopMessage(long token, Guid id)
     {
         if (!TryGetMessage(id, out var s, out var m))
         {

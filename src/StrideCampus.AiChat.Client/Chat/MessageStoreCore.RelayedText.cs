@@ -10,7 +10,7 @@ internal sealed partial class MessageStoreCore
     /// Deltas that do not line up with what is shown (a gap, a stale copy) are ignored: the next database
     /// write brings the text anyway. Returns whether the visible message changed.
     /// </summary>
-    public bool ApplyRelayDelta(StreamDelta delta)
+    private bool ApplyRelayDelta(StreamDelta delta)
     {
         ArgumentNullException.ThrowIfNull(delta);
         if (_deleted.Contains(delta.MessageId) || _deleted.Contains(delta.SessionId))
@@ -78,7 +78,7 @@ internal sealed partial class MessageStoreCore
     /// last grew: its writer stopped (its writes failed, or it is gone), so the database row is what holds.
     /// Returns whether anything visible changed.
     /// </summary>
-    public bool ExpireTentatives(long nowTicks, long maxAgeTicks)
+    private bool ExpireTentatives(long nowTicks, long maxAgeTicks)
     {
         var changed = false;
         foreach (var id in _tentative.ToList())

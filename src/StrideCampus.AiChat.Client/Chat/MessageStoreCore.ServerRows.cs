@@ -11,18 +11,28 @@ internal sealed partial class MessageStoreCore
     /// <summary>Applies a session row the server confirmed. Returns whether the mirrored state changed.</summary>
     /// <param name="row">The row.</param>
     /// <param name="isNew">Whether the row was just inserted (so it has no messages yet).</param>
-    public bool ServerSession(ChatSession row, bool isNew)
+    private bool ServerSession(ChatSession row, bool isNew)
     {
         ArgumentNullException.ThrowIfNull(row);
-        if (!IsOwn(row.UserId) || _deleted.Contains(row.Id))
-        {
-            return false;
-        }
+        return IsOwn(row.UserId) && !_deleted.Contains(row.Id) && MergeSession(row, isNew, _clock());
+    }
 
+    /// <summary>
+    /// The merge rule for a session row, whichever path brought it (this client's write confirmed, realtime, a page,
+    /// a resync). One rule, so a row's fate does not depend on its path; the two rules there were differed in one
+    /// point, and the realtime one won: a row older (updated_at) than the one held is ignored. A confirmation can
+    /// overtake a later realtime event, so that guard is needed there; a resync (which used to take any row as is)
+    /// skips rows touched since it started, so what it reads is never older than what is held unless the writer's
+    /// clock went back, and then both paths now agree. A row with the same content is an echo: only updated_at
+    /// moves. A row's absence from a page or an embed never removes it (PostgREST caps both at db-max-rows, issue
+    /// 13): only a delete, or a deletion logged since the sync point, does.
+    /// </summary>
+    private bool MergeSession(ChatSession row, bool isNew, long nowTicks)
+    {
         _touched?.Add(row.Id);
         if (!_sessions.TryGetValue(row.Id, out var s))
         {
-            s = new SessionEntry(row.Id) { Messages = isNew ? [] : null, LastAccess = _clock() };
+            s = new SessionEntry(row.Id) { Messages = isNew ? [] : null, LastAccess = nowTicks };
             _sessions.Add(row.Id, s);
         }
 
@@ -54,7 +64,7 @@ internal sealed partial class MessageStoreCore
     }
 
     /// <summary>Applies a session delete. Deletes of sessions not held are ignored.</summary>
-    public bool ServerSessionDeleted(Guid id)
+    private bool ServerSessionDeleted(Guid id)
     {
         if (!_sessions.TryGetValue(id, out var s) || s.Row.Server is null)
         {
@@ -71,8 +81,12 @@ internal sealed partial class MessageStoreCore
         return true;
     }
 
-    /// <summary>Applies a message row the server confirmed. Returns whether the mirrored state changed.</summary>
-    public bool ServerMessage(ChatMessage row)
+    /// <summary>
+    /// Applies a message row, whichever path brought it: the same merge rule as <see cref="MergeSession"/> (older
+    /// updated_at ignored, same content an echo, absence never a delete), and relayed text kept while it extends the row.
+    /// Returns whether the mirrored state changed.
+    /// </summary>
+    private bool ServerMessage(ChatMessage row)
     {
         ArgumentNullException.ThrowIfNull(row);
         if (!IsOwn(row.UserId) || _deleted.Contains(row.SessionId))
@@ -141,7 +155,7 @@ internal sealed partial class MessageStoreCore
     }
 
     /// <summary>Applies a message delete. Deletes of messages not held are ignored.</summary>
-    public bool ServerMessageDeleted(Guid id)
+    private bool ServerMessageDeleted(Guid id)
     {
         if (!_messageSessions.TryGetValue(id, out var sessionId) || !_sessions.TryGetValue(sessionId, out var s) ||
             s.Messages is null || !s.Messages.TryGetValue(id, out var m) || m.Row.Server is null)
@@ -162,7 +176,7 @@ internal sealed partial class MessageStoreCore
     }
 
     /// <summary>Applies a realtime change and counts it as applied or ignored.</summary>
-    public bool ApplyFeedChange(ChatChange change)
+    private bool ApplyFeedChange(ChatChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
         bool applied;

@@ -3,10 +3,10 @@ using System.Collections.Immutable;
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>
-/// The merge logic of <see cref="MessageStore"/>, free of I/O and threads (the store calls it under its lock):
-/// the server's rows as last seen, this client's pending writes on top, messages kept in (created_at, id)
-/// order, echo and stale-event detection, snapshot reconciliation, and the message cache bound.
-/// Every change of the mirrored server state is recorded once and handed out by <see cref="EmitChanges"/>.
+/// The state of <see cref="MessageStore"/>, free of I/O and threads (the store calls it under its lock): the server's
+/// rows as last seen, this client's pending writes on top, messages kept in (created_at, id) order, echo and
+/// stale-event detection, pages and resyncs, and the message cache bound. Its one way in is
+/// <see cref="Apply"/> (an event in, the changes to publish out); everything else public is a read-only query.
 /// </summary>
 internal sealed partial class MessageStoreCore
 {
@@ -26,15 +26,13 @@ internal sealed partial class MessageStoreCore
     private long _earlyDeltaChars;
     private readonly HashSet<Guid> _tentative = [];
     private readonly Tombstones _deleted = new(8192);
-    private List<ChatChange> _changes = [];
-    private List<ChatChange>? _spareChanges;
+    private readonly List<ChatChange> _changes = [];
     private HashSet<Guid>? _touched;
     private bool _suppressChanges;
     private bool _dirty = true;
     private bool _orderDirty = true;
     private ChatSessionState[] _ordered = [];
     private long _version;
-    private long _nextToken;
     private int _pendingWrites;
 
     private readonly Func<long> _clock;
@@ -61,9 +59,6 @@ internal sealed partial class MessageStoreCore
     public bool IsDirty => _dirty;
 
     public int PendingWrites => _pendingWrites;
-
-    /// <summary>Whether changes were recorded that <see cref="EmitChanges"/> has not handed out yet.</summary>
-    public bool HasChanges => _changes.Count > 0;
 
     // ---------------------------------------------------------------- queries
 
