@@ -26,7 +26,9 @@ public class StreamedReplyTests
         var writes = h.Db.MessageWrites.Count;
         // at most one write per 100 ms (+ the first and the final one)
         Assert.InRange(writes, 2, (int)(sw.Elapsed.TotalSeconds * 10) + 2);
-        Assert.True(writes < tokens.Count / 10, $"{writes} writes for {tokens.Count} tokens");
+        // Coalesced: many tokens per write. The bound is loose because a loaded machine stretches the 400 ms stream
+        // (7 s once, 46 writes at the configured 10 a second); the line above holds the rate itself.
+        Assert.True(writes < tokens.Count / 4, $"{writes} writes for {tokens.Count} tokens in {sw.Elapsed}");
         Assert.Equal(1, h.Db.MaxConcurrentWrites);
         // each write carried the full content so far (a growing prefix), the last one the exact text
         Assert.All(h.Db.MessageWrites, w => Assert.StartsWith(w, expected, StringComparison.Ordinal));
