@@ -3,6 +3,7 @@ using System.Text.Json;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Realtime;
 using StrideCampus.AiChat.Client.Realtime.Protocol;
+using StrideCampus.AiChat.Client.Realtime.Rows;
 
 namespace StrideCampus.AiChat.Benchmarks.Decode;
 
@@ -63,7 +64,7 @@ internal static class DecodeBreakdown
                 continue;
             }
 
-            var mapped = RealtimeChatChangeFeed.Map(parsed, isSession: false);
+            var mapped = RealtimeChatChangeFeed.Map(new RowChange(parsed), isSession: false);
             if (depth < 4 || mapped is null)
             {
                 continue;

@@ -51,8 +51,7 @@ public partial class SupabaseAuthClient : IRefreshableAccessTokenProvider, IAsyn
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(options.Url);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.ApiKey);
+        ProjectUrl.Validate(options.Url, options.ApiKey, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.RefreshMargin, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RefreshRetryDelay, TimeSpan.Zero);
         _http = http;

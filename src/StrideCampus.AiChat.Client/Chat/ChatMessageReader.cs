@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Realtime.Rows;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
@@ -10,20 +11,27 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// casing, a non-object metadata) returns <see langword="false"/>, and the caller uses the source-generated
 /// serializer, which stays the reference.
 /// </summary>
-internal static class ChatMessageReader
+internal sealed class ChatMessageReader : IRowDecoder<ChatMessage>
 {
     private const int IdBit = 1, SessionBit = 2, UserBit = 4, ContentBit = 8, IsUserBit = 16, StatusBit = 32, CreatedBit = 64, UpdatedBit = 128, MetadataBit = 256;
 
     // The usual empty metadata: every message parses its own object from it, on first use.
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
 
+    private ChatMessageReader()
+    {
+    }
+
+    /// <summary>The reader (it holds no state).</summary>
+    public static ChatMessageReader Instance { get; } = new();
+
     /// <summary>Reads a row given as standalone JSON (tests and callers without a frame).</summary>
     public static bool TryRead(ReadOnlyMemory<byte> utf8, out ChatMessage? message)
     {
-        var row = new RowColumns();
+        RowReader row;
         try
         {
-            PostgresChangeParser.ReadRowImage(utf8, row);
+            row = RowReader.Parse(utf8);
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {
@@ -34,7 +42,10 @@ internal static class ChatMessageReader
         return TryRead(row, out message);
     }
 
-    public static bool TryRead(RowColumns row, out ChatMessage? message)
+    /// <inheritdoc/>
+    public bool TryDecode(RowReader row, out ChatMessage? value) => TryRead(row, out value);
+
+    private static bool TryRead(RowReader row, out ChatMessage? message)
     {
         message = null;
         if (!row.IsObject)
@@ -57,7 +68,7 @@ internal static class ChatMessageReader
                 return false;
             }
 
-            var bit = Bit(row.RawName(column));
+            var bit = Bit(column.RawName);
             if (bit == 0)
             {
                 continue; // a column the model does not have
@@ -71,15 +82,15 @@ internal static class ChatMessageReader
             seen |= bit;
             var ok = bit switch
             {
-                IdBit => row.TryGetGuid(column, out id),
-                SessionBit => row.TryGetGuid(column, out sessionId),
-                UserBit => row.TryGetGuid(column, out userId),
-                ContentBit => TryContent(row, column, out content),
+                IdBit => column.TryGetGuid(out id),
+                SessionBit => column.TryGetGuid(out sessionId),
+                UserBit => column.TryGetGuid(out userId),
+                ContentBit => TryContent(column, out content),
                 IsUserBit => TryBool(column, out isUser),
-                StatusBit => TryStatus(row, column, out status),
-                CreatedBit => row.TryGetDateTimeOffset(column, out createdAt),
-                UpdatedBit => row.TryGetDateTimeOffset(column, out updatedAt),
-                _ => TryMetadata(row, column, out metadata),
+                StatusBit => TryStatus(column, out status),
+                CreatedBit => column.TryGetDateTimeOffset(out createdAt),
+                UpdatedBit => column.TryGetDateTimeOffset(out updatedAt),
+                _ => TryMetadata(column, out metadata),
             };
             if (!ok)
             {
@@ -107,41 +118,40 @@ internal static class ChatMessageReader
         _ => 0,
     };
 
-    private static bool TryContent(RowColumns row, in RowColumn column, out string? value)
+    private static bool TryContent(RowField column, out string? value)
     {
-        value = row.GetString(column);
-        return column.ValueType is JsonTokenType.String or JsonTokenType.Null;
+        value = column.GetString();
+        return column.ValueKind is JsonTokenType.String or JsonTokenType.Null;
     }
 
-    private static bool TryBool(in RowColumn column, out bool value)
+    private static bool TryBool(RowField column, out bool value)
     {
-        value = column.ValueType == JsonTokenType.True;
-        return column.ValueType is JsonTokenType.True or JsonTokenType.False;
+        value = column.ValueKind == JsonTokenType.True;
+        return column.ValueKind is JsonTokenType.True or JsonTokenType.False;
     }
 
-    private static bool TryStatus(RowColumns row, in RowColumn column, out MessageStatus value)
+    private static bool TryStatus(RowField column, out MessageStatus value)
     {
         value = default;
-        return column.ValueType == JsonTokenType.String && !column.ValueIsEscaped &&
-            MessageStatusNames.TryFromWire(row.RawValue(column), out value);
+        return column.ValueKind == JsonTokenType.String && !column.ValueIsEscaped &&
+            MessageStatusNames.TryFromWire(column.RawValue, out value);
     }
 
-    private static bool TryMetadata(RowColumns row, in RowColumn column, out byte[]? value)
+    private static bool TryMetadata(RowField column, out byte[]? value)
     {
         value = null;
-        if (column.ValueType == JsonTokenType.Null)
+        if (column.ValueKind == JsonTokenType.Null)
         {
             return true;
         }
 
-        if (column.ValueType != JsonTokenType.StartObject)
+        if (column.ValueKind != JsonTokenType.StartObject)
         {
             return false;
         }
 
         // The object's bytes (the parser accepted them as JSON); the message parses them when they are first read.
-        var json = row.RawValue(column);
-        value = JsonScan.IsEmptyObject(json) ? EmptyObject : json.ToArray();
+        value = column.IsEmptyObject ? EmptyObject : column.RawValue.ToArray();
         return true;
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Realtime;
 using StrideCampus.AiChat.Client.Rest;
 
@@ -13,13 +14,14 @@ public sealed partial class MessageStore
     /// </summary>
     /// <param name="rest">The PostgREST client, signed in as the user.</param>
     /// <param name="realtime">The realtime client, signed in as the user.</param>
-    /// <param name="userId">The user (the <c>sub</c> of their token).</param>
+    /// <param name="userId">The user: must be the one the clients' access token names (its <c>sub</c>), which is used when the token names one.</param>
     /// <param name="options">Cache, streaming and scheduler options.</param>
     /// <param name="loggerFactory">Logging.</param>
     /// <param name="cancellationToken">Cancels the initial load.</param>
     /// <returns>The initialized store. If the realtime subscription failed it keeps retrying, and
     /// <see cref="IsRealtimeConnected"/> is false until it succeeds.</returns>
     /// <exception cref="ChatOperationException">The initial load failed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="userId"/> is empty or is not the token's user.</exception>
     public static async Task<MessageStore> CreateAsync(
         PostgrestClient rest,
         RealtimeClient realtime,
@@ -30,11 +32,7 @@ public sealed partial class MessageStore
     {
         ArgumentNullException.ThrowIfNull(rest);
         ArgumentNullException.ThrowIfNull(realtime);
-        if (userId == Guid.Empty)
-        {
-            throw new ArgumentException("The user id must not be empty.", nameof(userId));
-        }
-
+        userId = await TokenUser.ResolveAsync(rest.Tokens ?? realtime.Tokens, userId, nameof(userId), cancellationToken).ConfigureAwait(false);
         options?.Validate();
         var feed = new RealtimeChatChangeFeed(realtime, userId, null, loggerFactory?.CreateLogger<MessageStore>()) { RowFetcher = new ChatRowFetcher(rest) };
         var logger = loggerFactory?.CreateLogger<MessageStore>();

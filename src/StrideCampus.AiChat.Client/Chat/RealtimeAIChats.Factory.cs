@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Realtime;
 using StrideCampus.AiChat.Client.Rest;
 
@@ -53,12 +54,13 @@ public sealed partial class RealtimeAIChats
     /// <summary>Creates and starts a <see cref="RealtimeAIChats"/>.</summary>
     /// <param name="realtime">The realtime client, signed in as the user.</param>
     /// <param name="rest">The PostgREST client (to attribute deletes of older rows), or null.</param>
-    /// <param name="userId">The user (the <c>sub</c> of their token).</param>
+    /// <param name="userId">The user: must be the one the clients' access token names (its <c>sub</c>), which is used when the token names one.</param>
     /// <param name="options">Session filter, callbacks and scheduler.</param>
     /// <param name="loggerFactory">Logging.</param>
     /// <param name="cancellationToken">Cancels the wait for the subscription.</param>
     /// <returns>The subscribed instance.</returns>
     /// <exception cref="ChatOperationException">The subscription failed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="userId"/> is empty or is not the token's user.</exception>
     public static async Task<RealtimeAIChats> CreateAsync(
         RealtimeClient realtime,
         PostgrestClient? rest,
@@ -67,6 +69,8 @@ public sealed partial class RealtimeAIChats
         ILoggerFactory? loggerFactory = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(realtime);
+        userId = await TokenUser.ResolveAsync(rest?.Tokens ?? realtime.Tokens, userId, nameof(userId), cancellationToken).ConfigureAwait(false);
         var chats = new RealtimeAIChats(realtime, rest, userId, options, loggerFactory);
         try
         {

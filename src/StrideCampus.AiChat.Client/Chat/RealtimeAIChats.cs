@@ -63,7 +63,8 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
         _seed = seed;
         _owned = ownedResources;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RealtimeAIChats>();
-        _timer = _options.Scheduler ?? DefaultScheduler.Instance;
+        // A timer on the immediate scheduler would sleep on the delivering thread: the settle delay runs on the default one.
+        _timer = _options.Scheduler is { } scheduler and not ImmediateScheduler and not CurrentThreadScheduler ? scheduler : DefaultScheduler.Instance;
         UserId = userId;
         SessionId = _options.SessionId;
 
@@ -205,8 +206,12 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
         Volatile.Write(ref _activeBoxed, id is { } value ? value : null);
     }
 
+    // App code runs where the app asked, by default on the task pool, never on the receive loop unless the app chose
+    // ImmediateScheduler (then there is no hop to make).
     private IObservable<T> Notify<T>(IObservable<T> source) =>
-        _options.Scheduler is { } scheduler ? source.ObserveOn(scheduler) : source.AsObservable();
+        (_options.Scheduler ?? DefaultStoreScheduler.Instance) is var scheduler && scheduler is ImmediateScheduler
+            ? source.AsObservable()
+            : source.ObserveOn(scheduler);
 
     private void OnStatus(ChatConnectionStatus status)
     {

@@ -2,7 +2,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>
 /// Handlers for apps that do not use Rx, mirroring the seed hook's <c>on...</c> options. Each is called
-/// on <see cref="RealtimeAIChatsOptions.Scheduler"/> (or the realtime thread when none); an exception it
+/// on <see cref="RealtimeAIChatsOptions.Scheduler"/> (the task pool when none), in the order of the changes; an exception it
 /// throws is logged and does not end the subscription.
 /// </summary>
 public sealed class RealtimeAIChatsCallbacks

@@ -11,7 +11,12 @@ public sealed class RealtimeAIChatsOptions
     /// <summary>Handlers called for each event, for apps that do not use Rx.</summary>
     public RealtimeAIChatsCallbacks? Callbacks { get; set; }
 
-    /// <summary>The scheduler the streams and callbacks notify on (a UI dispatcher, for example). Default: the realtime thread.</summary>
+    /// <summary>
+    /// The scheduler the streams and callbacks notify on (a UI dispatcher, for example), each stream in the order of
+    /// the changes. Default: the task pool (as <see cref="MessageStoreOptions.Scheduler"/>), so app code never runs on
+    /// the socket's receive loop; <see cref="ImmediateScheduler.Instance"/> notifies on the thread that delivers the
+    /// change (the receive loop), for apps that hand off at once and want no extra hop.
+    /// </summary>
     public IScheduler? Scheduler { get; set; }
 
     /// <summary>

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Realtime.Rows;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>Row changes off the receive loop: mapped, completed by id when they arrived without their long values, delivered in order.</summary>
 internal sealed partial class RealtimeChatChangeFeed
 {
-    private void OnChange(PostgresChangeFrame f, bool isSession)
+    private void OnChange(RowChange f, bool isSession)
     {
         if (IsDisposed)
         {
@@ -28,7 +29,7 @@ internal sealed partial class RealtimeChatChangeFeed
         {
             ChatLog.RealtimePayloadDropped(_logger, f.Table, f.Errors.Count > 0 ? string.Join("; ", f.Errors) : "no row in the payload");
             if (RowFetcher is { } fetcher && f.Type is PostgresChangeType.Insert or PostgresChangeType.Update
-                && f.New.IsPresent && f.New.IsObject && f.New.TryFind("id"u8, out var idColumn) && f.New.TryGetGuid(idColumn, out var id))
+                && f.New.IsPresent && f.New.IsObject && f.New.TryGetGuid("id"u8, out var id))
             {
                 // Supabase keeps the short values (the id among them) of a change over its record limit: read that row alone.
                 _ = CompleteRowAsync(fetcher, isSession, id, f.Type == PostgresChangeType.Insert);
@@ -45,7 +46,7 @@ internal sealed partial class RealtimeChatChangeFeed
         Deliver(change);
     }
 
-    private void OnDeletion(PostgresChangeFrame f)
+    private void OnDeletion(RowChange f)
     {
         if (IsDisposed)
         {

@@ -1,28 +1,29 @@
 using System.Text.Json;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Realtime.Rows;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
-/// <summary>Row mapping: a postgres_changes frame of the chat tables or of the deletion log to a <see cref="ChatChange"/> (pure).</summary>
+/// <summary>Row mapping: a change of the chat tables or of the deletion log, read in place, to a <see cref="ChatChange"/> (pure).</summary>
 internal sealed partial class RealtimeChatChangeFeed
 {
     /// <summary>Maps an insert into the deletion log to the delete of the session or message it records.</summary>
-    internal static ChatChange? MapDeletion(PostgresChangeFrame f)
+    internal static ChatChange? MapDeletion(RowChange f)
     {
         if (!string.Equals(f.Table, PostgrestChatDataSource.DeletionsTable, StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"a change of table '{f.Table}' arrived on the {PostgrestChatDataSource.DeletionsTable} subscription");
         }
 
-        if (f.Type != PostgresChangeType.Insert || f.Errors.Count > 0 || !f.New.IsPresent || !f.New.IsObject ||
-            !f.New.TryFind("row_id"u8, out var rowColumn) || !f.New.TryGetGuid(rowColumn, out var rowId) ||
-            !f.New.TryFind("table_name"u8, out var tableColumn))
+        var row = f.New;
+        if (f.Type != PostgresChangeType.Insert || f.Errors.Count > 0 || !row.IsPresent || !row.IsObject ||
+            !row.TryGetGuid("row_id"u8, out var rowId) || !row.TryFind("table_name"u8, out var tableColumn))
         {
             return null;
         }
 
-        Guid? sessionId = f.New.TryFind("session_id"u8, out var sessionColumn) && f.New.TryGetGuid(sessionColumn, out var sid) ? sid : null;
-        return f.New.GetString(tableColumn) switch
+        Guid? sessionId = row.TryGetGuid("session_id"u8, out var sid) ? sid : null;
+        return tableColumn.GetString() switch
         {
             PostgrestChatDataSource.SessionsTable => ChatChange.SessionRemoved(rowId) with { LoggedSessionId = sessionId ?? rowId },
             PostgrestChatDataSource.MessagesTable => ChatChange.MessageRemoved(rowId) with { LoggedSessionId = sessionId },
@@ -30,15 +31,16 @@ internal sealed partial class RealtimeChatChangeFeed
         };
     }
 
-    /// <summary>Maps a change as parsed in place (the receive loop's path).</summary>
-    internal static ChatChange? Map(PostgresChangeFrame f, bool isSession)
+    /// <summary>Maps a change as read in place (the receive loop's path).</summary>
+    internal static ChatChange? Map(RowChange f, bool isSession)
     {
         CheckTable(f.Table, isSession);
         switch (f.Type)
         {
             case PostgresChangeType.Insert or PostgresChangeType.Update:
                 // With errors (Supabase's "Error 413: Payload Too Large"), the record lacks every long value: not a row.
-                if (f.Errors.Count > 0 || !f.New.IsPresent || !f.New.IsObject)
+                var row = f.New;
+                if (f.Errors.Count > 0 || !row.IsPresent || !row.IsObject)
                 {
                     return null;
                 }
@@ -46,17 +48,18 @@ internal sealed partial class RealtimeChatChangeFeed
                 var insert = f.Type == PostgresChangeType.Insert;
                 if (isSession)
                 {
-                    return SessionChange(JsonSerializer.Deserialize(f.New.Utf8, ChatJsonContext.Default.ChatSession), insert);
+                    return SessionChange(JsonSerializer.Deserialize(row.Utf8, ChatJsonContext.Default.ChatSession), insert);
                 }
 
-                if (!ChatMessageReader.TryRead(f.New, out var message))
+                if (!ChatMessageReader.Instance.TryDecode(row, out var message))
                 {
-                    message = JsonSerializer.Deserialize(f.New.Utf8, ChatJsonContext.Default.ChatMessage);
+                    message = JsonSerializer.Deserialize(row.Utf8, ChatJsonContext.Default.ChatMessage);
                 }
 
                 return MessageChange(message, insert);
             case PostgresChangeType.Delete:
-                if (!f.Old.IsPresent || !f.Old.IsObject || !f.Old.TryFind("id"u8, out var idColumn) || !f.Old.TryGetGuid(idColumn, out var id))
+                var old = f.Old;
+                if (!old.IsPresent || !old.IsObject || !old.TryGetGuid("id"u8, out var id))
                 {
                     return null;
                 }
@@ -68,26 +71,10 @@ internal sealed partial class RealtimeChatChangeFeed
     }
 
     /// <summary>Maps a self-contained event (one built by hand, or copied out of a frame) the way a frame is mapped.</summary>
-    internal static ChatChange? Map(PostgresChangeEvent e, bool isSession) => Map(ToFrame(e), isSession);
+    internal static ChatChange? Map(PostgresChangeEvent e, bool isSession) => Map(RowChange.From(e), isSession);
 
     /// <summary>Maps a self-contained deletion log event the way a frame is mapped.</summary>
-    internal static ChatChange? MapDeletion(PostgresChangeEvent e) => MapDeletion(ToFrame(e));
-
-    private static PostgresChangeFrame ToFrame(PostgresChangeEvent e)
-    {
-        var frame = new PostgresChangeFrame { Type = e.Type, Schema = e.Schema, Table = e.Table, CommitTimestamp = e.CommitTimestamp, Errors = e.Errors };
-        Locate(e.New, frame.New);
-        Locate(e.Old, frame.Old);
-        return frame;
-
-        static void Locate(JsonElement? image, RowColumns row)
-        {
-            if (image is { ValueKind: not JsonValueKind.Undefined } value)
-            {
-                PostgresChangeParser.ReadRowImage(System.Text.Encoding.UTF8.GetBytes(value.GetRawText()), row);
-            }
-        }
-    }
+    internal static ChatChange? MapDeletion(PostgresChangeEvent e) => MapDeletion(RowChange.From(e));
 
     private static void CheckTable(string table, bool isSession)
     {

@@ -4,6 +4,7 @@ using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StrideCampus.AiChat.Client.Realtime;
+using StrideCampus.AiChat.Client.Realtime.Rows;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
@@ -110,10 +111,10 @@ internal sealed partial class RealtimeChatChangeFeed : IChatChangeFeed
         var name = string.Create(CultureInfo.InvariantCulture, $"ai-chat:{_userId:N}:{Guid.NewGuid():N}");
         var channel = _client.Channel(name, isPrivate ? new RealtimeChannelOptions { Private = true } : null);
         // Rows are read where they lie in the frame (no copy of the row images, no event object per change).
-        channel.OnPostgresChangeFrames(
+        channel.OnRowChanges(
             new PostgresChangesFilter(PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.SessionsTable, "user_id=eq." + user),
             f => OnChange(f, isSession: true));
-        channel.OnPostgresChangeFrames(
+        channel.OnRowChanges(
             new PostgresChangesFilter(
                 PostgresChangeEventFilter.All, "public", PostgrestChatDataSource.MessagesTable,
                 _sessionId is { } sid ? "session_id=eq." + sid.ToString("D", CultureInfo.InvariantCulture) : "user_id=eq." + user),
@@ -121,7 +122,7 @@ internal sealed partial class RealtimeChatChangeFeed : IChatChangeFeed
         // Deletes come from the deletion log: a filtered DELETE binding receives nothing under the tables' default
         // replica identity, which they must keep (database/enable_ai_chat_realtime.sql says why). By user, as sessions
         // are: consumers drop deletes of messages they do not hold.
-        channel.OnPostgresChangeFrames(
+        channel.OnRowChanges(
             new PostgresChangesFilter(PostgresChangeEventFilter.Insert, "public", PostgrestChatDataSource.DeletionsTable, "user_id=eq." + user),
             OnDeletion);
         return channel;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using System.Runtime.CompilerServices;
@@ -20,7 +21,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
     internal const string TopicPrefix = "ai-chat-stream:";
     internal const string DeltaEvent = "delta";
 
-    private static readonly ConditionalWeakTable<RealtimeClient, Dictionary<Guid, SharedChannel>> Channels = [];
+    private static readonly ConditionalWeakTable<RealtimeClient, UserChannels> Channels = [];
 
     private readonly SharedChannel _shared;
     private int _disposed;
@@ -48,51 +49,65 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
     public ValueTask DisposeAsync() =>
         Interlocked.Exchange(ref _disposed, 1) == 0 ? _shared.ReleaseAsync() : ValueTask.CompletedTask;
 
+    /// <summary>A client's relays by user, and the leaves still under way (guarded by the instance's own lock).</summary>
+    private sealed class UserChannels
+    {
+        public Dictionary<Guid, SharedChannel> Live { get; } = [];
+
+        public Dictionary<Guid, Task> Leaving { get; } = [];
+    }
+
+    /// <summary>
+    /// One user's channel on one client. Under the locks only counts and references change: the channel is asked
+    /// for, joined and left after them. A new channel of the user is asked for only once the previous one has
+    /// left the client's table (the client would otherwise hand back the closing channel).
+    /// </summary>
     private sealed class SharedChannel
     {
+        private readonly Lock _gate = new();
         private readonly RealtimeClient _client;
         private readonly Guid _userId;
         private readonly ILogger _logger;
-        private readonly RealtimeChannel _channel;
+        private readonly Task _previousLeave;
+        private readonly TaskCompletionSource _left = new(TaskCreationOptions.RunContinuationsAsynchronously);
         // Published locally by the writer's thread and received from the socket: serialized for observers.
         private readonly ISubject<StreamDelta> _deltas = Subject.Synchronize(new Subject<StreamDelta>());
-        private readonly IDisposable _subscription;
-        private readonly IDisposable _statusSubscription;
         private readonly Subject<string> _quotaExceeded = new();
-        private int _leases;
+        private RealtimeChannel? _channel; // set under _gate once asked for; read lock-free
+        private IDisposable? _subscriptions;
+        private int _leases; // under the client's UserChannels lock
         private Task? _start;
+        private bool _creating;
+        private bool _released;
         private volatile bool _disabled;
 
-        private SharedChannel(RealtimeClient client, Guid userId, ILogger logger)
+        private SharedChannel(RealtimeClient client, Guid userId, ILogger logger, Task previousLeave)
         {
             _client = client;
             _userId = userId;
             _logger = logger;
-            // No broadcast self (it would double the project's message count): stores sharing this socket get a
-            // delta straight from Publish instead.
-            _channel = client.Channel(ChannelName(userId), new RealtimeChannelOptions { Private = true });
-            _subscription = _channel.OnBroadcast(DeltaEvent).Subscribe(OnBroadcast);
-            // The server's system error before it closes the channel over the project's quota.
-            _statusSubscription = _channel.Statuses
-                .Where(s => s.Status == SubscribeStatus.ChannelError && s.Reason == RelayQuotaBackoff.TooManyMessages)
-                .Subscribe(s => _quotaExceeded.OnNext(s.Reason!));
+            _previousLeave = previousLeave;
         }
 
         public IObservable<StreamDelta> Deltas => _deltas;
 
         public IObservable<string> QuotaExceeded => _quotaExceeded;
 
-        public bool IsJoined => !_disabled && _channel.State == ChannelState.Joined;
+        public bool IsJoined => !_disabled && Volatile.Read(ref _channel) is { State: ChannelState.Joined };
+
+        private string Topic => "realtime:" + ChannelName(_userId);
 
         public static SharedChannel Acquire(RealtimeClient client, Guid userId, ILogger logger)
         {
-            var byUser = Channels.GetValue(client, static _ => []);
-            lock (byUser)
+            var users = Channels.GetValue(client, static _ => new UserChannels());
+            lock (users)
             {
-                if (!byUser.TryGetValue(userId, out var shared))
+                if (!users.Live.TryGetValue(userId, out var shared))
                 {
-                    shared = new SharedChannel(client, userId, logger);
-                    byUser.Add(userId, shared);
+                    var previous = users.Leaving.TryGetValue(userId, out var leave) && !leave.IsCompleted ? leave : Task.CompletedTask;
+                    users.Leaving.Remove(userId);
+                    shared = new SharedChannel(client, userId, logger, previous);
+                    users.Live.Add(userId, shared);
                 }
 
                 shared._leases++;
@@ -102,10 +117,23 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
 
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            TaskCompletionSource? first = null;
             Task start;
-            lock (this)
+            lock (_gate)
             {
-                start = _start ??= JoinAsync();
+                if (_start is null)
+                {
+                    first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _start = first.Task;
+                }
+
+                start = _start;
+            }
+
+            if (first is not null)
+            {
+                // The join begins after the lock (its first part runs synchronously on this thread).
+                _ = RunJoinAsync(first);
             }
 
             return start.WaitAsync(cancellationToken);
@@ -114,7 +142,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
         public void Publish(StreamDelta delta)
         {
             _deltas.OnNext(delta); // the user's other stores on this client (the writer's own store ignores it)
-            if (!IsJoined)
+            if (!IsJoined || Volatile.Read(ref _channel) is not { } channel)
             {
                 return; // not joined (yet, or refused): the other clients follow the database writes
             }
@@ -122,7 +150,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
             try
             {
                 // Sends are queued in call order; nothing to wait for without an ack.
-                _ = _channel.SendBroadcastAsync(DeltaEvent, delta, static (writer, d) =>
+                _ = channel.SendBroadcastAsync(DeltaEvent, delta, static (writer, d) =>
                 {
                     writer.WriteStartObject();
                     writer.WriteString("message_id"u8, d.MessageId);
@@ -141,43 +169,145 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
 
         public async ValueTask ReleaseAsync()
         {
-            var byUser = Channels.GetValue(_client, static _ => []);
-            ValueTask leave;
-            lock (byUser)
+            var users = Channels.GetValue(_client, static _ => new UserChannels());
+            lock (users)
             {
                 if (--_leases > 0)
                 {
                     return;
                 }
 
-                byUser.Remove(_userId);
-                _subscription.Dispose();
-                _statusSubscription.Dispose();
-                // Started under the lock: the channel leaves the client's table before a new relay of this user can
-                // ask the client for the topic (it would otherwise get this closing channel back).
-                leave = _channel.DisposeAsync();
+                users.Live.Remove(_userId);
+                // The user's next channel waits for this one's leave (and for any before it still under way).
+                users.Leaving[_userId] = Task.WhenAll(_previousLeave, _left.Task);
             }
 
-            await leave.ConfigureAwait(false);
-            _deltas.OnCompleted();
-            _quotaExceeded.OnCompleted();
+            bool leave;
+            RealtimeChannel? channel;
+            IDisposable? subscriptions;
+            lock (_gate)
+            {
+                _released = true;
+                // A join asking for the channel right now sees the release once it has it, and leaves it itself.
+                leave = !_creating;
+                channel = _channel;
+                subscriptions = _subscriptions;
+            }
+
+            if (leave)
+            {
+                await LeaveAsync(channel, subscriptions).ConfigureAwait(false);
+            }
+            else
+            {
+                await _left.Task.ConfigureAwait(false);
+            }
+        }
+
+        private async Task RunJoinAsync(TaskCompletionSource done)
+        {
+            try
+            {
+                await JoinAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                done.TrySetResult();
+            }
+        }
+
+        private async Task<RealtimeChannel?> CreateChannelAsync()
+        {
+            // Until the user's previous channel has left the client's table, asking for the topic would return it.
+            await _previousLeave.ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_released)
+                {
+                    return null;
+                }
+
+                _creating = true;
+            }
+
+            RealtimeChannel? channel = null;
+            IDisposable? subscriptions = null;
+            var releasedMeanwhile = false;
+            try
+            {
+                // No broadcast self (it would double the project's message count): stores sharing this socket get a
+                // delta straight from Publish instead.
+                channel = _client.Channel(ChannelName(_userId), new RealtimeChannelOptions { Private = true });
+                subscriptions = new CompositeDisposable(
+                    channel.OnBroadcast(DeltaEvent).Subscribe(OnBroadcast),
+                    // The server's system error before it closes the channel over the project's quota.
+                    channel.Statuses
+                        .Where(s => s.Status == SubscribeStatus.ChannelError && s.Reason == RelayQuotaBackoff.TooManyMessages)
+                        .Subscribe(s => _quotaExceeded.OnNext(s.Reason!)));
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _creating = false;
+                    releasedMeanwhile = _released;
+                    if (!releasedMeanwhile)
+                    {
+                        _subscriptions = subscriptions;
+                        Volatile.Write(ref _channel, channel);
+                    }
+                }
+
+                if (releasedMeanwhile)
+                {
+                    // Released while the channel was asked for: the release left this leave to the join.
+                    await LeaveAsync(channel, subscriptions).ConfigureAwait(false);
+                }
+            }
+
+            return releasedMeanwhile ? null : channel;
+        }
+
+        private async Task LeaveAsync(RealtimeChannel? channel, IDisposable? subscriptions)
+        {
+            try
+            {
+                subscriptions?.Dispose();
+                if (channel is not null)
+                {
+                    await channel.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _left.TrySetResult();
+                _deltas.OnCompleted();
+                _quotaExceeded.OnCompleted();
+            }
         }
 
         private async Task JoinAsync()
         {
+            RealtimeChannel? channel = null;
             try
             {
-                await _channel.SubscribeAsync().ConfigureAwait(false);
-                ChatLog.StreamRelayJoined(_logger, _channel.Topic);
+                channel = await CreateChannelAsync().ConfigureAwait(false);
+                if (channel is null)
+                {
+                    return; // released before it was asked for
+                }
+
+                await channel.SubscribeAsync().ConfigureAwait(false);
+                ChatLog.StreamRelayJoined(_logger, channel.Topic);
             }
-            catch (RealtimeException ex) when (ex.IsAuthorizationRefusal)
+            catch (RealtimeException ex) when (ex.IsAuthorizationRefusal && channel is not null)
             {
                 // Refused (no Realtime Authorization policy for the topic): stop asking, and say how to enable it.
                 _disabled = true;
-                ChatLog.StreamRelayUnavailable(_logger, _channel.Topic, ex);
+                ChatLog.StreamRelayUnavailable(_logger, channel.Topic, ex);
                 try
                 {
-                    await _channel.UnsubscribeAsync().ConfigureAwait(false);
+                    await channel.UnsubscribeAsync().ConfigureAwait(false);
                 }
                 catch (Exception leave) when (leave is RealtimeException or ObjectDisposedException or TimeoutException)
                 {
@@ -187,11 +317,11 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
             catch (RealtimeException ex)
             {
                 // Timed out or refused for another reason: the channel keeps rejoining by itself; deltas flow once it is joined.
-                ChatLog.StreamRelayJoinFailed(_logger, _channel.Topic, ex);
+                ChatLog.StreamRelayJoinFailed(_logger, Topic, ex);
             }
             catch (ObjectDisposedException)
             {
-                // released while joining
+                // released (or the client disposed) while joining
             }
         }
 
@@ -203,7 +333,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
             }
             else
             {
-                ChatLog.StreamDeltaDropped(_logger, _channel.Topic);
+                ChatLog.StreamDeltaDropped(_logger, Topic);
             }
         }
 

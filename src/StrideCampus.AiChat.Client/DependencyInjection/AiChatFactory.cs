@@ -44,14 +44,7 @@ internal sealed class AiChatFactory(
             new AiChatFactory(userRest, userRealtime, accessTokens, options, httpClients, loggerFactory), userRest, userRealtime);
     }
 
-    private async Task<Guid> ResolveUserAsync(Guid? userId, CancellationToken cancellationToken)
-    {
-        if (userId is { } given)
-        {
-            return given != Guid.Empty ? given : throw new ArgumentException("The user id must not be empty.", nameof(userId));
-        }
-        var token = await tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
-        return JwtSubject.TryRead(token)
-            ?? throw new InvalidOperationException("No user is signed in: sign in with SupabaseAuthClient first, or pass the user id.");
-    }
+    // The token's user; an id passed that contradicts it is refused before any request.
+    private Task<Guid> ResolveUserAsync(Guid? userId, CancellationToken cancellationToken) =>
+        TokenUser.ResolveAsync(tokens, userId, nameof(userId), cancellationToken);
 }

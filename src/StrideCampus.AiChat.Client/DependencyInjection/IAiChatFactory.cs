@@ -12,18 +12,20 @@ namespace StrideCampus.AiChat.Client.DependencyInjection;
 public interface IAiChatFactory
 {
     /// <summary>Creates and loads a <see cref="MessageStore"/> for a user; dispose it when done.</summary>
-    /// <param name="userId">The user; the signed-in user when null.</param>
+    /// <param name="userId">The user; the signed-in user when null. When given, it must be the signed-in user (the token's <c>sub</c>).</param>
     /// <param name="cancellationToken">Cancels the initial load.</param>
     /// <exception cref="InvalidOperationException">No user id was given and no user is signed in.</exception>
+    /// <exception cref="ArgumentException">The user id given is empty or is not the signed-in user's.</exception>
     /// <exception cref="ChatOperationException">The initial load failed.</exception>
     Task<MessageStore> CreateMessageStoreAsync(Guid? userId = null, CancellationToken cancellationToken = default);
 
     /// <summary>Creates <see cref="RealtimeAIChats"/> for a user, optionally for one session; dispose it when done.</summary>
-    /// <param name="userId">The user; the signed-in user when null.</param>
+    /// <param name="userId">The user; the signed-in user when null. When given, it must be the signed-in user (the token's <c>sub</c>).</param>
     /// <param name="sessionId">Only this session's messages, when given.</param>
     /// <param name="callbacks">Handlers for apps that do not use Rx.</param>
     /// <param name="cancellationToken">Cancels the subscription set-up.</param>
     /// <exception cref="InvalidOperationException">No user id was given and no user is signed in.</exception>
+    /// <exception cref="ArgumentException">The user id given is empty or is not the signed-in user's.</exception>
     Task<RealtimeAIChats> CreateRealtimeAIChatsAsync(Guid? userId = null, Guid? sessionId = null, RealtimeAIChatsCallbacks? callbacks = null, CancellationToken cancellationToken = default);
 
     /// <summary>

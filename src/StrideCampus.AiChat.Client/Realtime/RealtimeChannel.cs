@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StrideCampus.AiChat.Client.Realtime.Rows;
 
 namespace StrideCampus.AiChat.Client.Realtime;
 
@@ -45,12 +46,15 @@ public class RealtimeChannel : IAsyncDisposable
     public virtual IObservable<PostgresChangeEvent> OnPostgresChanges(PostgresChangesFilter filter) => _engine.OnPostgresChanges(filter);
 
     /// <summary>
-    /// Registers a postgres_changes binding whose changes go to <paramref name="observer"/> as parsed in place, on
-    /// the receive loop (the SDK's chat feed: it reads rows straight from the frame). Exceptions it throws are
-    /// logged. Call before <see cref="SubscribeAsync"/>.
+    /// Registers a postgres_changes binding whose changes go to <paramref name="handler"/> read in place, on the
+    /// receive loop (the SDK's chat feed decodes its rows there, with no copy). The change is a ref struct valid only
+    /// during the call. Exceptions the handler throws are logged. Call before <see cref="SubscribeAsync"/>.
     /// </summary>
-    internal void OnPostgresChangeFrames(PostgresChangesFilter filter, Action<PostgresChangeFrame> observer) =>
-        _engine.OnPostgresChangeFrames(filter, observer);
+    internal void OnRowChanges(PostgresChangesFilter filter, RowChangeHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _engine.OnPostgresChangeFrames(filter, frame => handler(new RowChange(frame)));
+    }
 
     /// <summary>Broadcasts of one event (<c>"*"</c> for every event).</summary>
     /// <param name="event">The user event name, or <c>"*"</c>.</param>

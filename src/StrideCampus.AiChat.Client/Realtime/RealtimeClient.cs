@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using StrideCampus.AiChat.Client.Auth;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Client.Realtime;
 
@@ -24,8 +25,7 @@ public class RealtimeClient : IAsyncDisposable
     public RealtimeClient(RealtimeClientOptions options, IAccessTokenProvider? tokens = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(options.Url);
-        ArgumentException.ThrowIfNullOrEmpty(options.ApiKey);
+        ProjectUrl.Validate(options.Url, options.ApiKey, nameof(options));
         if (options.HeartbeatInterval <= TimeSpan.Zero || options.Timeout <= TimeSpan.Zero || options.PostgresChangesConfirmTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("HeartbeatInterval, Timeout and PostgresChangesConfirmTimeout must be positive.", nameof(options));
@@ -51,6 +51,9 @@ public class RealtimeClient : IAsyncDisposable
 
     /// <summary>The current socket state.</summary>
     public virtual ConnectionState State => _connector.State;
+
+    /// <summary>The provider of the user's tokens, if any (the chat components take the user from it).</summary>
+    internal IAccessTokenProvider? Tokens => _connector?.Tokens;
 
     /// <summary>Socket state changes with their reasons; a new subscriber first receives the current state. Never fails; completes on dispose.</summary>
     public virtual IObservable<ConnectionStateChange> ConnectionStates => _connector.ConnectionStates;

@@ -6,10 +6,10 @@ namespace StrideCampus.AiChat.Client.Realtime;
 public sealed class RealtimeClientOptions
 {
     /// <summary>The Supabase project URL (for example <c>https://xyz.supabase.co</c>); the socket goes to <c>{Url}/realtime/v1/websocket</c>.</summary>
-    public Uri Url { get; set; } = null!;
+    public required Uri Url { get; set; }
 
     /// <summary>The project's API key (anon key), sent as the <c>apikey</c> query parameter.</summary>
-    public string ApiKey { get; set; } = "";
+    public required string ApiKey { get; set; }
 
     /// <summary>The serializer version; <see cref="RealtimeSerializerVersion.V2"/> by default.</summary>
     public RealtimeSerializerVersion Version { get; set; } = RealtimeSerializerVersion.V2;

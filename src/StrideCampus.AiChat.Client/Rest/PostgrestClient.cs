@@ -34,6 +34,9 @@ public class PostgrestClient
     private readonly TimeProvider _time;
     private readonly string _restBase;
 
+    /// <summary>The provider of the user's tokens, if any (the chat components take the user from it).</summary>
+    internal IAccessTokenProvider? Tokens => _tokens;
+
     /// <summary>Creates the client.</summary>
     /// <param name="http">The HTTP client (not disposed by this client).</param>
     /// <param name="options">Project URL, API key, schema and retry settings.</param>
@@ -43,8 +46,7 @@ public class PostgrestClient
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(options.Url);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.ApiKey);
+        ProjectUrl.Validate(options.Url, options.ApiKey, nameof(options));
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Schema);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRetries);
         _http = http;

@@ -98,7 +98,10 @@ public sealed class ApiArgumentTests : RealtimeTestBase
     public async Task RealtimeClient_and_channels_refuse_bad_arguments_and_use_after_dispose_without_connecting()
     {
         Throws<ArgumentNullException>(() => new RealtimeClient(null!));
-        Throws<ArgumentNullException>(() => new RealtimeClient(new RealtimeClientOptions { ApiKey = "k" }));
+        Throws<ArgumentNullException>(() => new RealtimeClient(new RealtimeClientOptions { Url = null!, ApiKey = "k" }));
+        var relative = Assert.Throws<ArgumentException>(() => new RealtimeClient(new RealtimeClientOptions { Url = new Uri("/x", UriKind.Relative), ApiKey = "k" }));
+        Assert.Contains("absolute", relative.Message, StringComparison.Ordinal);
+        Assert.Contains("absolute", Assert.Throws<ArgumentException>(() => new PostgrestClient(new HttpClient(), new PostgrestClientOptions { Url = new Uri("ftp://x"), ApiKey = "k" })).Message, StringComparison.Ordinal);
         Throws<ArgumentException>(() => new RealtimeClient(new RealtimeClientOptions { Url = Server.Url, ApiKey = "" }));
         Throws<ArgumentException>(() => new RealtimeClient(new RealtimeClientOptions { Url = Server.Url, ApiKey = "k", HeartbeatInterval = TimeSpan.Zero }));
         var client = NewClient();

@@ -1,3 +1,4 @@
+using System.Reactive.Concurrency;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Tests.Chat.Fakes;
 using StrideCampus.AiChat.Client.Tests.Realtime.Infrastructure;
@@ -21,7 +22,7 @@ public class RealtimeAIChatsCatchUpTests
         ChatMessage inWindow = null!;
         // Committed after the join reply but before "Subscribed to PostgreSQL": never delivered as a change.
         feed.BeforeFlowing = () => inWindow = db.SeedMessage(session.Id, "in the window");
-        await using var chats = new RealtimeAIChats(feed, db, User);
+        await using var chats = new RealtimeAIChats(feed, db, User, new RealtimeAIChatsOptions { Scheduler = ImmediateScheduler.Instance });
         await chats.StartAsync();
         Assert.Equal(session.Id, chats.ActiveSessionId);
         Assert.Equal(1, db.CallCount(nameof(FakeChatDatabase.LoadActiveSessionAsync)));
@@ -43,7 +44,7 @@ public class RealtimeAIChatsCatchUpTests
         var db = new FakeChatDatabase(User, feed);
         var watched = db.SeedSession("watched");
         var other = db.SeedSession("other");
-        await using var chats = new RealtimeAIChats(feed, db, User, new RealtimeAIChatsOptions { SessionId = watched.Id });
+        await using var chats = new RealtimeAIChats(feed, db, User, new RealtimeAIChatsOptions { SessionId = watched.Id, Scheduler = ImmediateScheduler.Instance });
         await chats.StartAsync();
         var deleted = new List<Guid>();
         using var sub = chats.MessageDeleted.Subscribe(id => { lock (deleted) { deleted.Add(id); } });

@@ -14,6 +14,9 @@ public class RealtimeAIChatsTests
         var feed = new FakeChangeFeed();
         var db = new FakeChatDatabase(User, feed);
         seed?.Invoke(db);
+        // These tests read the streams right after a change: they ask for delivery on the emitting thread.
+        options ??= new RealtimeAIChatsOptions();
+        options.Scheduler ??= ImmediateScheduler.Instance;
         var chats = new RealtimeAIChats(feed, db, User, options);
         await chats.StartAsync();
         return (chats, feed, db);
@@ -25,7 +28,7 @@ public class RealtimeAIChatsTests
     [Fact]
     public async Task An_observer_that_waits_for_another_thread_reading_the_active_session_does_not_deadlock()
     {
-        // Without a scheduler, observers run on the realtime thread; one that hands work to a UI thread and waits
+        // With the immediate scheduler, observers run on the realtime thread; one that hands work to a UI thread and waits
         // (Dispatcher.Invoke) must not deadlock with that thread reading ActiveSessionId.
         var (chats, feed, _) = await StartAsync();
         await using var _ = chats;
@@ -50,6 +53,43 @@ public class RealtimeAIChatsTests
 
         await Task.Run(() => feed.Emit(ChatChange.Created(Msg(Guid.NewGuid())))).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(feed.Disposed);
+    }
+
+    [Fact]
+    public async Task Without_a_scheduler_observers_and_callbacks_run_off_the_delivering_thread_in_order()
+    {
+        var feed = new FakeChangeFeed();
+        var db = new FakeChatDatabase(User, feed);
+        var callbackThreads = new List<int>();
+        var callbacks = new RealtimeAIChatsCallbacks { OnMessageCreated = _ => { lock (callbackThreads) { callbackThreads.Add(Environment.CurrentManagedThreadId); } } };
+        await using var chats = new RealtimeAIChats(feed, db, User, new RealtimeAIChatsOptions { Callbacks = callbacks });
+        await chats.StartAsync();
+        var seen = new List<(Guid Id, int Thread)>();
+        using var s = chats.MessageCreated.Subscribe(m => { lock (seen) { seen.Add((m.Id, Environment.CurrentManagedThreadId)); } });
+        var sent = Enumerable.Range(0, 50).Select(_ => Msg(Guid.NewGuid())).ToList();
+        var emitter = 0;
+        await Task.Factory.StartNew(
+            () =>
+            {
+                emitter = Environment.CurrentManagedThreadId;
+                foreach (var m in sent)
+                {
+                    feed.Emit(ChatChange.Created(m));
+                }
+            },
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        await Eventually.TrueAsync(() => { lock (seen) { lock (callbackThreads) { return seen.Count == sent.Count && callbackThreads.Count == sent.Count; } } }, "every change is delivered");
+        lock (seen)
+        {
+            Assert.Equal(sent.Select(m => m.Id), seen.Select(x => x.Id));
+            Assert.DoesNotContain(seen, x => x.Thread == emitter);
+        }
+
+        lock (callbackThreads)
+        {
+            Assert.DoesNotContain(emitter, callbackThreads);
+        }
     }
 
     [Fact]

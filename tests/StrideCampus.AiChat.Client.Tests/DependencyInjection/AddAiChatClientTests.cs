@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using StrideCampus.AiChat.Client.Auth;
+using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.DependencyInjection;
 using StrideCampus.AiChat.Client.Realtime;
 using StrideCampus.AiChat.Client.Rest;
@@ -134,6 +135,27 @@ public sealed class AddAiChatClientTests
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => factory.CreateMessageStoreAsync());
         Assert.Contains("signed in", ex.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => factory.CreateRealtimeAIChatsAsync(Guid.Empty));
+    }
+
+    [Fact]
+    public async Task A_user_id_the_token_contradicts_is_refused_before_any_request()
+    {
+        var user = Guid.NewGuid();
+        var tokens = new StaticAccessTokenProvider(UserToken(user));
+        await using var sp = new ServiceCollection()
+            .AddSingleton<IAccessTokenProvider>(tokens)
+            .AddAiChatClient(o => { o.Url = ProjectUrl; o.AnonKey = "anon"; })
+            .BuildServiceProvider();
+        var factory = sp.GetRequiredService<IAiChatFactory>();
+        var someoneElse = Guid.NewGuid();
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => factory.CreateMessageStoreAsync(someoneElse));
+        Assert.Contains("sub", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => factory.CreateRealtimeAIChatsAsync(someoneElse));
+        var rest = sp.GetRequiredService<PostgrestClient>();
+        var realtime = sp.GetRequiredService<RealtimeClient>();
+        await Assert.ThrowsAsync<ArgumentException>(() => MessageStore.CreateAsync(rest, realtime, someoneElse));
+        await Assert.ThrowsAsync<ArgumentException>(() => RealtimeAIChats.CreateAsync(realtime, rest, someoneElse));
+        Assert.Equal(ConnectionState.Disconnected, realtime.State); // refused before the socket was opened
     }
 
     [Fact]

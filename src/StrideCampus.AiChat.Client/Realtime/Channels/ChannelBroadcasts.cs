@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Client.Realtime;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Client.Realtime;
 

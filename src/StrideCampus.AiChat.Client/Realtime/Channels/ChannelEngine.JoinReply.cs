@@ -1,3 +1,5 @@
+using StrideCampus.AiChat.Client.Realtime.Protocol;
+
 namespace StrideCampus.AiChat.Client.Realtime;
 
 /// <summary>The join's reply: joined (maybe awaiting "Subscribed to PostgreSQL"), refused, timed out, or mismatched.</summary>

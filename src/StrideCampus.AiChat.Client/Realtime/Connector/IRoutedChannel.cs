@@ -1,3 +1,5 @@
+using StrideCampus.AiChat.Client.Realtime.Protocol;
+
 namespace StrideCampus.AiChat.Client.Realtime;
 
 /// <summary>

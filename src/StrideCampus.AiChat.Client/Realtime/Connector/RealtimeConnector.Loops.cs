@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Client.Realtime;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Client.Realtime;
 

@@ -10,6 +10,9 @@ internal sealed partial class RealtimeConnector
     private long _tokenVersion;
 
     /// <summary>Whether a refused (expired) token can be replaced by asking the provider.</summary>
+    /// <summary>The provider of the user's tokens, if any (the chat components read the user from it).</summary>
+    public IAccessTokenProvider? Tokens => _tokens;
+
     public bool CanRefreshToken => _tokens is IRefreshableAccessTokenProvider;
 
     /// <summary>The last token with its version (which grows with every change), read together.</summary>

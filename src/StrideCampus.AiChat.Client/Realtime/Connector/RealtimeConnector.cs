@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StrideCampus.AiChat.Client.Auth;
+using StrideCampus.AiChat.Client.Realtime.Protocol;
 
 namespace StrideCampus.AiChat.Client.Realtime;
 

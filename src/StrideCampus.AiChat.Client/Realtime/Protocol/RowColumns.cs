@@ -44,10 +44,10 @@ internal sealed class RowColumns
     public RowImage? ToImage() => IsPresent ? new RowImage(Utf8.ToArray()) : null;
 
     /// <summary>The column's name as received (escaped when <see cref="RowColumn.NameIsEscaped"/>).</summary>
-    public ReadOnlySpan<byte> RawName(in RowColumn column) => _payload.Span.Slice(column.NameStart, column.NameLength);
+    public ReadOnlySpan<byte> RawName(scoped in RowColumn column) => _payload.Span.Slice(column.NameStart, column.NameLength);
 
     /// <summary>The value's bytes as received: a string without its quotes (still escaped), any other value whole.</summary>
-    public ReadOnlySpan<byte> RawValue(in RowColumn column) => _payload.Span.Slice(column.ValueStart, column.ValueLength);
+    public ReadOnlySpan<byte> RawValue(scoped in RowColumn column) => _payload.Span.Slice(column.ValueStart, column.ValueLength);
 
     /// <summary>Whether the column's name, unescaped, is <paramref name="name"/>.</summary>
     public bool NameIs(in RowColumn column, ReadOnlySpan<byte> name)
