@@ -94,9 +94,56 @@ internal sealed class ReplicationListener : IAsyncDisposable
         var slot = await conn.CreatePgOutputReplicationSlot(slotName, temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport, cancellationToken: cancellationToken).ConfigureAwait(false);
         SlotName = slotName;
         _relations.Clear();
-        var commitTimestamp = DateTime.UtcNow;
         var options = new PgOutputReplicationOptions(Publication, PgOutputProtocolVersion.V1);
         var replication = conn.StartReplication(slot, options, cancellationToken);
+        using var confirming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var confirmer = ConfirmReceivedAsync(conn, confirming.Token);
+        try
+        {
+            await ConsumeAsync(conn, replication, slotName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await confirming.CancelAsync().ConfigureAwait(false);
+            await confirmer.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Confirms everything received, every 500 ms. Commits alone are not enough: WAL that no transaction carries (a
+    /// checkpoint, the background writer's running-xacts record) follows the last commit, and a fast shutdown waits
+    /// until the client's flush position equals what the walsender sent (postgres
+    /// src/backend/replication/walsender.c, WalSndDone), else until wal_sender_timeout. The slot is temporary and
+    /// never resumed (a new stream starts a new slot), so confirming more than was decoded loses nothing.
+    /// </summary>
+    private async Task ConfirmReceivedAsync(LogicalReplicationConnection conn, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var received = conn.LastReceivedLsn;
+                if (received > conn.LastFlushedLsn)
+                {
+                    conn.SetReplicationStatus(received);
+                    await conn.SendStatusUpdate(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or ObjectDisposedException or IOException)
+        {
+            // The stream ended or broke; the consumer's own error decides what happens next.
+            _logger.LogDebug(ex, "Confirming the replication position stopped");
+        }
+    }
+
+    private async Task ConsumeAsync(LogicalReplicationConnection conn, IAsyncEnumerable<PgOutputReplicationMessage> replication, string slotName, CancellationToken cancellationToken)
+    {
+        var commitTimestamp = DateTime.UtcNow;
         _streaming = true;
         _ready.TrySetResult();
         _logger.LogInformation("Replication streaming from slot {Slot} on publication {Publication}", slotName, Publication);
@@ -150,7 +197,7 @@ internal sealed class ReplicationListener : IAsyncDisposable
                 case KeyDeleteMessage delete:
                     Publish(delete.Relation.RelationId, ChangeKind.Delete, commitTimestamp, null, await ReadAsync(delete.Key, cancellationToken).ConfigureAwait(false), oldIsKey: true);
                     break;
-                case CommitMessage:
+                case CommitMessage when message.WalEnd > conn.LastFlushedLsn: // never back behind ConfirmReceivedAsync
                     conn.SetReplicationStatus(message.WalEnd);
                     break;
             }

@@ -7,7 +7,8 @@ namespace StrideCampus.AiChat.IntegrationTests.LocalStack;
 /// <summary>
 /// A fast PostgreSQL shutdown waits until every walsender's client has confirmed all WAL sent (PostgreSQL's
 /// WalSndDone), the shutdown checkpoint included. LocalStack's replication stream must confirm what it received,
-/// not only up to its last decoded commit, or the shutdown hangs until wal_sender_timeout (60 s).
+/// not only up to its last decoded commit, or the shutdown hangs until wal_sender_timeout (60 s). (postgres
+/// src/backend/replication/walsender.c, WalSndDone: the client's flush position must equal what was sent.)
 /// </summary>
 public sealed class FastShutdownTests
 {
@@ -28,6 +29,13 @@ public sealed class FastShutdownTests
         var alice = await RealtimeTestData.CreateUserAsync(stack);
         await RealtimeTestData.CreateSessionAsync(stack, alice);
         await RealtimeTestData.ExecuteAsync(stack, "create table public.shutdown_scratch as select g from generate_series(1, 1000) g");
+        // WAL after the last commit that no transaction carries (a checkpoint; the background writer's running-xacts
+        // record does the same every 15 s, which made this flaky under load): the walsender sends past the last
+        // commit, and the stream must confirm that too.
+        await RealtimeTestData.ExecuteAsync(stack, "checkpoint");
+        await LocalStackProcess.WaitUntilAsync(
+            () => RealtimeTestData.ScalarAsync<bool>(stack, "select sent_lsn >= pg_current_wal_insert_lsn() from pg_stat_replication limit 1").GetAwaiter().GetResult(),
+            "the walsender sent the checkpoint");
 
         var clock = Stopwatch.StartNew();
         await stack.Postgres.StopAsync();
