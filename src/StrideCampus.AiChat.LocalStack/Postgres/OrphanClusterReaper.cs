@@ -37,6 +37,7 @@ internal static class OrphanClusterReaper
                 continue; // Still being created, or in use.
             }
             var data = Path.Combine(root, "data");
+            var postmaster = StalePostmaster.LivePostmasterPid(data);
             try
             {
                 if (File.Exists(Path.Combine(data, "postmaster.pid")))
@@ -46,9 +47,14 @@ internal static class OrphanClusterReaper
             }
             catch (EmbeddedPostgresException ex)
             {
-                // Already stopped (stale postmaster.pid): nothing left to stop.
+                // Already stopped (stale postmaster.pid), or pg_ctl's wait ran out on a loaded machine: checked below.
                 logger.LogDebug(ex, "pg_ctl stop of orphan {Directory} failed", root);
             }
+            if (postmaster is { } pid)
+            {
+                await StalePostmaster.EnsureExitedAsync(pid, logger, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            }
+            await StalePostmaster.WaitForOrphanedBackendsAsync(data, logger, cancellationToken, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             try
             {
                 Directory.Delete(root, recursive: true);

@@ -137,25 +137,61 @@ internal static class StalePostmaster
         try
         {
             var first = File.ReadLines(pidFile).FirstOrDefault();
-            if (!int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            {
-                return null;
-            }
-            // /proc/<pid>/stat is "pid (comm) state ...": a postgres that is running, not a zombie awaiting its reaper.
+            return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0 && IsRunningPostgres(pid) ? pid : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether <paramref name="pid"/> is a postgres process that runs (not a zombie awaiting its reaper).</summary>
+    internal static bool IsRunningPostgres(int pid)
+    {
+        try
+        {
+            // /proc/<pid>/stat is "pid (comm) state ...".
             var stat = Path.Combine("/proc", pid.ToString(CultureInfo.InvariantCulture), "stat");
             if (!File.Exists(stat))
             {
-                return null;
+                return false;
             }
             var text = File.ReadAllText(stat);
             var open = text.IndexOf('(', StringComparison.Ordinal);
             var close = text.LastIndexOf(')');
             var running = open > 0 && close > open && close + 2 < text.Length && text[close + 2] != 'Z';
-            return running && text[(open + 1)..close].StartsWith("postgres", StringComparison.Ordinal) ? pid : null;
+            return running && text[(open + 1)..close].StartsWith("postgres", StringComparison.Ordinal);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="patience"/> for a stopped postmaster to exit, then kills it: <c>pg_ctl stop -w</c>
+    /// gives up after its own timeout on a loaded machine, and a directory must not be removed under a running server.
+    /// </summary>
+    internal static async Task EnsureExitedAsync(int pid, ILogger logger, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (IsRunningPostgres(pid))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                logger.LogWarning("PostgreSQL {Pid} did not stop in time; killing it", pid);
+                try
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    process.Kill();
+                }
+                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+                {
+                    // Gone meanwhile.
+                }
+                deadline = DateTime.MaxValue; // killed: wait for the kernel, without killing again
+            }
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
     }
 }
