@@ -15,7 +15,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// fetches only what changed after every reconnect, keeps messages in chronological order and bounds how
 /// many sessions' messages stay in memory. All members are thread-safe.
 /// </summary>
-public sealed partial class MessageStore : IAsyncDisposable
+public partial class MessageStore : IAsyncDisposable
 {
     private const int MaxTitleLength = 200;
     private const int MaxContentLength = 100_000;
@@ -95,10 +95,10 @@ public sealed partial class MessageStore : IAsyncDisposable
     }
 
     /// <summary>The user whose chats this store holds.</summary>
-    public Guid UserId { get; }
+    public virtual Guid UserId { get; }
 
     /// <summary>The current state (an immutable snapshot that includes every change applied so far).</summary>
-    public MessageStoreState Current
+    public virtual MessageStoreState Current
     {
         get
         {
@@ -114,7 +114,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// once); <see cref="Changes"/> still carries every change, and <see cref="Current"/> is always up to date.
     /// Completes when the store is disposed.
     /// </summary>
-    public IObservable<MessageStoreState> StateChanges => Observable.Create<MessageStoreState>(observer =>
+    public virtual IObservable<MessageStoreState> StateChanges => Observable.Create<MessageStoreState>(observer =>
     {
         var subscription = _state.ObserveOn(_scheduler).Subscribe(observer);
         RefreshIfStale(); // a state left unbuilt while nobody observed reaches the new observer too
@@ -126,10 +126,10 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// store's confirmed writes, and the changes found missing when refetching after a reconnect. Echoes of
     /// this store's own writes and stale events do not appear. On <see cref="MessageStoreOptions.Scheduler"/>.
     /// </summary>
-    public IObservable<ChatChange> Changes => _changes.ObserveOn(_scheduler);
+    public virtual IObservable<ChatChange> Changes => _changes.ObserveOn(_scheduler);
 
     /// <summary>Whether changes from other clients arrive live (the seed's <c>isRealtimeConnected</c>).</summary>
-    public bool IsRealtimeConnected => Current.IsRealtimeConnected;
+    public virtual bool IsRealtimeConnected => Current.IsRealtimeConnected;
 
     private long Now => _time.GetUtcNow().UtcTicks;
 
@@ -170,7 +170,7 @@ public sealed partial class MessageStore : IAsyncDisposable
 
     /// <summary>Ends the realtime subscription and every timer; completes <see cref="StateChanges"/> and <see cref="Changes"/>.</summary>
     /// <returns>A task that completes when everything is released.</returns>
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
@@ -244,7 +244,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <summary>A session by id, or <see langword="null"/> when the store does not hold it.</summary>
     /// <param name="sessionId">The session id.</param>
     /// <returns>The session with its messages (unless they were dropped from the cache; see <see cref="LoadMessagesAsync"/>).</returns>
-    public ChatSessionState? GetSessionById(Guid sessionId)
+    public virtual ChatSessionState? GetSessionById(Guid sessionId)
     {
         var state = Current;
         foreach (var s in state.Sessions)
@@ -273,11 +273,11 @@ public sealed partial class MessageStore : IAsyncDisposable
 
     /// <summary>The user's sessions, newest first.</summary>
     /// <returns>The sessions of the current state.</returns>
-    public IReadOnlyList<ChatSessionState> GetSessions() => Current.Sessions;
+    public virtual IReadOnlyList<ChatSessionState> GetSessions() => Current.Sessions;
 
     /// <summary>The active session, if any.</summary>
     /// <returns>The active session of the current state.</returns>
-    public ChatSessionState? GetActiveSession() => Current.ActiveSession;
+    public virtual ChatSessionState? GetActiveSession() => Current.ActiveSession;
 
     /// <summary>
     /// Fetches what changed since the last sync point (rows written and deletions logged), for what the store holds,
@@ -288,7 +288,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <exception cref="ChatOperationException">The refetch failed; the store keeps what it held.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Task RefreshAsync(CancellationToken cancellationToken = default)
+    public virtual Task RefreshAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         return ReconcileOnceAsync(initial: false, cancellationToken);
