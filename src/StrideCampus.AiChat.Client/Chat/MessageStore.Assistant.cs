@@ -122,7 +122,7 @@ public partial class MessageStore
     private void ShowPendingReply(PendingChange change, Guid sessionId, Guid id)
     {
         var now = _time.GetUtcNow();
-        var optimistic = new ChatMessage(id, sessionId, UserId, string.Empty, false, MessageStatus.Pending, now, now, null);
+        var optimistic = new ChatMessage(id, sessionId, _userId, string.Empty, false, MessageStatus.Pending, now, now, null);
         if (!change.ShowMessage(sessionId, id, optimistic))
         {
             throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));

@@ -41,7 +41,7 @@ public partial class MessageStore
         await EnsureMessagesLoadedAsync(sessionId, cancellationToken).ConfigureAwait(false);
         var id = messageId ?? Guid.NewGuid();
         var now = _time.GetUtcNow();
-        var optimistic = new ChatMessage(id, sessionId, UserId, content, isUser, status, now, now, metadata);
+        var optimistic = new ChatMessage(id, sessionId, _userId, content, isUser, status, now, now, metadata);
         return await WriteAsync(new OptimisticWrite<ChatMessage, ChatMessage>
         {
             Operation = ChatOperation.AddMessage,

@@ -23,7 +23,7 @@ public partial class MessageStore
         ValidateTitle(title);
         var id = Guid.NewGuid();
         var now = _time.GetUtcNow();
-        var optimistic = new ChatSession(id, UserId, title, activate, now, now);
+        var optimistic = new ChatSession(id, _userId, title, activate, now, now);
         return await WriteAsync(new OptimisticWrite<ChatSession, ChatSession>
         {
             Operation = ChatOperation.CreateSession,
@@ -182,7 +182,7 @@ public partial class MessageStore
             },
             Call = async ct =>
             {
-                await _data.DeleteAllSessionsAsync(UserId, ct).ConfigureAwait(false);
+                await _data.DeleteAllSessionsAsync(_userId, ct).ConfigureAwait(false);
                 return true;
             },
             Apply = _ =>

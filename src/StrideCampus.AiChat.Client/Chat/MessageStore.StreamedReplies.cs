@@ -35,7 +35,7 @@ public partial class MessageStore
         await EnsureMessagesLoadedAsync(sessionId, cancellationToken).ConfigureAwait(false);
         var id = Guid.NewGuid();
         var now = _time.GetUtcNow();
-        var message = new ChatMessage(id, sessionId, UserId, string.Empty, false, MessageStatus.Streaming, now, now, null);
+        var message = new ChatMessage(id, sessionId, _userId, string.Empty, false, MessageStatus.Streaming, now, now, null);
         PendingChange? pending = null;
         StreamedReplyWriter? writer = null;
         Exception? streamError = null;

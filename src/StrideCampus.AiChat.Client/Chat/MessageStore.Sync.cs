@@ -129,7 +129,7 @@ public partial class MessageStore
             }
             else if (!_core.TryGetSessionCursor(out var cursor) || cursor is null)
             {
-                return Current.Sessions;
+                return CurrentState.Sessions;
             }
             else
             {

@@ -44,6 +44,7 @@ public partial class MessageStore : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly SemaphoreSlim _reconcileGate = new(1, 1);
     private readonly Dictionary<Guid, Task<IReadOnlyList<ChatMessage>>> _loads = [];
+    private readonly Guid _userId;
     private MessageStoreState _current;
     private readonly bool _eagerState;
     private bool _stale;
@@ -86,7 +87,7 @@ public partial class MessageStore : IAsyncDisposable
         _quota = relay is null ? null : new RelayQuotaBackoff(_time, options.QuotaBackoffPeriod, OnQuotaRecovered);
         _scheduler = options.Scheduler ?? DefaultStoreScheduler.Instance;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MessageStore>();
-        UserId = userId;
+        _userId = userId;
         _core = new MessageStoreCore(userId, options.MaxCachedSessions, options.CacheExpiry, () => _time.GetUtcNow().UtcTicks);
         // With an inline scheduler observers run as each lock scope ends, so the state is kept fresh there (see PublishChangesLocked).
         _eagerState = _scheduler is ImmediateScheduler or CurrentThreadScheduler;
@@ -95,17 +96,10 @@ public partial class MessageStore : IAsyncDisposable
     }
 
     /// <summary>The user whose chats this store holds.</summary>
-    public virtual Guid UserId { get; }
+    public virtual Guid UserId => _userId;
 
     /// <summary>The current state (an immutable snapshot that includes every change applied so far).</summary>
-    public virtual MessageStoreState Current
-    {
-        get
-        {
-            RefreshIfStale();
-            return Volatile.Read(ref _current);
-        }
-    }
+    public virtual MessageStoreState Current => CurrentState;
 
     /// <summary>
     /// The state after each change, on <see cref="MessageStoreOptions.Scheduler"/>; replays the current state to a
@@ -129,7 +123,17 @@ public partial class MessageStore : IAsyncDisposable
     public virtual IObservable<ChatChange> Changes => _changes.ObserveOn(_scheduler);
 
     /// <summary>Whether changes from other clients arrive live (the seed's <c>isRealtimeConnected</c>).</summary>
-    public virtual bool IsRealtimeConnected => Current.IsRealtimeConnected;
+    public virtual bool IsRealtimeConnected => CurrentState.IsRealtimeConnected;
+
+    // The store's own reads go through these, not the virtual members (an override is never called from inside).
+    private MessageStoreState CurrentState
+    {
+        get
+        {
+            RefreshIfStale();
+            return Volatile.Read(ref _current);
+        }
+    }
 
     private long Now => _time.GetUtcNow().UtcTicks;
 
@@ -246,7 +250,7 @@ public partial class MessageStore : IAsyncDisposable
     /// <returns>The session with its messages (unless they were dropped from the cache; see <see cref="LoadMessagesAsync"/>).</returns>
     public virtual ChatSessionState? GetSessionById(Guid sessionId)
     {
-        var state = Current;
+        var state = CurrentState;
         foreach (var s in state.Sessions)
         {
             if (s.Id == sessionId)
@@ -273,11 +277,11 @@ public partial class MessageStore : IAsyncDisposable
 
     /// <summary>The user's sessions, newest first.</summary>
     /// <returns>The sessions of the current state.</returns>
-    public virtual IReadOnlyList<ChatSessionState> GetSessions() => Current.Sessions;
+    public virtual IReadOnlyList<ChatSessionState> GetSessions() => CurrentState.Sessions;
 
     /// <summary>The active session, if any.</summary>
     /// <returns>The active session of the current state.</returns>
-    public virtual ChatSessionState? GetActiveSession() => Current.ActiveSession;
+    public virtual ChatSessionState? GetActiveSession() => CurrentState.ActiveSession;
 
     /// <summary>
     /// Fetches what changed since the last sync point (rows written and deletions logged), for what the store holds,
