@@ -92,7 +92,7 @@ internal sealed class AssistantBench(BenchArguments args)
             Guid? replyId = null;
             using var watch = b.Store.Changes.Subscribe(c =>
             {
-                if (c.Message is { IsUser: false, Content.Length: > 0 } m && m.Id == replyId)
+                if (c is MessageChange { Message: { IsUser: false, Content.Length: > 0 } m } && m.Id == replyId)
                 {
                     firstText.TrySetResult(Stopwatch.GetTimestamp());
                 }

@@ -100,7 +100,7 @@ internal sealed class StreamingBench(BenchArguments args)
         ChatMessage? lastSeen = null;
         using var subscription = b.Store.Changes.Subscribe(change =>
         {
-            if (change.Kind is not (ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated) || change.Message is not { IsUser: false } message
+            if (change is not MessageChange { Message: { IsUser: false } message }
                 || message.SessionId != sessionId)
             {
                 return;

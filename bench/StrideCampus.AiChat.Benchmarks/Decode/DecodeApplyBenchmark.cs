@@ -183,12 +183,12 @@ public class DecodeApplyBenchmark
     private void ApplyToMap(ChatChange change)
     {
         _mapEvents++;
-        switch (change.Kind)
+        switch (change)
         {
-            case ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated:
-                _map[change.Id] = change.Message!;
+            case MessageChange m:
+                _map[change.Id] = m.Message;
                 break;
-            case ChatChangeKind.MessageDeleted:
+            case MessageDeletion:
                 _map.Remove(change.Id);
                 break;
         }

@@ -1,18 +1,28 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
-/// <summary>One change of a chat row, as seen by a <see cref="MessageStore"/> or a realtime subscription.</summary>
-/// <param name="Kind">What happened.</param>
-/// <param name="Id">The id of the session or message.</param>
-/// <param name="Session">The session row after the change (session creates and updates only).</param>
-/// <param name="Message">The message row after the change (message creates and updates only).</param>
-public sealed record ChatChange(ChatChangeKind Kind, Guid Id, ChatSession? Session = null, ChatMessage? Message = null)
+/// <summary>
+/// One change of a chat row, as seen by a <see cref="MessageStore"/> or a realtime subscription. The set is closed:
+/// a change is a <see cref="SessionChange"/>, a <see cref="SessionDeletion"/>, a <see cref="MessageChange"/> or a
+/// <see cref="MessageDeletion"/>, so app code can <c>switch</c> on the type and read a payload that is never null.
+/// </summary>
+public abstract record ChatChange
 {
+    // Only this assembly's sealed subtypes derive: the constructor is private protected, and the internal abstract
+    // member below cannot be overridden elsewhere (a record's copy constructor must stay protected).
+    private protected ChatChange(ChatChangeKind kind, Guid id)
+    {
+        Kind = kind;
+        Id = id;
+    }
+
+    /// <summary>What happened.</summary>
+    public ChatChangeKind Kind { get; }
+
+    /// <summary>The id of the session or message.</summary>
+    public Guid Id { get; }
+
     /// <summary>Whether the change concerns <c>ai_chat_sessions</c>.</summary>
     public bool IsSessionChange => Kind is ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated or ChatChangeKind.SessionDeleted;
-
-    internal static ChatChange Created(ChatSession session) => new(ChatChangeKind.SessionCreated, session.Id, session);
-
-    internal static ChatChange Updated(ChatSession session) => new(ChatChangeKind.SessionUpdated, session.Id, session);
 
     /// <summary>
     /// For a delete read from the deletion log (<c>ai_chat_deletions</c>, which only the owner can see): the session the
@@ -20,11 +30,18 @@ public sealed record ChatChange(ChatChangeKind Kind, Guid Id, ChatSession? Sessi
     /// </summary>
     internal Guid? LoggedSessionId { get; init; }
 
-    internal static ChatChange SessionRemoved(Guid id) => new(ChatChangeKind.SessionDeleted, id);
+    /// <summary>Whether the row is gone (no payload).</summary>
+    internal abstract bool IsDeletion { get; }
 
-    internal static ChatChange Created(ChatMessage message) => new(ChatChangeKind.MessageCreated, message.Id, Message: message);
+    internal static SessionChange Created(ChatSession session) => new(ChatChangeKind.SessionCreated, session);
 
-    internal static ChatChange Updated(ChatMessage message) => new(ChatChangeKind.MessageUpdated, message.Id, Message: message);
+    internal static SessionChange Updated(ChatSession session) => new(ChatChangeKind.SessionUpdated, session);
 
-    internal static ChatChange MessageRemoved(Guid id) => new(ChatChangeKind.MessageDeleted, id);
+    internal static SessionDeletion SessionRemoved(Guid id) => new(id);
+
+    internal static MessageChange Created(ChatMessage message) => new(ChatChangeKind.MessageCreated, message);
+
+    internal static MessageChange Updated(ChatMessage message) => new(ChatChangeKind.MessageUpdated, message);
+
+    internal static MessageDeletion MessageRemoved(Guid id) => new(id);
 }

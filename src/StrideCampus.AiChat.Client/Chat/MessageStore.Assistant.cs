@@ -1,6 +1,6 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     /// <summary>The metadata key of a regenerated reply that names the message it replaced.</summary>
     internal const string RegeneratedFromKey = "regenerated_from";
@@ -22,7 +22,7 @@ public sealed partial class MessageStore
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the optimistic
     /// message was removed; the request may still have reached the server).</exception>
-    public async Task<ChatMessage> RequestAssistantReplyAsync(Guid sessionId, CancellationToken cancellationToken = default)
+    public virtual async Task<ChatMessage> RequestAssistantReplyAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         var source = ReplyRequests;
@@ -55,7 +55,7 @@ public sealed partial class MessageStore
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the stop may
     /// still have reached the server).</exception>
-    public async Task<ChatMessage> StopAssistantReplyAsync(Guid messageId, CancellationToken cancellationToken = default)
+    public virtual async Task<ChatMessage> StopAssistantReplyAsync(Guid messageId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         if (messageId == Guid.Empty)
@@ -90,7 +90,7 @@ public sealed partial class MessageStore
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (rolled back; the
     /// regenerate may still have reached the server).</exception>
-    public async Task<ChatMessage> RegenerateAssistantReplyAsync(Guid sessionId, CancellationToken cancellationToken = default)
+    public virtual async Task<ChatMessage> RegenerateAssistantReplyAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         var source = ReplyRequests;
@@ -122,7 +122,7 @@ public sealed partial class MessageStore
     private void ShowPendingReply(PendingChange change, Guid sessionId, Guid id)
     {
         var now = _time.GetUtcNow();
-        var optimistic = new ChatMessage(id, sessionId, UserId, string.Empty, false, MessageStatus.Pending, now, now, null);
+        var optimistic = new ChatMessage(id, sessionId, _userId, string.Empty, false, MessageStatus.Pending, now, now, null);
         if (!change.ShowMessage(sessionId, id, optimistic))
         {
             throw new ArgumentException($"The store holds no session {sessionId}.", nameof(sessionId));

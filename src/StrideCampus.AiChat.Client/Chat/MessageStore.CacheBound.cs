@@ -1,7 +1,7 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>The message cache bound: the periodic sweep and the eviction after a change.</summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     // ================================================================ cache
 

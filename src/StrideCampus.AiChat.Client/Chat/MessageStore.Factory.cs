@@ -1,12 +1,30 @@
+using System.Reactive.Concurrency;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Realtime;
 using StrideCampus.AiChat.Client.Rest;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
-public sealed partial class MessageStore
+public partial class MessageStore
 {
+    /// <summary>
+    /// For mocking frameworks (Moq, NSubstitute, ...): a store with no engine behind it. Override the members the code
+    /// under test uses; the others are not meant to be called.
+    /// </summary>
+    protected MessageStore()
+    {
+        _core = null!;
+        _data = null!;
+        _options = new MessageStoreOptions();
+        _time = TimeProvider.System;
+        _logger = NullLogger.Instance;
+        _scheduler = ImmediateScheduler.Instance;
+        _current = null!;
+        _state = null!;
+    }
+
     /// <summary>
     /// Creates the store of a user: subscribes to the user's chat changes on <paramref name="realtime"/>, then
     /// loads every session with its messages (each table read whole, paged) through <paramref name="rest"/>. The clients stay

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>Message actions: each shows its change at once, then confirms it with the server or rolls it back.</summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     // ================================================================ message actions
 
@@ -27,7 +27,7 @@ public sealed partial class MessageStore
     /// <exception cref="ArgumentNullException"><paramref name="content"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
-    public async Task<ChatMessage> AddMessageAsync(
+    public virtual async Task<ChatMessage> AddMessageAsync(
         Guid sessionId,
         string content,
         bool isUser = true,
@@ -41,7 +41,7 @@ public sealed partial class MessageStore
         await EnsureMessagesLoadedAsync(sessionId, cancellationToken).ConfigureAwait(false);
         var id = messageId ?? Guid.NewGuid();
         var now = _time.GetUtcNow();
-        var optimistic = new ChatMessage(id, sessionId, UserId, content, isUser, status, now, now, metadata);
+        var optimistic = new ChatMessage(id, sessionId, _userId, content, isUser, status, now, now, metadata);
         return await WriteAsync(new OptimisticWrite<ChatMessage, ChatMessage>
         {
             Operation = ChatOperation.AddMessage,
@@ -70,7 +70,7 @@ public sealed partial class MessageStore
     /// <exception cref="ArgumentException">Nothing to update (all arguments null), or <paramref name="content"/> is longer than 100,000 characters (nothing is sent).</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
-    public async Task<ChatMessage> UpdateMessageAsync(
+    public virtual async Task<ChatMessage> UpdateMessageAsync(
         Guid messageId,
         string? content = null,
         MessageStatus? status = null,
@@ -135,7 +135,7 @@ public sealed partial class MessageStore
     /// <exception cref="ChatOperationException">The server refused; the message reappears.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
-    public async Task DeleteMessageAsync(Guid messageId, CancellationToken cancellationToken = default)
+    public virtual async Task DeleteMessageAsync(Guid messageId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         await WriteAsync(new OptimisticWrite<bool, bool>

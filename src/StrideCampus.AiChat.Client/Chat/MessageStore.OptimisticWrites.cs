@@ -4,7 +4,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// What every optimistic write shares: an action describes its write (<see cref="OptimisticWrite{TRow, TResult}"/>) and
 /// <see cref="WriteAsync"/> runs it; rolling back and the typed error are the same for all.
 /// </summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     /// <summary>
     /// Runs an optimistic write: shows its pending values at once, makes the server call, applies the answer and ends

@@ -8,7 +8,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// when the outermost scope is left, by one thread at a time, in the order it was queued. So no observer, scheduler
 /// or subject runs while the lock is held, and notification order is the order of the state changes.
 /// </summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     private readonly SerialDelivery<Publication> _outbox = new();
 

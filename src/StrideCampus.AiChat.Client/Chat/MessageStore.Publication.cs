@@ -1,7 +1,7 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>Notifications and state publication: the changes and the snapshots on <see cref="Changes"/> and <see cref="StateChanges"/>.</summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     // ================================================================ state publication
 

@@ -1,7 +1,7 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>What arrives from other clients (feed changes, relayed text, connection status) and the resync requests it causes.</summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     // ================================================================ realtime
 
@@ -10,7 +10,7 @@ public sealed partial class MessageStore
         var loadMissed = false;
         using (EnterGate())
         {
-            var unknownSession = change.Kind is ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated && _core.GetServerSession(change.Id) is null;
+            var unknownSession = change is SessionChange && _core.GetServerSession(change.Id) is null;
             if (ApplyLocked(new StoreEvent.RealtimeChange(change)).Applied)
             {
                 ChatLog.RealtimeChange(_logger, change.Kind, change.Id);

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>Session actions: each shows its change at once, then confirms it with the server or rolls it back.</summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     // ================================================================ session actions
 
@@ -16,14 +16,14 @@ public sealed partial class MessageStore
     /// <exception cref="ArgumentException"><paramref name="title"/> is blank or longer than 200 characters (nothing is sent).</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
-    public async Task<ChatSession> CreateSessionAsync(string? title = null, bool activate = true, CancellationToken cancellationToken = default)
+    public virtual async Task<ChatSession> CreateSessionAsync(string? title = null, bool activate = true, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         title ??= _options.DefaultSessionTitle;
         ValidateTitle(title);
         var id = Guid.NewGuid();
         var now = _time.GetUtcNow();
-        var optimistic = new ChatSession(id, UserId, title, activate, now, now);
+        var optimistic = new ChatSession(id, _userId, title, activate, now, now);
         return await WriteAsync(new OptimisticWrite<ChatSession, ChatSession>
         {
             Operation = ChatOperation.CreateSession,
@@ -72,7 +72,7 @@ public sealed partial class MessageStore
     /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/>, or <paramref name="title"/> is blank or longer than 200 characters (nothing is sent).</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
-    public async Task<ChatSession> RenameSessionAsync(Guid sessionId, string title, CancellationToken cancellationToken = default)
+    public virtual async Task<ChatSession> RenameSessionAsync(Guid sessionId, string title, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         ValidateTitle(title);
@@ -99,7 +99,7 @@ public sealed partial class MessageStore
     /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (nothing is sent).</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
-    public async Task<ChatSessionState> SwitchToSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
+    public virtual async Task<ChatSessionState> SwitchToSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         return await WriteAsync(new OptimisticWrite<bool, ChatSessionState>
@@ -137,7 +137,7 @@ public sealed partial class MessageStore
     /// <exception cref="ArgumentException">The store holds no such session (nothing is sent).</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
-    public async Task DeleteSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
+    public virtual async Task DeleteSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         await WriteAsync(new OptimisticWrite<bool, bool>
@@ -165,7 +165,7 @@ public sealed partial class MessageStore
     /// <exception cref="ChatOperationException">The server refused; the sessions reappear.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; any optimistic change was rolled back.</exception>
-    public async Task ClearAllSessionsAsync(CancellationToken cancellationToken = default)
+    public virtual async Task ClearAllSessionsAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         var deleted = new List<Guid>();
@@ -182,7 +182,7 @@ public sealed partial class MessageStore
             },
             Call = async ct =>
             {
-                await _data.DeleteAllSessionsAsync(UserId, ct).ConfigureAwait(false);
+                await _data.DeleteAllSessionsAsync(_userId, ct).ConfigureAwait(false);
                 return true;
             },
             Apply = _ =>

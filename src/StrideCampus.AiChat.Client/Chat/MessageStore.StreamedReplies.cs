@@ -6,7 +6,7 @@ using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>Streamed replies: a message that grows locally per token and in the database at a bounded rate.</summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     // ================================================================ streamed replies
 
@@ -27,7 +27,7 @@ public sealed partial class MessageStore
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the message is kept with status error.</exception>
     /// <remarks>An exception thrown by <paramref name="tokens"/> is rethrown as is, after the message was stored with status error.</remarks>
-    public async Task<ChatMessage> StreamAssistantReplyAsync(
+    public virtual async Task<ChatMessage> StreamAssistantReplyAsync(
         Guid sessionId, IAsyncEnumerable<string> tokens, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -35,7 +35,7 @@ public sealed partial class MessageStore
         await EnsureMessagesLoadedAsync(sessionId, cancellationToken).ConfigureAwait(false);
         var id = Guid.NewGuid();
         var now = _time.GetUtcNow();
-        var message = new ChatMessage(id, sessionId, UserId, string.Empty, false, MessageStatus.Streaming, now, now, null);
+        var message = new ChatMessage(id, sessionId, _userId, string.Empty, false, MessageStatus.Streaming, now, now, null);
         PendingChange? pending = null;
         StreamedReplyWriter? writer = null;
         Exception? streamError = null;
@@ -149,7 +149,7 @@ public sealed partial class MessageStore
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the message is kept with status error.</exception>
     /// <remarks>An exception thrown by <paramref name="chatClient"/> is rethrown as is, after the message was stored with status error.</remarks>
-    public async Task<ChatMessage> StreamAssistantReplyAsync(
+    public virtual async Task<ChatMessage> StreamAssistantReplyAsync(
         Guid sessionId, IChatClient chatClient, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

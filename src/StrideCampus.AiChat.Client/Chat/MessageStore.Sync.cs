@@ -1,7 +1,7 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>Opening with a page, paging on demand and resyncing only what changed (issue 16).</summary>
-public sealed partial class MessageStore
+public partial class MessageStore
 {
     private readonly Dictionary<Guid, Task<IReadOnlyList<ChatMessage>>> _olderLoads = [];
     private Task<IReadOnlyList<ChatSessionState>>? _sessionPageLoad;
@@ -21,7 +21,7 @@ public sealed partial class MessageStore
     /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (nothing is sent).</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken = default)
+    public virtual async Task<IReadOnlyList<ChatMessage>> LoadMessagesAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         Task<IReadOnlyList<ChatMessage>> load;
@@ -60,7 +60,7 @@ public sealed partial class MessageStore
     /// <exception cref="ArgumentException">The store holds no session <paramref name="sessionId"/> (nothing is sent).</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<IReadOnlyList<ChatMessage>> LoadOlderMessagesAsync(Guid sessionId, CancellationToken cancellationToken = default)
+    public virtual async Task<IReadOnlyList<ChatMessage>> LoadOlderMessagesAsync(Guid sessionId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         while (true)
@@ -115,7 +115,7 @@ public sealed partial class MessageStore
     /// <exception cref="ChatOperationException">The sessions could not be loaded.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<IReadOnlyList<ChatSessionState>> LoadMoreSessionsAsync(CancellationToken cancellationToken = default)
+    public virtual async Task<IReadOnlyList<ChatSessionState>> LoadMoreSessionsAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         Task<IReadOnlyList<ChatSessionState>> load;
@@ -129,7 +129,7 @@ public sealed partial class MessageStore
             }
             else if (!_core.TryGetSessionCursor(out var cursor) || cursor is null)
             {
-                return Current.Sessions;
+                return CurrentState.Sessions;
             }
             else
             {

@@ -15,7 +15,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// fetches only what changed after every reconnect, keeps messages in chronological order and bounds how
 /// many sessions' messages stay in memory. All members are thread-safe.
 /// </summary>
-public sealed partial class MessageStore : IAsyncDisposable
+public partial class MessageStore : IAsyncDisposable
 {
     private const int MaxTitleLength = 200;
     private const int MaxContentLength = 100_000;
@@ -44,6 +44,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly SemaphoreSlim _reconcileGate = new(1, 1);
     private readonly Dictionary<Guid, Task<IReadOnlyList<ChatMessage>>> _loads = [];
+    private readonly Guid _userId;
     private MessageStoreState _current;
     private readonly bool _eagerState;
     private bool _stale;
@@ -86,7 +87,7 @@ public sealed partial class MessageStore : IAsyncDisposable
         _quota = relay is null ? null : new RelayQuotaBackoff(_time, options.QuotaBackoffPeriod, OnQuotaRecovered);
         _scheduler = options.Scheduler ?? DefaultStoreScheduler.Instance;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MessageStore>();
-        UserId = userId;
+        _userId = userId;
         _core = new MessageStoreCore(userId, options.MaxCachedSessions, options.CacheExpiry, () => _time.GetUtcNow().UtcTicks);
         // With an inline scheduler observers run as each lock scope ends, so the state is kept fresh there (see PublishChangesLocked).
         _eagerState = _scheduler is ImmediateScheduler or CurrentThreadScheduler;
@@ -95,17 +96,10 @@ public sealed partial class MessageStore : IAsyncDisposable
     }
 
     /// <summary>The user whose chats this store holds.</summary>
-    public Guid UserId { get; }
+    public virtual Guid UserId => _userId;
 
     /// <summary>The current state (an immutable snapshot that includes every change applied so far).</summary>
-    public MessageStoreState Current
-    {
-        get
-        {
-            RefreshIfStale();
-            return Volatile.Read(ref _current);
-        }
-    }
+    public virtual MessageStoreState Current => CurrentState;
 
     /// <summary>
     /// The state after each change, on <see cref="MessageStoreOptions.Scheduler"/>; replays the current state to a
@@ -114,7 +108,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// once); <see cref="Changes"/> still carries every change, and <see cref="Current"/> is always up to date.
     /// Completes when the store is disposed.
     /// </summary>
-    public IObservable<MessageStoreState> StateChanges => Observable.Create<MessageStoreState>(observer =>
+    public virtual IObservable<MessageStoreState> StateChanges => Observable.Create<MessageStoreState>(observer =>
     {
         var subscription = _state.ObserveOn(_scheduler).Subscribe(observer);
         RefreshIfStale(); // a state left unbuilt while nobody observed reaches the new observer too
@@ -126,10 +120,20 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// store's confirmed writes, and the changes found missing when refetching after a reconnect. Echoes of
     /// this store's own writes and stale events do not appear. On <see cref="MessageStoreOptions.Scheduler"/>.
     /// </summary>
-    public IObservable<ChatChange> Changes => _changes.ObserveOn(_scheduler);
+    public virtual IObservable<ChatChange> Changes => _changes.ObserveOn(_scheduler);
 
     /// <summary>Whether changes from other clients arrive live (the seed's <c>isRealtimeConnected</c>).</summary>
-    public bool IsRealtimeConnected => Current.IsRealtimeConnected;
+    public virtual bool IsRealtimeConnected => CurrentState.IsRealtimeConnected;
+
+    // The store's own reads go through these, not the virtual members (an override is never called from inside).
+    private MessageStoreState CurrentState
+    {
+        get
+        {
+            RefreshIfStale();
+            return Volatile.Read(ref _current);
+        }
+    }
 
     private long Now => _time.GetUtcNow().UtcTicks;
 
@@ -170,7 +174,7 @@ public sealed partial class MessageStore : IAsyncDisposable
 
     /// <summary>Ends the realtime subscription and every timer; completes <see cref="StateChanges"/> and <see cref="Changes"/>.</summary>
     /// <returns>A task that completes when everything is released.</returns>
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
@@ -244,9 +248,9 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <summary>A session by id, or <see langword="null"/> when the store does not hold it.</summary>
     /// <param name="sessionId">The session id.</param>
     /// <returns>The session with its messages (unless they were dropped from the cache; see <see cref="LoadMessagesAsync"/>).</returns>
-    public ChatSessionState? GetSessionById(Guid sessionId)
+    public virtual ChatSessionState? GetSessionById(Guid sessionId)
     {
-        var state = Current;
+        var state = CurrentState;
         foreach (var s in state.Sessions)
         {
             if (s.Id == sessionId)
@@ -273,11 +277,11 @@ public sealed partial class MessageStore : IAsyncDisposable
 
     /// <summary>The user's sessions, newest first.</summary>
     /// <returns>The sessions of the current state.</returns>
-    public IReadOnlyList<ChatSessionState> GetSessions() => Current.Sessions;
+    public virtual IReadOnlyList<ChatSessionState> GetSessions() => CurrentState.Sessions;
 
     /// <summary>The active session, if any.</summary>
     /// <returns>The active session of the current state.</returns>
-    public ChatSessionState? GetActiveSession() => Current.ActiveSession;
+    public virtual ChatSessionState? GetActiveSession() => CurrentState.ActiveSession;
 
     /// <summary>
     /// Fetches what changed since the last sync point (rows written and deletions logged), for what the store holds,
@@ -288,7 +292,7 @@ public sealed partial class MessageStore : IAsyncDisposable
     /// <exception cref="ChatOperationException">The refetch failed; the store keeps what it held.</exception>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Task RefreshAsync(CancellationToken cancellationToken = default)
+    public virtual Task RefreshAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         return ReconcileOnceAsync(initial: false, cancellationToken);

@@ -180,26 +180,26 @@ internal sealed partial class MessageStoreCore
     {
         ArgumentNullException.ThrowIfNull(change);
         bool applied;
-        switch (change.Kind)
+        switch (change)
         {
-            case ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated when change.Session is not null:
+            case SessionChange s:
                 // Never "new, so no messages": realtime may deliver an insert committed before this client
                 // subscribed, after the session got messages. Its messages load like any other session's.
-                applied = ServerSession(change.Session, isNew: false);
+                applied = ServerSession(s.Session, isNew: false);
                 break;
-            case ChatChangeKind.SessionDeleted:
+            case SessionDeletion:
                 applied = ServerSessionDeleted(change.Id);
                 break;
-            case ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated when change.Message is not null:
-                if (_loadBuffers.TryGetValue(change.Message.SessionId, out var buffer))
+            case MessageChange m:
+                if (_loadBuffers.TryGetValue(m.Message.SessionId, out var buffer))
                 {
                     buffer.Add(change);
                     return false;
                 }
 
-                applied = ServerMessage(change.Message);
+                applied = ServerMessage(m.Message);
                 break;
-            case ChatChangeKind.MessageDeleted:
+            case MessageDeletion:
                 foreach (var b in _loadBuffers.Values)
                 {
                     b.Add(change);

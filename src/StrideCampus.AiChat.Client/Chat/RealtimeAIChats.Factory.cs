@@ -1,16 +1,21 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Realtime;
 using StrideCampus.AiChat.Client.Rest;
 
 namespace StrideCampus.AiChat.Client.Chat;
 
-public sealed partial class RealtimeAIChats
+public partial class RealtimeAIChats
 {
     /// <summary>
     /// Watches a user's chats (optionally one session's messages) on <paramref name="realtime"/>. Call
     /// <see cref="StartAsync"/> to subscribe. Without a REST client only rows seen since the start are
     /// known, so deletes of older rows are not reported; use the other constructor to report them too.
+    /// The user id is checked against the client's access token (its <c>sub</c>) by <see cref="StartAsync"/>, before it
+    /// subscribes: <see cref="CreateAsync"/> checks it before anything is built.
     /// </summary>
     /// <param name="realtime">The realtime client, signed in as the user.</param>
     /// <param name="userId">The user (the <c>sub</c> of their token).</param>
@@ -30,6 +35,8 @@ public sealed partial class RealtimeAIChats
     /// <summary>
     /// Watches a user's chats on <paramref name="realtime"/>; with <paramref name="rest"/>, <see cref="StartAsync"/>
     /// first reads the ids of the user's rows so that deletes (which carry only an id) of older rows are reported.
+    /// The user id is checked against the clients' access token (its <c>sub</c>) by <see cref="StartAsync"/>, before it
+    /// subscribes: <see cref="CreateAsync"/> checks it before anything is built.
     /// </summary>
     /// <param name="realtime">The realtime client, signed in as the user.</param>
     /// <param name="rest">The PostgREST client, signed in as the user, or null.</param>
@@ -49,6 +56,29 @@ public sealed partial class RealtimeAIChats
             options,
             loggerFactory)
     {
+        // The token is read asynchronously: StartAsync checks the user against it before any request.
+        _tokens = rest?.Tokens ?? realtime.Tokens;
+    }
+
+    /// <summary>
+    /// For mocking frameworks (Moq, NSubstitute, ...): an instance with no subscription behind it, whose streams never
+    /// emit. Override the members the code under test uses; the others are not meant to be called.
+    /// </summary>
+    protected RealtimeAIChats()
+    {
+        _feed = null!;
+        _options = new RealtimeAIChatsOptions();
+        _logger = NullLogger.Instance;
+        _timer = ImmediateScheduler.Instance;
+        Changes = Observable.Never<ChatChange>();
+        SessionCreated = Observable.Never<ChatSession>();
+        SessionUpdated = Observable.Never<ChatSession>();
+        SessionDeleted = Observable.Never<Guid>();
+        MessageCreated = Observable.Never<ChatMessage>();
+        MessageUpdated = Observable.Never<ChatMessage>();
+        MessageDeleted = Observable.Never<Guid>();
+        ActiveSessionChanged = Observable.Never<Guid?>();
+        ConnectionStatus = Observable.Never<ChatConnectionStatus>();
     }
 
     /// <summary>Creates and starts a <see cref="RealtimeAIChats"/>.</summary>

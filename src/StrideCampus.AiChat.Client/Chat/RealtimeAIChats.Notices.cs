@@ -6,7 +6,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// What the streams carry, decided under the lock and delivered after it: one thread at a time, in the order it was
 /// queued, so no app callback or observer runs while the lock is held and the streams keep the order of the changes.
 /// </summary>
-public sealed partial class RealtimeAIChats
+public partial class RealtimeAIChats
 {
     private readonly SerialDelivery<Notice> _notices = new();
 

@@ -4,7 +4,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// The active session, read once changes flow and again whenever changes may have been missed. Deletes need no list of
 /// the user's rows: they come from the deletion log, which only the owner sees and which names the row's session.
 /// </summary>
-public sealed partial class RealtimeAIChats
+public partial class RealtimeAIChats
 {
     /// <summary>
     /// Reads the user's active session (one row). Only the first read sets it silently; a later one reports a change.

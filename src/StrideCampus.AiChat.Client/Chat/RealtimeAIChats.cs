@@ -4,6 +4,7 @@ using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StrideCampus.AiChat.Client.Auth;
 using StrideCampus.AiChat.Client.Realtime;
 
 namespace StrideCampus.AiChat.Client.Chat;
@@ -16,7 +17,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// which carry only the id, are reported only for rows this instance knows to be the user's.
 /// Disposing ends every subscription and completes every stream.
 /// </summary>
-public sealed partial class RealtimeAIChats : IAsyncDisposable
+public partial class RealtimeAIChats : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly IChatChangeFeed _feed;
@@ -32,6 +33,9 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     private readonly HashSet<Guid> _sessionIds = [];
     private readonly HashSet<Guid> _messageIds = [];
     private readonly SerialDisposable _pendingNull = new();
+    private readonly IAccessTokenProvider? _tokens; // set by the public constructors, checked by StartAsync
+    private readonly Guid _userId;
+    private readonly Guid? _sessionId;
     private Guid? _activeId;
     private object? _activeBoxed; // _activeId for lock-free reads
     private ChatConnectionState _lastState = ChatConnectionStatus.Initial.State; // of the last status queued (under the gate)
@@ -65,68 +69,72 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RealtimeAIChats>();
         // A timer on the immediate scheduler would sleep on the delivering thread: the settle delay runs on the default one.
         _timer = _options.Scheduler is { } scheduler and not ImmediateScheduler and not CurrentThreadScheduler ? scheduler : DefaultScheduler.Instance;
-        UserId = userId;
-        SessionId = _options.SessionId;
+        _userId = userId;
+        _sessionId = _options.SessionId;
 
-        Changes = Notify(_changes);
-        SessionCreated = Changes.Where(c => c.Kind == ChatChangeKind.SessionCreated).Select(c => c.Session!);
-        SessionUpdated = Changes.Where(c => c.Kind == ChatChangeKind.SessionUpdated).Select(c => c.Session!);
-        SessionDeleted = Changes.Where(c => c.Kind == ChatChangeKind.SessionDeleted).Select(c => c.Id);
-        MessageCreated = Changes.Where(c => c.Kind == ChatChangeKind.MessageCreated).Select(c => c.Message!);
-        MessageUpdated = Changes.Where(c => c.Kind == ChatChangeKind.MessageUpdated).Select(c => c.Message!);
-        MessageDeleted = Changes.Where(c => c.Kind == ChatChangeKind.MessageDeleted).Select(c => c.Id);
-        ActiveSessionChanged = Notify(_active);
-        ConnectionStatus = Notify(_status);
+        // Locals, not the (virtual) properties: nothing overridable runs in the constructor.
+        var changes = Notify(_changes);
+        var active = Notify(_active);
+        var status = Notify(_status);
+        Changes = changes;
+        SessionCreated = changes.OfType<SessionChange>().Where(c => c.Kind == ChatChangeKind.SessionCreated).Select(c => c.Session);
+        SessionUpdated = changes.OfType<SessionChange>().Where(c => c.Kind == ChatChangeKind.SessionUpdated).Select(c => c.Session);
+        SessionDeleted = changes.OfType<SessionDeletion>().Select(c => c.Id);
+        MessageCreated = changes.OfType<MessageChange>().Where(c => c.Kind == ChatChangeKind.MessageCreated).Select(c => c.Message);
+        MessageUpdated = changes.OfType<MessageChange>().Where(c => c.Kind == ChatChangeKind.MessageUpdated).Select(c => c.Message);
+        MessageDeleted = changes.OfType<MessageDeletion>().Select(c => c.Id);
+        ActiveSessionChanged = active;
+        ConnectionStatus = status;
         if (_options.Callbacks is { } callbacks)
         {
-            WireCallbacks(callbacks);
+            WireCallbacks(callbacks, changes, active, status);
         }
     }
 
     /// <summary>The user whose chats are watched.</summary>
-    public Guid UserId { get; }
+    public virtual Guid UserId => _userId;
 
     /// <summary>The session whose messages are watched, or null for all of the user's messages.</summary>
-    public Guid? SessionId { get; }
+    public virtual Guid? SessionId => _sessionId;
 
     /// <summary>Every change, in commit order (the streams below are filtered views of it).</summary>
-    public IObservable<ChatChange> Changes { get; }
+    public virtual IObservable<ChatChange> Changes { get; }
 
     /// <summary>Sessions created (the seed's <c>onSessionCreated</c>).</summary>
-    public IObservable<ChatSession> SessionCreated { get; }
+    public virtual IObservable<ChatSession> SessionCreated { get; }
 
     /// <summary>Sessions updated: title, active status, ... (the seed's <c>onSessionUpdated</c>).</summary>
-    public IObservable<ChatSession> SessionUpdated { get; }
+    public virtual IObservable<ChatSession> SessionUpdated { get; }
 
     /// <summary>Ids of the user's sessions deleted (the seed's <c>onSessionDeleted</c>).</summary>
-    public IObservable<Guid> SessionDeleted { get; }
+    public virtual IObservable<Guid> SessionDeleted { get; }
 
     /// <summary>Messages created, user and assistant (the seed's <c>onMessageCreated</c>).</summary>
-    public IObservable<ChatMessage> MessageCreated { get; }
+    public virtual IObservable<ChatMessage> MessageCreated { get; }
 
     /// <summary>Messages updated, such as a streamed reply growing (the seed's <c>onMessageUpdated</c>).</summary>
-    public IObservable<ChatMessage> MessageUpdated { get; }
+    public virtual IObservable<ChatMessage> MessageUpdated { get; }
 
     /// <summary>Ids of the user's messages deleted (the seed's <c>onMessageDeleted</c>).</summary>
-    public IObservable<Guid> MessageDeleted { get; }
+    public virtual IObservable<Guid> MessageDeleted { get; }
 
     /// <summary>
     /// The id of the session that became active, or null when the active session was deactivated or
     /// deleted and no other became active (the seed's <c>onActiveSessionChanged</c>).
     /// </summary>
-    public IObservable<Guid?> ActiveSessionChanged { get; }
+    public virtual IObservable<Guid?> ActiveSessionChanged { get; }
 
     /// <summary>The connection status; replays the current value to a new subscriber.</summary>
-    public IObservable<ChatConnectionStatus> ConnectionStatus { get; }
+    public virtual IObservable<ChatConnectionStatus> ConnectionStatus { get; }
 
     /// <summary>The current connection status.</summary>
-    public ChatConnectionStatus CurrentStatus => _status.Value;
+    public virtual ChatConnectionStatus CurrentStatus => _status.Value;
 
     /// <summary>Whether changes arrive live (the seed's <c>isConnected</c>).</summary>
-    public bool IsConnected => _status.Value.IsConnected;
+    public virtual bool IsConnected => _status.Value.IsConnected;
 
     /// <summary>The active session as last seen, if known.</summary>
-    public Guid? ActiveSessionId
+    public virtual Guid? ActiveSessionId
     {
         get
         {
@@ -143,9 +151,15 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when subscribed.</returns>
     /// <exception cref="ChatOperationException">The subscription failed (it keeps retrying in the background).</exception>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The user id is not the access token's user (checked before any request).</exception>
+    public virtual async Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_tokens is not null)
+        {
+            await TokenUser.ResolveAsync(_tokens, _userId, "userId", cancellationToken).ConfigureAwait(false);
+        }
+
         lock (_gate)
         {
             if (_started)
@@ -180,7 +194,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
 
     /// <summary>Ends every subscription and completes every stream.</summary>
     /// <returns>A task that completes when the channel is left.</returns>
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
@@ -254,32 +268,32 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
     /// <summary>Whether a change concerns a row of this user (and session), updating the known ids.</summary>
     private bool Accept(ChatChange change)
     {
-        switch (change.Kind)
+        switch (change)
         {
-            case ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated:
-                if (change.Session is null || change.Session.UserId != UserId)
+            case SessionChange s:
+                if (s.Session.UserId != _userId)
                 {
                     return false;
                 }
 
                 _sessionIds.Add(change.Id);
                 return true;
-            case ChatChangeKind.SessionDeleted:
+            case SessionDeletion:
                 // From the deletion log (filtered by user and RLS): the user's own, nothing to look up.
                 return _sessionIds.Remove(change.Id) | change.LoggedSessionId is not null;
-            case ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated:
-                if (change.Message is null || change.Message.UserId != UserId ||
-                    (SessionId is { } sid && change.Message.SessionId != sid))
+            case MessageChange m:
+                if (m.Message.UserId != _userId ||
+                    (_sessionId is { } sid && m.Message.SessionId != sid))
                 {
                     return false;
                 }
 
                 _messageIds.Add(change.Id);
                 return true;
-            case ChatChangeKind.MessageDeleted:
+            case MessageDeletion:
                 // The log carries the message's session, so a session filter needs no list of the session's messages.
                 return _messageIds.Remove(change.Id) |
-                    (change.LoggedSessionId is { } from && (SessionId is not { } watched || from == watched));
+                    (change.LoggedSessionId is { } from && (_sessionId is not { } watched || from == watched));
             default:
                 return false;
         }
@@ -287,9 +301,9 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
 
     private void TrackActive(ChatChange change)
     {
-        switch (change.Kind)
+        switch (change)
         {
-            case ChatChangeKind.SessionCreated or ChatChangeKind.SessionUpdated when change.Session!.IsActive:
+            case SessionChange { Session.IsActive: true }:
                 if (_activeId != change.Id)
                 {
                     EnqueueSettle(schedule: false);
@@ -299,7 +313,7 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
                 }
 
                 break;
-            case ChatChangeKind.SessionUpdated or ChatChangeKind.SessionDeleted when _activeId == change.Id:
+            case SessionChange { Kind: ChatChangeKind.SessionUpdated } or SessionDeletion when _activeId == change.Id:
                 // A switch is a deactivation followed by an activation: report null only if none follows.
                 SetActiveLocked(null);
                 EnqueueSettle(schedule: true);
@@ -321,34 +335,34 @@ public sealed partial class RealtimeAIChats : IAsyncDisposable
         DeliverNotices();
     }
 
-    private void WireCallbacks(RealtimeAIChatsCallbacks callbacks)
+    private void WireCallbacks(RealtimeAIChatsCallbacks callbacks, IObservable<ChatChange> changes, IObservable<Guid?> active, IObservable<ChatConnectionStatus> status)
     {
-        _subscriptions.Add(Changes.Subscribe(change =>
+        _subscriptions.Add(changes.Subscribe(change =>
         {
-            switch (change.Kind)
+            switch (change)
             {
-                case ChatChangeKind.SessionCreated:
-                    Invoke(callbacks.OnSessionCreated, change.Session!, nameof(callbacks.OnSessionCreated));
+                case SessionChange { Kind: ChatChangeKind.SessionCreated } s:
+                    Invoke(callbacks.OnSessionCreated, s.Session, nameof(callbacks.OnSessionCreated));
                     break;
-                case ChatChangeKind.SessionUpdated:
-                    Invoke(callbacks.OnSessionUpdated, change.Session!, nameof(callbacks.OnSessionUpdated));
+                case SessionChange s:
+                    Invoke(callbacks.OnSessionUpdated, s.Session, nameof(callbacks.OnSessionUpdated));
                     break;
-                case ChatChangeKind.SessionDeleted:
+                case SessionDeletion:
                     Invoke(callbacks.OnSessionDeleted, change.Id, nameof(callbacks.OnSessionDeleted));
                     break;
-                case ChatChangeKind.MessageCreated:
-                    Invoke(callbacks.OnMessageCreated, change.Message!, nameof(callbacks.OnMessageCreated));
+                case MessageChange { Kind: ChatChangeKind.MessageCreated } m:
+                    Invoke(callbacks.OnMessageCreated, m.Message, nameof(callbacks.OnMessageCreated));
                     break;
-                case ChatChangeKind.MessageUpdated:
-                    Invoke(callbacks.OnMessageUpdated, change.Message!, nameof(callbacks.OnMessageUpdated));
+                case MessageChange m:
+                    Invoke(callbacks.OnMessageUpdated, m.Message, nameof(callbacks.OnMessageUpdated));
                     break;
-                case ChatChangeKind.MessageDeleted:
+                case MessageDeletion:
                     Invoke(callbacks.OnMessageDeleted, change.Id, nameof(callbacks.OnMessageDeleted));
                     break;
             }
         }));
-        _subscriptions.Add(ActiveSessionChanged.Subscribe(id => Invoke(callbacks.OnActiveSessionChanged, id, nameof(callbacks.OnActiveSessionChanged))));
-        _subscriptions.Add(ConnectionStatus.Subscribe(s => Invoke(callbacks.OnConnectionStatusChanged, s, nameof(callbacks.OnConnectionStatusChanged))));
+        _subscriptions.Add(active.Subscribe(id => Invoke(callbacks.OnActiveSessionChanged, id, nameof(callbacks.OnActiveSessionChanged))));
+        _subscriptions.Add(status.Subscribe(s => Invoke(callbacks.OnConnectionStatusChanged, s, nameof(callbacks.OnConnectionStatusChanged))));
     }
 
     private void Invoke<T>(Action<T>? handler, T value, string name)

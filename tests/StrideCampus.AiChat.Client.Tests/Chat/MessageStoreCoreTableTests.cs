@@ -170,7 +170,7 @@ public class MessageStoreCoreTableTests
             Clock);
 
     private static string Describe(ChatChange c) =>
-        $"{c.Kind} {Names[c.Id]}{(c.Message is { } m ? " " + m.Content : c.Session is { } s ? " " + s.Title : string.Empty)}";
+        $"{c.Kind} {Names[c.Id]}{(c switch { MessageChange m => " " + m.Message.Content, SessionChange s => " " + s.Session.Title, _ => string.Empty })}";
 
     /// <summary>The visible state: each session (by name; "-" when its messages are not held), then its messages ("*": pending).</summary>
     private static string[] Render(MessageStoreCore core)

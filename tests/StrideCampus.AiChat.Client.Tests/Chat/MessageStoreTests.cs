@@ -105,7 +105,7 @@ public class MessageStoreTests
         h.Feed.SetStatus(ChatConnectionState.Connecting);
         Assert.Equal(1, h.Store.Current.Stats.RealtimeEventsIgnored);
         Assert.Equal(1, h.Store.Current.Stats.RealtimeEventsApplied);
-        Assert.Equal("v3", Assert.Single(await h.SettledChangesAsync()).Message!.Content);
+        Assert.Equal("v3", Assert.IsType<MessageChange>(Assert.Single(await h.SettledChangesAsync())).Message.Content);
     }
 
     // ------------------------------------------------------------ optimistic writes, echoes, rollback

@@ -28,13 +28,14 @@ public class RealtimeChatChangeFeedTests
     {
         var created = RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Insert, "ai_chat_sessions", SessionRow, null), isSession: true)!;
         Assert.Equal(ChatChangeKind.SessionCreated, created.Kind);
-        Assert.Equal("T", created.Session!.Title);
-        Assert.True(created.Session.IsActive);
+        Assert.Equal("T", Assert.IsType<SessionChange>(created).Session.Title);
+        Assert.True(((SessionChange)created).Session.IsActive);
 
         var updated = RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Update, "ai_chat_messages", MessageRow, MessageRow), isSession: false)!;
         Assert.Equal(ChatChangeKind.MessageUpdated, updated.Kind);
-        Assert.Equal(MessageStatus.Streaming, updated.Message!.Status);
-        Assert.Equal(updated.Message.Id, updated.Id);
+        var message = Assert.IsType<MessageChange>(updated).Message;
+        Assert.Equal(MessageStatus.Streaming, message.Status);
+        Assert.Equal(message.Id, updated.Id);
     }
 
     [Theory]
@@ -69,9 +70,10 @@ public class RealtimeChatChangeFeedTests
         var d = RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Delete, "ai_chat_messages", null, """{"id":"6f9619ff-8b86-d011-b42d-00cf4fc964ff"}"""), isSession: false)!;
         Assert.Equal(ChatChangeKind.MessageDeleted, d.Kind);
         Assert.Equal(Guid.Parse("6f9619ff-8b86-d011-b42d-00cf4fc964ff"), d.Id);
-        Assert.Null(d.Message);
+        Assert.IsType<MessageDeletion>(d);
         var s = RealtimeChatChangeFeed.Map(Event(PostgresChangeType.Delete, "ai_chat_sessions", null, """{"id":"11111111-2222-3333-4444-555555555555"}"""), isSession: true)!;
         Assert.Equal(ChatChangeKind.SessionDeleted, s.Kind);
+        Assert.IsType<SessionDeletion>(s);
     }
 
     [Theory]

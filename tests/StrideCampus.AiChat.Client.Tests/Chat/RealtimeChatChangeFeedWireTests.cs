@@ -57,7 +57,7 @@ public class RealtimeChatChangeFeedWireTests : RealtimeTestBase
 
         await connection.PushAsync(join, "postgres_changes", Frame(messagesId, "UPDATE", FullRecord, "null"));
         await changes.WaitCountAsync(1);
-        var message = Assert.Single(changes.Items).Message!;
+        var message = Assert.IsType<MessageChange>(Assert.Single(changes.Items)).Message;
         Assert.Equal("hello", message.Content);
         Assert.Equal(new DateTimeOffset(2026, 11, 25, 4, 0, 0, TimeSpan.Zero).AddTicks(1234560), message.CreatedAt);
         Assert.Equal("x", message.Metadata!["model"]!.GetValue<string>());

@@ -63,7 +63,7 @@ public class StreamRelayTests
         Assert.Equal("Hello wor", tab.Shown(first.Id));
         Assert.Equal(
             ["Hello", "Hello wor"],
-            (await tab.Harness.SettledChangesAsync()).Where(c => c.Kind == ChatChangeKind.MessageUpdated).Select(c => c.Message!.Content));
+            (await tab.Harness.SettledChangesAsync()).OfType<MessageChange>().Where(c => c.Kind == ChatChangeKind.MessageUpdated).Select(c => c.Message.Content));
 
         // The final write wins, whatever the relay said (here it lost the last token).
         var final = first with { Content = "Hello world", Status = MessageStatus.Complete, UpdatedAt = first.UpdatedAt.AddSeconds(2) };
@@ -243,7 +243,7 @@ public class StreamRelayTests
         tab.Store.ExpireRelayedText();
         Assert.Equal("Hel", tab.Shown(m.Id));
         Assert.Equal(tab.Db.Snapshot().Count, tab.Store.Current.Sessions.Count);
-        Assert.Equal("Hel", (await tab.Harness.SettledChangesAsync()).Last(c => c.Kind == ChatChangeKind.MessageUpdated).Message!.Content);
+        Assert.Equal("Hel", (await tab.Harness.SettledChangesAsync()).OfType<MessageChange>().Last(c => c.Kind == ChatChangeKind.MessageUpdated).Message.Content);
     }
 
     [Fact]

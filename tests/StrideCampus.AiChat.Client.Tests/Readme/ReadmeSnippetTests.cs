@@ -139,7 +139,7 @@ public sealed class ReadmeSnippetTests
         return blocks;
     }
 
-    private static ImmutableArray<Diagnostic> Compile(OutputKind kind, string[] sources)
+    internal static ImmutableArray<Diagnostic> Compile(OutputKind kind, string[] sources)
     {
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var compilation = CSharpCompilation.Create(

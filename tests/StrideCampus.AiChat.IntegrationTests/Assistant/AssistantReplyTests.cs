@@ -28,7 +28,7 @@ public sealed class AssistantReplyTests(LocalStackFixture fixture, Xunit.Abstrac
         var seenInTab2 = new ConcurrentQueue<ChatMessage>();
         using var watch = tab2.Store.Changes.Subscribe(c =>
         {
-            if (c.Message is { IsUser: false } m)
+            if (c is MessageChange { Message: { IsUser: false } m })
             {
                 seenInTab2.Enqueue(m);
             }

@@ -230,7 +230,7 @@ public sealed class MultiTabSyncTests(LocalStackFixture fixture, Xunit.Abstracti
         await Eventually.TrueAsync(() => a.Store.GetSessions().Count == 0, "A sees the clear");
         await Task.Delay(300); // let any stray event arrive
 
-        Assert.All(leaked, c => Assert.Equal(ownSession.Id, c.Message?.SessionId ?? c.Id));
+        Assert.All(leaked, c => Assert.Equal(ownSession.Id, c is MessageChange m ? m.Message.SessionId : c.Id));
         Assert.Equal([ownSession.Id], other.Store.GetSessions().Select(s => s.Id));
         Assert.Equal(ownSession.Id, other.Store.GetActiveSession()!.Id);
         // and the other user's reads through REST return nothing of the first user

@@ -28,7 +28,7 @@ public sealed class StreamRelayTests(LocalStackFixture fixture, Xunit.Abstractio
         var seenInB = new ConcurrentQueue<string>();
         using var watch = b.Store.Changes.Subscribe(c =>
         {
-            if (c.Kind is ChatChangeKind.MessageCreated or ChatChangeKind.MessageUpdated && c.Message is { IsUser: false } m)
+            if (c is MessageChange { Message: { IsUser: false } m })
             {
                 seenInB.Enqueue(m.Content);
             }
@@ -83,7 +83,7 @@ public sealed class StreamRelayTests(LocalStackFixture fixture, Xunit.Abstractio
 
         await Task.Delay(300); // anything that would leak has had time to arrive
         Assert.Empty(spied);
-        Assert.DoesNotContain(seenByMallory, c => c.Message?.Content.Contains(secret, StringComparison.Ordinal) == true);
+        Assert.DoesNotContain(seenByMallory, c => c is MessageChange { Message: var m } && m.Content.Contains(secret, StringComparison.Ordinal));
         Assert.Empty(malloryTab.Store.Current.Sessions);
     }
 
