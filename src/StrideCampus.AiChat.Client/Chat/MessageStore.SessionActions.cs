@@ -125,7 +125,7 @@ public partial class MessageStore
                 await load.ConfigureAwait(false);
                 return true;
             },
-            Result = _ => GetSessionById(sessionId) ?? throw new KeyNotFoundException($"Session {sessionId} was deleted meanwhile."),
+            Result = _ => FindSession(sessionId) ?? throw new KeyNotFoundException($"Session {sessionId} was deleted meanwhile."),
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -248,7 +248,10 @@ public partial class MessageStore : IAsyncDisposable
     /// <summary>A session by id, or <see langword="null"/> when the store does not hold it.</summary>
     /// <param name="sessionId">The session id.</param>
     /// <returns>The session with its messages (unless they were dropped from the cache; see <see cref="LoadMessagesAsync"/>).</returns>
-    public virtual ChatSessionState? GetSessionById(Guid sessionId)
+    public virtual ChatSessionState? GetSessionById(Guid sessionId) => FindSession(sessionId);
+
+    /// <summary>What <see cref="GetSessionById"/> does, for the store's own use (it never calls its overridable members).</summary>
+    private ChatSessionState? FindSession(Guid sessionId)
     {
         var state = CurrentState;
         foreach (var s in state.Sessions)

@@ -70,8 +70,9 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
         private readonly ILogger _logger;
         private readonly Task _previousLeave;
         private readonly TaskCompletionSource _left = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        // Published locally by the writer's thread and received from the socket: serialized for observers.
-        private readonly ISubject<StreamDelta> _deltas = Subject.Synchronize(new Subject<StreamDelta>());
+        // Published locally by the writer's thread and received from the socket. Each store takes its own gate, so
+        // observers are called with no lock held (Subject.Synchronize would hold one around every store's delivery).
+        private readonly SafeSubject<StreamDelta> _deltas;
         private readonly Subject<string> _quotaExceeded = new();
         private RealtimeChannel? _channel; // set under _gate once asked for; read lock-free
         private IDisposable? _subscriptions;
@@ -87,6 +88,7 @@ internal sealed class RealtimeStreamRelay : IStreamRelay
             _userId = userId;
             _logger = logger;
             _previousLeave = previousLeave;
+            _deltas = new SafeSubject<StreamDelta>(logger, "stream relay deltas");
         }
 
         public IObservable<StreamDelta> Deltas => _deltas;

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Time.Testing;
 using StrideCampus.AiChat.Client.Chat;
 using StrideCampus.AiChat.Client.Realtime;
@@ -150,6 +151,47 @@ public sealed class ChannelFlowTests : RealtimeTestBase
         var rejoin = await connection.ExpectAsync("phx_join");
         await connection.ReplyAsync(rejoin, "ok");
         await statuses.WaitForAsync(s => s[^1].Status == SubscribeStatus.Subscribed, "rejoined");
+    }
+
+    [Fact]
+    public async Task The_rejoin_delay_policy_is_app_code_and_is_asked_with_no_channel_lock_held()
+    {
+        // RealtimeClientOptions.RejoinDelay is the app's delegate: like an observer, it must never run under the
+        // channel's gate (docs/ARCHITECTURE.md, concurrency rules). Asked after a server close and after a refused join.
+        RealtimeChannel? channel = null;
+        var heldWhenAsked = new List<bool>();
+        var client = NewVirtualClient(o => o.RejoinDelay = _ =>
+        {
+            lock (heldWhenAsked)
+            {
+                heldWhenAsked.Add(Monitor.IsEntered(GateOf(channel!)));
+            }
+
+            return TimeSpan.FromSeconds(1);
+        });
+        channel = client.Channel("db");
+        var statuses = channel.Statuses.Record();
+        var (connection, join) = await SubscribeAsync(channel);
+
+        await connection.PushAsync(join, "phx_close", "{}");
+        await statuses.WaitForAsync(s => s[^1].Status == SubscribeStatus.ChannelError, "errored on the server's close");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var rejoin = await connection.ExpectAsync("phx_join");
+        await connection.ReplyAsync(rejoin, "error", "{\"reason\":\"Realtime was unable to connect to the project database\"}");
+        await statuses.WaitCountAsync(3); // joined, closed, refused
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await connection.ExpectAsync("phx_join");
+
+        lock (heldWhenAsked)
+        {
+            Assert.Equal([false, false], heldWhenAsked);
+        }
+
+        static object GateOf(RealtimeChannel channel)
+        {
+            var engine = typeof(RealtimeChannel).GetField("_engine", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(channel)!;
+            return engine.GetType().GetField("_gate", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(engine)!;
+        }
     }
 
     [Theory]

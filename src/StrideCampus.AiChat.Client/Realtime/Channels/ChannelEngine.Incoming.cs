@@ -214,6 +214,7 @@ internal sealed partial class ChannelEngine
             ScheduleRejoinLocked();
         }
 
+        ArmPendingRejoin();
         if (joinRef is not null)
         {
             _connector.CompleteReply(joinRef, PushReply.Cancelled);
@@ -269,6 +270,7 @@ internal sealed partial class ChannelEngine
             }
         }
 
+        ArmPendingRejoin();
         if (joinRef is not null)
         {
             _connector.CompleteReply(joinRef, PushReply.Cancelled);

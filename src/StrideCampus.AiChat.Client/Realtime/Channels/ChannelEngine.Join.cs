@@ -12,6 +12,8 @@ internal sealed partial class ChannelEngine
     private bool _joinedOnce;
     private int _rejoinAttempts;
     private ITimer? _rejoinTimer;
+    private PendingRejoin? _pendingRejoin; // scheduled under the gate, armed after it (see ArmPendingRejoin)
+    private long _rejoinGeneration; // moves on whenever a rejoin is cancelled or replaced
     private TaskCompletionSource? _subscribed;
     private string? _rejectedToken;
 
@@ -105,6 +107,8 @@ internal sealed partial class ChannelEngine
                     ScheduleRejoinLocked();
                 }
             }
+
+            ArmPendingRejoin();
         }
     }
 
@@ -234,6 +238,10 @@ internal sealed partial class ChannelEngine
         return true;
     }
 
+    /// <summary>
+    /// Counts the attempt and leaves the rejoin pending; the caller arms it with <see cref="ArmPendingRejoin"/> once it
+    /// has left the gate, because the delay comes from the app's <see cref="RealtimeClientOptions.RejoinDelay"/>.
+    /// </summary>
     private void ScheduleRejoinLocked(TimeSpan? floor = null)
     {
         if (_disposed || !_wantJoined)
@@ -242,15 +250,43 @@ internal sealed partial class ChannelEngine
         }
 
         CancelRejoinLocked();
-        var attempt = ++_rejoinAttempts;
-        var delay = (_connector.Options.RejoinDelay ?? Backoff.Base)(attempt);
-        if (floor is { } least && delay < least)
+        _pendingRejoin = new PendingRejoin(_rejoinGeneration, ++_rejoinAttempts, floor);
+    }
+
+    /// <summary>
+    /// Asks the delay policy (app code, so never under the gate) and starts the rejoin timer, unless a join, a stop or
+    /// another schedule came in the meantime (the generation moved on).
+    /// </summary>
+    private void ArmPendingRejoin()
+    {
+        PendingRejoin pending;
+        lock (_gate)
+        {
+            if (_pendingRejoin is not { } waiting)
+            {
+                return;
+            }
+
+            pending = waiting;
+            _pendingRejoin = null;
+        }
+
+        var delay = (_connector.Options.RejoinDelay ?? Backoff.Base)(pending.Attempt);
+        if (pending.Floor is { } least && delay < least)
         {
             delay = least;
         }
 
-        RealtimeLog.RejoinScheduled(_logger, Topic, attempt, delay);
-        _rejoinTimer = _connector.Time.CreateTimer(static s => ((ChannelEngine)s!).OnRejoinTimer(), this, delay, Timeout.InfiniteTimeSpan);
+        lock (_gate)
+        {
+            if (_disposed || !_wantJoined || pending.Generation != _rejoinGeneration || _rejoinTimer is not null)
+            {
+                return;
+            }
+
+            RealtimeLog.RejoinScheduled(_logger, Topic, pending.Attempt, delay);
+            _rejoinTimer = _connector.Time.CreateTimer(static s => ((ChannelEngine)s!).OnRejoinTimer(), this, delay, Timeout.InfiniteTimeSpan);
+        }
     }
 
     private void OnRejoinTimer()
@@ -266,6 +302,8 @@ internal sealed partial class ChannelEngine
 
     private void CancelRejoinLocked()
     {
+        _rejoinGeneration++;
+        _pendingRejoin = null;
         _rejoinTimer?.Dispose();
         _rejoinTimer = null;
     }
@@ -291,4 +329,7 @@ internal sealed partial class ChannelEngine
         PostgresChangeEventFilter.Delete => "DELETE",
         _ => "*",
     };
+
+    /// <summary>A rejoin counted under the gate, waiting for its delay to be asked for after it.</summary>
+    private readonly record struct PendingRejoin(long Generation, int Attempt, TimeSpan? Floor);
 }

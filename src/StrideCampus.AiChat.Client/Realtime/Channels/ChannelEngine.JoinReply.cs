@@ -10,8 +10,7 @@ internal sealed partial class ChannelEngine
         ChannelStatusChange? status = null;
         TaskCompletionSource? subscribed = null;
         Exception? failure = null;
-        string? freshToken = null;
-        long freshVersion = 0;
+        var pushToken = false;
         lock (_gate)
         {
             if (_joinRef != joinRef || _state != ChannelState.Joining || reply.Status == PushStatus.Cancelled)
@@ -23,10 +22,7 @@ internal sealed partial class ChannelEngine
             {
                 _state = Fire(ChannelTrigger.JoinOk);
                 status = JoinedLocked(joinRef, ref subscribed);
-                if (status is null)
-                {
-                    (freshToken, freshVersion) = _connector.CurrentTokenVersion;
-                }
+                pushToken = status is null;
             }
             else
             {
@@ -45,11 +41,10 @@ internal sealed partial class ChannelEngine
                 _subscribed = null;
             }
 
-            if (status?.Status == SubscribeStatus.Subscribed)
-            {
-                (freshToken, freshVersion) = _connector.CurrentTokenVersion;
-            }
+            pushToken |= status?.Status == SubscribeStatus.Subscribed;
         }
+
+        ArmPendingRejoin();
 
         // The status goes out before SubscribeAsync completes, so whatever the caller reads once it returns
         // (a feed's IsConnected) already reflects the join.
@@ -72,9 +67,10 @@ internal sealed partial class ChannelEngine
             subscribed?.TrySetException(failure);
         }
 
-        if (freshToken is not null)
+        // The token may have changed while the join was in flight. It is read after the gate (the connector's lock
+        // is never taken under it); PushAccessToken drops a token older than one already pushed.
+        if (pushToken && _connector.CurrentTokenVersion is ({ } freshToken, var freshVersion))
         {
-            // The token changed while the join was in flight.
             PushAccessToken(freshToken, freshVersion);
         }
     }
