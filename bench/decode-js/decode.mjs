@@ -72,6 +72,11 @@ const channel = client
         break;
     }
     applied++;
+  })
+  // Deletes arrive as inserts of the user's deletion log (the chat tables keep the default replica identity).
+  .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'ai_chat_deletions', filter }, (change) => {
+    store.delete(change.new.row_id);
+    applied++;
   });
 
 let status = null;

@@ -79,7 +79,7 @@ public class DecodeApplyBenchmark
 
     private void CreateStore(MessageStoreOptions options, bool observe)
     {
-        var (store, topic) = _clients!.CreateStoreAsync(options, CancellationToken.None).GetAwaiter().GetResult();
+        var (store, topic) = _clients!.CreateStoreAsync(options, CancellationToken.None, openEverySession: true).GetAwaiter().GetResult();
         _store = store;
         _states = 0;
         _stateSubscription = observe ? store.StateChanges.Subscribe(_ => Interlocked.Increment(ref _states)) : null;

@@ -11,7 +11,10 @@ namespace StrideCampus.AiChat.Benchmarks.Decode;
 /// Records the decode benchmark's frames: a raw ClientWebSocket subscriber (serializer 2.0.0) joins LocalStack
 /// with the same two postgres_changes bindings a <c>MessageStore</c> asks for, while bulk SQL writes one user's
 /// messages: 12,000 INSERTs, 8 rounds of UPDATEs growing 10,000 of them (a streamed reply growing), then 8,000
-/// DELETEs. 100,000 frames; 4,000 messages remain, each ending with " token8".
+/// DELETEs, which reach the subscriber as 8,000 inserts of the user's deletion log. 100,000 frames; 4,000 messages
+/// remain, each ending with " token8". Each batch's frames are awaited before the next batch is written: the server
+/// checks a change's visibility against the row as it is when the change is dispatched (as supabase/realtime does),
+/// so an update still queued when its row is deleted would never be sent, and a dispatcher far behind sheds changes.
 /// </summary>
 internal static class FrameRecorder
 {
@@ -53,7 +56,7 @@ internal static class FrameRecorder
         {
             var bindings = await joinReply.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
             await subscribed.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-            await WriteAsync(server, user, sessions, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(server, user, sessions, count => WaitForFramesAsync(frames, count, cancellationToken), cancellationToken).ConfigureAwait(false);
             await complete.Task.WaitAsync(TimeSpan.FromMinutes(3), cancellationToken).ConfigureAwait(false);
             await Task.Delay(500, cancellationToken).ConfigureAwait(false); // nothing more should arrive
             Console.WriteLine($"recorded {frames.Count:N0} frames in {watch.Elapsed.TotalSeconds:F1} s");
@@ -81,8 +84,34 @@ internal static class FrameRecorder
         }
     }
 
-    private static async Task WriteAsync(BenchServer server, Guid user, Guid[] sessions, CancellationToken cancellationToken)
+    private static async Task WaitForFramesAsync(List<string> frames, int count, CancellationToken cancellationToken)
     {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            int received;
+            lock (frames)
+            {
+                received = frames.Count;
+            }
+
+            if (received >= count)
+            {
+                return;
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                throw new TimeoutException($"received {received} frames, waiting for {count}");
+            }
+
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WriteAsync(BenchServer server, Guid user, Guid[] sessions, Func<int, Task> received, CancellationToken cancellationToken)
+    {
+        var expected = 0;
         // metadata.n numbers the messages so later statements can pick them; status streaming until the last round.
         for (var from = 1; from <= Inserted; from += Batch)
         {
@@ -93,6 +122,7 @@ internal static class FrameRecorder
                 from generate_series($3::int, $4::int) g
                 """,
                 cancellationToken, sessions, user, from, from + Batch - 1).ConfigureAwait(false);
+            await received(expected += Batch).ConfigureAwait(false);
         }
 
         for (var round = 1; round <= UpdateRounds; round++)
@@ -106,6 +136,7 @@ internal static class FrameRecorder
                     where user_id = $1 and (metadata->>'n')::int between $3::int and $4::int
                     """,
                     cancellationToken, user, round, from, from + Batch - 1).ConfigureAwait(false);
+                await received(expected += Batch).ConfigureAwait(false);
             }
         }
 
@@ -114,6 +145,7 @@ internal static class FrameRecorder
             await server.ExecuteAsync(
                 "delete from public.ai_chat_messages where user_id = $1 and (metadata->>'n')::int between $2::int and $3::int",
                 cancellationToken, user, from, from + Batch - 1).ConfigureAwait(false);
+            await received(expected += Batch).ConfigureAwait(false);
         }
     }
 

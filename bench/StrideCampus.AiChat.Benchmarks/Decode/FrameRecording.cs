@@ -10,7 +10,8 @@ namespace StrideCampus.AiChat.Benchmarks.Decode;
 /// </summary>
 internal sealed class FrameRecording
 {
-    public const int FormatVersion = 2; // 2: LocalStack writes frames as Supabase does (no \u002B for +)
+    // 2: LocalStack writes frames as Supabase does (no \u002B for +); 3: deletes arrive as deletion-log inserts.
+    public const int FormatVersion = 3;
 
     public FrameRecording(FrameRecordingHeader header, IReadOnlyList<string> frames)
     {

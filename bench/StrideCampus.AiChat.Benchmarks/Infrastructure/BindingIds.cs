@@ -42,13 +42,14 @@ internal sealed record BindingIds(long Sessions, long Messages)
             foreach (var binding in root[4].GetProperty("response").GetProperty("postgres_changes").EnumerateArray())
             {
                 var id = binding.GetProperty("id").GetInt64();
-                if (binding.GetProperty("table").GetString() == "ai_chat_sessions")
+                switch (binding.GetProperty("table").GetString())
                 {
-                    sessions = id;
-                }
-                else
-                {
-                    messages = id;
+                    case "ai_chat_sessions":
+                        sessions = id;
+                        break;
+                    case "ai_chat_messages":
+                        messages = id;
+                        break;
                 }
             }
 
@@ -57,7 +58,11 @@ internal sealed record BindingIds(long Sessions, long Messages)
         }
     }
 
-    /// <summary>The join a MessageStore sends: sessions and messages of the user, every event.</summary>
+    /// <summary>
+    /// The join a MessageStore sends: sessions and messages of the user, every event, and the inserts of the user's
+    /// deletion log (deletes travel through it: a filtered DELETE binding receives nothing under the chat tables'
+    /// default replica identity).
+    /// </summary>
     public static string JoinFrame(string topic, Guid user, string token)
     {
         var filter = "user_id=eq." + user.ToString("D", CultureInfo.InvariantCulture);
@@ -74,6 +79,7 @@ internal sealed record BindingIds(long Sessions, long Messages)
                     {
                         new Dictionary<string, string> { ["event"] = "*", ["schema"] = "public", ["table"] = "ai_chat_sessions", ["filter"] = filter },
                         new Dictionary<string, string> { ["event"] = "*", ["schema"] = "public", ["table"] = "ai_chat_messages", ["filter"] = filter },
+                        new Dictionary<string, string> { ["event"] = "INSERT", ["schema"] = "public", ["table"] = "ai_chat_deletions", ["filter"] = filter },
                     },
                     ["private"] = false,
                 },
