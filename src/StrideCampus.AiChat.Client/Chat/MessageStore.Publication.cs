@@ -16,9 +16,7 @@ public partial class MessageStore
     /// <summary>Applies an event to the core and keeps its changes for the next publication. Call under the lock.</summary>
     private StoreChanges ApplyLocked(StoreEvent e)
     {
-        var result = _core.Apply(e);
-        _unpublished.AddRange(result.Changes);
-        return result;
+        return _core.Apply(e, _unpublished);
     }
 
     /// <summary>Queues the changes kept since the last publication. Call under the lock.</summary>

@@ -6,6 +6,25 @@ internal sealed partial class MessageStoreCore
     /// <summary>Applies one event and returns what it changed: the changes to publish and whether the server state moved.</summary>
     public StoreChanges Apply(StoreEvent e)
     {
+        var (applied, evicted) = ApplyEvent(e);
+        return new StoreChanges(applied, TakeChanges(), evicted);
+    }
+
+    /// <summary>
+    /// <see cref="Apply(StoreEvent)"/> for the store's hot path: the changes are appended to <paramref name="changes"/>
+    /// instead of copied into a list of their own (one array fewer per realtime event); the result's list is empty.
+    /// </summary>
+    public StoreChanges Apply(StoreEvent e, List<ChatChange> changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var (applied, evicted) = ApplyEvent(e);
+        changes.AddRange(_changes);
+        _changes.Clear();
+        return new StoreChanges(applied, [], evicted);
+    }
+
+    private (bool Applied, int Evicted) ApplyEvent(StoreEvent e)
+    {
         ArgumentNullException.ThrowIfNull(e);
         var applied = false;
         var evicted = 0;
@@ -98,6 +117,6 @@ internal sealed partial class MessageStoreCore
                 throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Not a store event.");
         }
 
-        return new StoreChanges(applied, TakeChanges(), evicted);
+        return (applied, evicted);
     }
 }

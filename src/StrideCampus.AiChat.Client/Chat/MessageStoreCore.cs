@@ -6,7 +6,7 @@ namespace StrideCampus.AiChat.Client.Chat;
 /// The state of <see cref="MessageStore"/>, free of I/O and threads (the store calls it under its lock): the server's
 /// rows as last seen, this client's pending writes on top, messages kept in (created_at, id) order, echo and
 /// stale-event detection, pages and resyncs, and the message cache bound. Its one way in is
-/// <see cref="Apply"/> (an event in, the changes to publish out); everything else public is a read-only query.
+/// <see cref="Apply(StoreEvent)"/> (an event in, the changes to publish out); everything else public is a read-only query.
 /// </summary>
 internal sealed partial class MessageStoreCore
 {

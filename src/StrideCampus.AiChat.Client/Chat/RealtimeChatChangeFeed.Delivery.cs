@@ -103,7 +103,6 @@ internal sealed partial class RealtimeChatChangeFeed
 
     private void Deliver(ChatChange change)
     {
-        _pending.Enqueue(change);
-        _pending.DeliverAll(_changes, static (changes, next) => changes.OnNext(next));
+        _pending.DeliverOrQueue(_changes, change, static (changes, next) => changes.OnNext(next));
     }
 }

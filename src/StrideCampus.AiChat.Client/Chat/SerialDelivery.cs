@@ -17,6 +17,37 @@ internal sealed class SerialDelivery<T>
 
     public void Enqueue(T item) => _queue.Enqueue(item);
 
+    /// <summary>
+    /// Delivers <paramref name="item"/> at once when nothing is queued and nobody is delivering (the common case: no
+    /// queue round trip), else queues it behind the others and delivers what is queued as <see cref="DeliverAll"/> does.
+    /// For items decided outside any lock; items decided under a lock are queued there and delivered after it.
+    /// </summary>
+    public void DeliverOrQueue<TOwner>(TOwner owner, T item, Action<TOwner, T> deliver)
+    {
+        if (_queue.IsEmpty && Interlocked.CompareExchange(ref _delivering, 1, 0) == 0)
+        {
+            if (_queue.IsEmpty)
+            {
+                try
+                {
+                    deliver(owner, item);
+                }
+                finally
+                {
+                    Volatile.Write(ref _delivering, 0);
+                }
+
+                DeliverAll(owner, deliver); // what others queued meanwhile
+                return;
+            }
+
+            Volatile.Write(ref _delivering, 0); // queued meanwhile: this item goes behind it
+        }
+
+        _queue.Enqueue(item);
+        DeliverAll(owner, deliver);
+    }
+
     /// <summary>Delivers what is queued unless another thread (or an outer frame of this one) is delivering it.</summary>
     /// <param name="owner">Passed to <paramref name="deliver"/>, so a static lambda allocates nothing.</param>
     /// <param name="deliver">Delivers one item.</param>

@@ -1,7 +1,7 @@
 namespace StrideCampus.AiChat.Client.Chat;
 
 /// <summary>
-/// What can happen to the store's state, as one closed set: <see cref="MessageStoreCore.Apply"/> takes one of these and
+/// What can happen to the store's state, as one closed set: <see cref="MessageStoreCore.Apply(StoreEvent)"/> takes one of these and
 /// says what changed. The façade describes what happened (a row confirmed, a page read, a write shown); the core decides
 /// what that does to the state. The private constructor keeps the set closed to the records nested here.
 /// </summary>
