@@ -64,7 +64,9 @@ internal static class DecodeBreakdown
                 continue;
             }
 
-            var mapped = RealtimeChatChangeFeed.Map(new RowChange(parsed), isSession: false);
+            // Deletes arrive as inserts of the deletion log, which the feed maps on its own binding.
+            var row = new RowChange(parsed);
+            var mapped = row.Table == "ai_chat_deletions" ? RealtimeChatChangeFeed.MapDeletion(row) : RealtimeChatChangeFeed.Map(row, isSession: false);
             if (depth < 4 || mapped is null)
             {
                 continue;
