@@ -171,6 +171,9 @@ public sealed class ChatEfficiencyTests(LocalStackFixture fixture)
         await using var tab = await ChatTab.OpenAsync(fixture.Stack, user, loggerFactory: factory);
         await using var other = await ChatTab.OpenAsync(fixture.Stack, user);
         var session = await other.Store.CreateSessionAsync("logged");
+        // The tab loads the messages of a session created elsewhere when its insert arrives; a message added while that
+        // load runs arrives in the load's page and its realtime insert is an echo (6011, not 6010). Add it after.
+        await Eventually.TrueAsync(() => tab.Store.Current.Sessions.Any(s => s.Id == session.Id && s.MessagesLoaded), "the session arrives with its messages loaded");
         var message = await other.Store.AddMessageAsync(session.Id, "do not log this content");
         // Realtime checks RLS on the row when it delivers an insert: a row deleted before that is never
         // delivered (as on Supabase), so wait for the insert before deleting.
