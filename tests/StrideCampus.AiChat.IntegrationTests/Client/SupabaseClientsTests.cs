@@ -100,11 +100,41 @@ public sealed class SupabaseClientsTests(LocalStackFixture fixture) : IAsyncLife
     public async Task Concurrent_refreshes_use_the_single_use_refresh_token_once()
     {
         var a = await UserAsync("a");
-        var sessions = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => a.Auth.RefreshSessionAsync()));
+        // GoTrue's answer is held for a second, so the eight calls surely overlap the one refresh in flight (on a loaded
+        // machine a call made after the first refresh had ended rightly refreshed again, with the new token).
+        using var held = new HeldRefreshHandler(TimeSpan.FromSeconds(1)) { InnerHandler = new SocketsHttpHandler() };
+        using var http = new HttpClient(held, disposeHandler: false);
+        await using var auth = new SupabaseAuthClient(http, new SupabaseAuthOptions { Url = fixture.Stack.ApiUrl, ApiKey = fixture.Stack.AnonKey });
+        auth.SetSession(a.Auth.CurrentSession!);
+
+        var sessions = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => auth.RefreshSessionAsync()));
+
+        Assert.Equal(1, held.Refreshes);
         Assert.Single(sessions.Select(s => s.RefreshToken).Distinct());
-        Assert.NotNull(a.Auth.CurrentSession);
+        Assert.NotNull(auth.CurrentSession);
         // The rotated session keeps working.
-        Assert.NotNull(await a.Auth.RefreshSessionAsync());
+        Assert.NotNull(await auth.RefreshSessionAsync());
+        Assert.Equal(2, held.Refreshes);
+    }
+
+    /// <summary>Counts GoTrue refresh requests and holds each answer for a while.</summary>
+    private sealed class HeldRefreshHandler(TimeSpan hold) : DelegatingHandler
+    {
+        private int _refreshes;
+
+        public int Refreshes => Volatile.Read(ref _refreshes);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.RequestUri?.Query.Contains("grant_type=refresh_token", StringComparison.Ordinal) == true)
+            {
+                Interlocked.Increment(ref _refreshes);
+                await Task.Delay(hold, cancellationToken);
+            }
+
+            return response;
+        }
     }
 
     [Fact]
