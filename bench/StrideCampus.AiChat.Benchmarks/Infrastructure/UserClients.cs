@@ -30,19 +30,13 @@ internal sealed class UserClients : IAsyncDisposable
     /// A store built as <see cref="MessageStore.CreateAsync"/> builds it, but keeping hold of its change feed so
     /// the caller knows the channel topic the store listens on.
     /// </summary>
-    public async Task<(MessageStore Store, string Topic)> CreateStoreAsync(MessageStoreOptions options, CancellationToken cancellationToken, bool openEverySession = false)
+    public async Task<(MessageStore Store, string Topic)> CreateStoreAsync(MessageStoreOptions options, CancellationToken cancellationToken)
     {
         var feed = new RealtimeChatChangeFeed(Realtime, UserId, null, null);
         var store = new MessageStore(new PostgrestChatDataSource(Rest, UserId), feed, UserId, options);
         try
         {
             await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-            // The store opens with a page and loads a session's messages when the app opens it (it ignores changes of
-            // messages it does not hold): open every session, as a store that has shown them all would have.
-            foreach (var session in openEverySession ? store.GetSessions() : [])
-            {
-                await store.LoadMessagesAsync(session.Id, cancellationToken).ConfigureAwait(false);
-            }
         }
         catch
         {
