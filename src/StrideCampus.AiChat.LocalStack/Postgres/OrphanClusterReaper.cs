@@ -28,6 +28,9 @@ internal static class OrphanClusterReaper
     /// <returns>How many were reaped.</returns>
     public static async Task<int> ReapAsync(Func<string[], CancellationToken, Task> runPgCtl, ILogger logger, CancellationToken cancellationToken)
     {
+        // One reap at a time, across processes: stacks started together find the same orphan, and one that saw another
+        // stopping it (its postmaster.pid already gone) returned while that server still ran.
+        await using var turn = await WaitForTurnAsync(cancellationToken).ConfigureAwait(false);
         var reaped = 0;
         foreach (var root in Directory.EnumerateDirectories(Path.GetTempPath(), Prefix + "*"))
         {
@@ -67,6 +70,26 @@ internal static class OrphanClusterReaper
             }
         }
         return reaped;
+    }
+
+    /// <summary>
+    /// Holds the reap lock file open with no sharing (an advisory lock on Unix, released by the kernel if this process
+    /// dies), waiting while another start holds it.
+    /// </summary>
+    private static async Task<FileStream> WaitForTurnAsync(CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "stridecampus-reap.lock");
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Whether the process recorded in <paramref name="ownerPath"/> still runs (true when unreadable).</summary>
