@@ -38,14 +38,15 @@ internal static class DecodeCommand
         DecodeApplyBenchmark.Recording = recording;
         DecodeApplyBenchmark.Replay = new ReplayFrames(recording);
 
-        // Monitoring (not Dry's cold start): 3 untimed warm-up iterations first. Cold, the first case's first
+        // Monitoring (not Dry's cold start): untimed warm-up iterations first. Cold, the first case's first
         // iteration still ran partly before tiered JIT finished (770-818 ms against 215-260 ms for the others);
-        // the JS side also warms up before timing.
+        // the JS side also warms up before timing. BENCH_DECODE_WARMUPS overrides the 3 warm-ups (on 2 cores the
+        // JIT's background thread still took 6-14% of the process 12 s into a replay loop).
         var job = Job.Dry
             .WithStrategy(RunStrategy.Monitoring)
             .WithLaunchCount(1)
             .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithWarmupCount(3)
+            .WithWarmupCount(Environment.GetEnvironmentVariable("BENCH_DECODE_WARMUPS") is { Length: > 0 } warmups ? int.Parse(warmups, System.Globalization.CultureInfo.InvariantCulture) : 3)
             .WithIterationCount(7)
             .WithInvocationCount(1)
             .WithUnrollFactor(1)
