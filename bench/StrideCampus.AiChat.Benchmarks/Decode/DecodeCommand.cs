@@ -40,13 +40,13 @@ internal static class DecodeCommand
 
         // Monitoring (not Dry's cold start): untimed warm-up iterations first. Cold, the first case's first
         // iteration still ran partly before tiered JIT finished (770-818 ms against 215-260 ms for the others);
-        // the JS side also warms up before timing. BENCH_DECODE_WARMUPS overrides the 3 warm-ups (on 2 cores the
-        // JIT's background thread still took 6-14% of the process 12 s into a replay loop).
+        // the JS side also warms up before timing. 10 warm-ups (BENCH_DECODE_WARMUPS overrides): with 3, on 2 cores, the
+        // first case was not at steady state (the JIT's background thread still took 6-14% of the process 12 s in).
         var job = Job.Dry
             .WithStrategy(RunStrategy.Monitoring)
             .WithLaunchCount(1)
             .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithWarmupCount(Environment.GetEnvironmentVariable("BENCH_DECODE_WARMUPS") is { Length: > 0 } warmups ? int.Parse(warmups, System.Globalization.CultureInfo.InvariantCulture) : 3)
+            .WithWarmupCount(Environment.GetEnvironmentVariable("BENCH_DECODE_WARMUPS") is { Length: > 0 } warmups ? int.Parse(warmups, System.Globalization.CultureInfo.InvariantCulture) : 10)
             .WithIterationCount(7)
             .WithInvocationCount(1)
             .WithUnrollFactor(1)
