@@ -27,12 +27,8 @@ public sealed class CrashRecoveryTests
     [Fact]
     public async Task A_throwaway_cluster_left_by_a_dead_stack_is_reaped_at_the_next_start()
     {
-        await using var dead = await LocalStackProcess.StartAsync();
+        await using var dead = await StartAndKillLeavingItsClusterAsync();
         var root = Path.GetDirectoryName(dead.DataDirectory)!;
-        // Its watchdog dies first (as under a `kill -9` of the whole tree): the cluster is left behind.
-        LocalStackProcess.SigKill(dead.WatchdogPid() ?? throw new InvalidOperationException("no watchdog"));
-        await dead.KillAsync();
-        Assert.True(LocalStackProcess.IsAlive(dead.PostmasterPid), "the leftover server runs");
 
         await using (await LocalStackServer.StartAsync())
         {
@@ -46,11 +42,8 @@ public sealed class CrashRecoveryTests
     {
         // Tests start stacks in parallel: a start must not return while another start is still stopping the orphan
         // both found (seen once in a loaded run of the test above: its server still ran after the start returned).
-        await using var dead = await LocalStackProcess.StartAsync();
+        await using var dead = await StartAndKillLeavingItsClusterAsync();
         var root = Path.GetDirectoryName(dead.DataDirectory)!;
-        LocalStackProcess.SigKill(dead.WatchdogPid() ?? throw new InvalidOperationException("no watchdog"));
-        await dead.KillAsync();
-        Assert.True(LocalStackProcess.IsAlive(dead.PostmasterPid), "the leftover server runs");
 
         async Task<bool> StartAndCheckAsync()
         {
@@ -60,6 +53,16 @@ public sealed class CrashRecoveryTests
 
         var results = await Task.WhenAll(StartAndCheckAsync(), StartAndCheckAsync(), StartAndCheckAsync());
         Assert.Equal([true, true, true], results);
+    }
+
+    /// <summary>A stack killed after its watchdog (as under a <c>kill -9</c> of the whole tree): its cluster is left running.</summary>
+    private static async Task<LocalStackProcess> StartAndKillLeavingItsClusterAsync()
+    {
+        var dead = await LocalStackProcess.StartAsync();
+        LocalStackProcess.SigKill(dead.WatchdogPid() ?? throw new InvalidOperationException("no watchdog"));
+        await dead.KillAsync();
+        Assert.True(LocalStackProcess.IsAlive(dead.PostmasterPid), "the leftover server runs");
+        return dead;
     }
 
     [Fact]
