@@ -30,7 +30,7 @@ internal static class OrphanClusterReaper
     {
         // One reap at a time, across processes: stacks started together find the same orphan, and one that saw another
         // stopping it (its postmaster.pid already gone) returned while that server still ran.
-        await using var turn = await WaitForTurnAsync(cancellationToken).ConfigureAwait(false);
+        await using var turn = await WaitForTurnAsync(cancellationToken).ConfigureAwait(false); // null: disposes nothing
         var reaped = 0;
         foreach (var root in Directory.EnumerateDirectories(Path.GetTempPath(), Prefix + "*"))
         {
@@ -74,9 +74,10 @@ internal static class OrphanClusterReaper
 
     /// <summary>
     /// Holds the reap lock file open with no sharing (an advisory lock on Unix, released by the kernel if this process
-    /// dies), waiting while another start holds it.
+    /// dies), waiting while another start holds it. Null when the file belongs to another user: this user cannot reap
+    /// that user's clusters anyway, so it reaps its own without the lock, as before there was one.
     /// </summary>
-    private static async Task<FileStream> WaitForTurnAsync(CancellationToken cancellationToken)
+    private static async Task<FileStream?> WaitForTurnAsync(CancellationToken cancellationToken)
     {
         var path = Path.Combine(Path.GetTempPath(), "stridecampus-reap.lock");
         while (true)
@@ -84,6 +85,10 @@ internal static class OrphanClusterReaper
             try
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return null;
             }
             catch (IOException)
             {

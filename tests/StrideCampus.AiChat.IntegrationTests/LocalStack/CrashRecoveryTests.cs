@@ -59,10 +59,18 @@ public sealed class CrashRecoveryTests
     private static async Task<LocalStackProcess> StartAndKillLeavingItsClusterAsync()
     {
         var dead = await LocalStackProcess.StartAsync();
-        LocalStackProcess.SigKill(dead.WatchdogPid() ?? throw new InvalidOperationException("no watchdog"));
-        await dead.KillAsync();
-        Assert.True(LocalStackProcess.IsAlive(dead.PostmasterPid), "the leftover server runs");
-        return dead;
+        try
+        {
+            LocalStackProcess.SigKill(dead.WatchdogPid() ?? throw new InvalidOperationException("no watchdog"));
+            await dead.KillAsync();
+            Assert.True(LocalStackProcess.IsAlive(dead.PostmasterPid), "the leftover server runs");
+            return dead;
+        }
+        catch
+        {
+            await dead.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]
